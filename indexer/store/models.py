@@ -1,0 +1,66 @@
+"""Tables of the system of record. Search indexes are derived from these and rebuildable."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ChildRecordRow(Base):
+    """One missing report or found child. ``payload`` is the validated canonical record."""
+
+    __tablename__ = "child_records"
+    __table_args__ = (
+        UniqueConstraint("kind", "source_id", name="uq_child_records_kind_source_id"),
+        Index("ix_child_records_place", "state", "district"),
+        Index("ix_child_records_pending", "indexed_hash"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    source_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(500), default="")
+    sex: Mapped[str] = mapped_column(String(1), default="")
+    age: Mapped[float | None] = mapped_column(Float, nullable=True)
+    date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    state: Mapped[str] = mapped_column(String(100), default="")
+    district: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict] = mapped_column(JsonDocument)
+    # sha256 of the canonical payload: re-importing an unchanged record is a no-op.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # content_hash last written to the text index; differs while an index update is pending.
+    indexed_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    photos: Mapped[list[PhotoRow]] = relationship(back_populates="record", cascade="all, delete-orphan", order_by="PhotoRow.position")
+
+
+class PhotoRow(Base):
+    """A photo of a record, stored content-addressed in the data dir by sha256."""
+
+    __tablename__ = "photos"
+    __table_args__ = (UniqueConstraint("record_pk", "sha256", name="uq_photos_record_sha256"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_pk: Mapped[int] = mapped_column(ForeignKey("child_records.pk", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    relpath: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    record: Mapped[ChildRecordRow] = relationship(back_populates="photos")

@@ -1,0 +1,66 @@
+"""Content-addressed photo storage: a photo is copied in once, named by its sha256.
+
+Records never reference the uploader's file in place: the file may move or change,
+and we must be able to show exactly the photo a reviewer saw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.errors import PhotoRejected
+
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    sha256: str
+    relpath: str  # relative to the data dir, e.g. photos/ab/ab12….jpg
+
+
+class PhotoStore:
+    """Photos under ``<data dir>/photos/<first two hex>/<sha256><suffix>``."""
+
+    def __init__(self, data_dir: Path, *, max_bytes: int) -> None:
+        self.data_dir = Path(data_dir)
+        self.max_bytes = max_bytes
+
+    def path_of(self, relpath: str) -> Path:
+        path = (self.data_dir / relpath).resolve()
+        if self.data_dir.resolve() not in path.parents:
+            raise PhotoRejected(f"photo path escapes the data dir: {relpath!r}")
+        return path
+
+    def put_file(self, source: Path) -> StoredPhoto:
+        """Copy a photo file into the store (idempotent)."""
+        if not source.is_file():
+            raise PhotoRejected(f"photo file not found: {source}")
+        size = source.stat().st_size
+        if size > self.max_bytes:
+            raise PhotoRejected(f"photo {source.name} is {size} bytes; the limit is {self.max_bytes}")
+        return self.put_bytes(source.read_bytes(), suffix=source.suffix)
+
+    def put_bytes(self, data: bytes, *, suffix: str) -> StoredPhoto:
+        suffix = suffix.lower()
+        if suffix not in PHOTO_SUFFIXES:
+            raise PhotoRejected(f"unsupported photo type {suffix or '(none)'}; use one of {sorted(PHOTO_SUFFIXES)}")
+        if len(data) > self.max_bytes:
+            raise PhotoRejected(f"photo is {len(data)} bytes; the limit is {self.max_bytes}")
+        if not data:
+            raise PhotoRejected("photo file is empty")
+        digest = hashlib.sha256(data).hexdigest()
+        relpath = f"photos/{digest[:2]}/{digest}{'.jpg' if suffix == '.jpeg' else suffix}"
+        target = self.data_dir / relpath
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # write then rename, so a crash never leaves a half photo under its final name
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        return StoredPhoto(sha256=digest, relpath=relpath)

@@ -1,0 +1,321 @@
+"""Store services: plain functions over a Session. They never commit; callers do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from indexer.errors import RecordNotFound
+from indexer.records import FoundChild, MissingReport, RecordKind, parse_record, record_key
+from indexer.store.models import ChildRecordRow, PhotoRow, utcnow
+
+ChildRecord = MissingReport | FoundChild
+
+
+class UpsertOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    outcome: UpsertOutcome
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record as the store holds it, with bookkeeping."""
+
+    record: ChildRecord
+    pk: int
+    content_hash: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def key(self) -> str:
+        return self.record.key
+
+
+@dataclass(frozen=True)
+class RecordCounts:
+    missing: int
+    found: int
+    pending_index: int
+
+    @property
+    def total(self) -> int:
+        return self.missing + self.found
+
+
+def canonical_payload(record: ChildRecord) -> dict:
+    return record.model_dump(mode="json")
+
+
+def content_hash_of(payload: dict) -> str:
+    """sha256 of the canonical JSON: equal records hash equal whatever their key order."""
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _row_values(record: ChildRecord, payload: dict, digest: str, now: dt.datetime) -> dict:
+    return {
+        "kind": record.kind,
+        "source_id": record.id,
+        "name": record.name[:500],
+        "sex": record.sex,
+        "age": record.age,
+        "date": record.date,
+        "state": record.place.state[:100],
+        "district": record.place.district[:100],
+        "status": record.status,
+        "payload": payload,
+        "content_hash": digest,
+        "indexed_hash": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _upsert_statement(session: Session):  # type: ignore[no-untyped-def]
+    """INSERT … ON CONFLICT (kind, source_id) DO UPDATE, in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    match dialect:
+        case "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        case "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        case _:
+            raise NotImplementedError(f"the store supports sqlite and postgresql, not {dialect}")
+    stmt = dialect_insert(ChildRecordRow)
+    updatable = ["name", "sex", "age", "date", "state", "district", "status", "payload", "content_hash", "indexed_hash", "updated_at"]
+    return stmt.on_conflict_do_update(
+        index_elements=["kind", "source_id"],
+        set_={col: stmt.excluded[col] for col in updatable},
+    )
+
+
+def _existing_hashes(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    by_kind: dict[str, list[str]] = {}
+    for kind, source_id in keys:
+        by_kind.setdefault(kind, []).append(source_id)
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for kind, ids in by_kind.items():
+        for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+            chunk = ids[start : start + 900]
+            rows = session.execute(
+                select(ChildRecordRow.kind, ChildRecordRow.source_id, ChildRecordRow.pk, ChildRecordRow.content_hash).where(
+                    ChildRecordRow.kind == kind, ChildRecordRow.source_id.in_(chunk)
+                )
+            )
+            for row in rows:
+                found[(row.kind, row.source_id)] = (row.pk, row.content_hash)
+    return found
+
+
+def upsert_records(
+    *, session: Session, records: Sequence[ChildRecord], photo_hashes: dict[str, list[str]] | None = None
+) -> list[UpsertResult]:
+    """Insert new records, update changed ones, leave identical ones untouched.
+
+    Args:
+        session: open session; the caller commits.
+        records: validated records; photos already stored (their ``photos`` are store paths).
+        photo_hashes: record key → sha256 of each photo, in order.
+
+    Returns:
+        One result (outcome, content hash) per record, in order. A changed record is marked as pending indexing.
+    """
+    # The last occurrence of a key in one batch wins, as a re-import would.
+    latest: dict[tuple[str, str], int] = {(r.kind, r.id): i for i, r in enumerate(records)}
+    existing = _existing_hashes(session, latest.keys())
+    now = utcnow()
+    outcomes: list[UpsertResult] = []
+    to_write: list[dict] = []
+    changed_keys: list[tuple[str, str]] = []
+    for i, record in enumerate(records):
+        payload = canonical_payload(record)
+        digest = content_hash_of(payload)
+        key = (record.kind, record.id)
+        prior = existing.get(key)
+        if prior is not None and prior[1] == digest:
+            outcomes.append(UpsertResult(UpsertOutcome.UNCHANGED, digest))
+            continue
+        outcomes.append(UpsertResult(UpsertOutcome.CREATED if prior is None else UpsertOutcome.UPDATED, digest))
+        if latest[key] == i:
+            to_write.append(_row_values(record, payload, digest, now))
+            changed_keys.append(key)
+    if to_write:
+        session.execute(_upsert_statement(session), to_write, execution_options={"synchronize_session": False})
+    if photo_hashes is not None and changed_keys:
+        _replace_photos(session, changed_keys, records, latest, photo_hashes)
+    return outcomes
+
+
+def _replace_photos(
+    session: Session,
+    keys: list[tuple[str, str]],
+    records: Sequence[ChildRecord],
+    latest: dict[tuple[str, str], int],
+    photo_hashes: dict[str, list[str]],
+) -> None:
+    pks = {k: v[0] for k, v in _existing_hashes(session, keys).items()}
+    session.execute(delete(PhotoRow).where(PhotoRow.record_pk.in_(list(pks.values()))))
+    rows: list[dict] = []
+    now = utcnow()
+    for key in keys:
+        record = records[latest[key]]
+        hashes = photo_hashes.get(record.key, [])
+        seen: set[str] = set()
+        for position, (relpath, digest) in enumerate(zip(record.photos, hashes, strict=True)):
+            if digest in seen:
+                continue
+            seen.add(digest)
+            rows.append({"record_pk": pks[key], "sha256": digest, "relpath": relpath, "position": position, "created_at": now})
+    if rows:
+        session.execute(insert(PhotoRow), rows)
+
+
+def _to_stored(row: ChildRecordRow) -> StoredRecord:
+    return StoredRecord(
+        record=parse_record(row.payload),
+        pk=row.pk,
+        content_hash=row.content_hash,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def get_record(*, session: Session, kind: RecordKind, record_id: str) -> StoredRecord | None:
+    """One record by kind and source id, or None."""
+    row = session.scalar(select(ChildRecordRow).where(ChildRecordRow.kind == kind, ChildRecordRow.source_id == record_id))
+    return _to_stored(row) if row else None
+
+
+def get_record_or_raise(*, session: Session, kind: RecordKind, record_id: str) -> StoredRecord:
+    """One record by kind and source id; raises ``RecordNotFound``."""
+    stored = get_record(session=session, kind=kind, record_id=record_id)
+    if stored is None:
+        raise RecordNotFound(kind, record_id)
+    return stored
+
+
+def find_records_by_id(*, session: Session, record_id: str) -> list[StoredRecord]:
+    """Records of either kind with this source id (ids are unique per kind only)."""
+    rows = session.scalars(select(ChildRecordRow).where(ChildRecordRow.source_id == record_id).order_by(ChildRecordRow.kind))
+    return [_to_stored(r) for r in rows]
+
+
+def get_records_by_keys(*, session: Session, keys: Sequence[str]) -> dict[str, StoredRecord]:
+    """Records by ``kind:id`` key; absent keys are left out."""
+    pairs = []
+    for key in keys:
+        kind, _, record_id = key.partition(":")
+        pairs.append((kind, record_id))
+    hits = _existing_hashes(session, pairs)
+    if not hits:
+        return {}
+    rows = session.scalars(select(ChildRecordRow).where(ChildRecordRow.pk.in_([pk for pk, _ in hits.values()])))
+    return {record_key(r.kind, r.source_id): _to_stored(r) for r in rows}
+
+
+def _filtered(stmt: Select, *, kind: str | None, status: str | None, state: str | None, district: str | None, sex: str | None) -> Select:
+    if kind:
+        stmt = stmt.where(ChildRecordRow.kind == kind)
+    if status:
+        stmt = stmt.where(ChildRecordRow.status == status)
+    if state:
+        stmt = stmt.where(func.lower(ChildRecordRow.state) == state.lower())
+    if district:
+        stmt = stmt.where(func.lower(ChildRecordRow.district) == district.lower())
+    if sex:
+        stmt = stmt.where(or_(ChildRecordRow.sex == sex, ChildRecordRow.sex == ""))
+    return stmt
+
+
+def list_records(
+    *,
+    session: Session,
+    kind: RecordKind | None = None,
+    status: str | None = None,
+    state: str | None = None,
+    district: str | None = None,
+    sex: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[StoredRecord]:
+    """Records matching the filters, oldest first."""
+    stmt = _filtered(select(ChildRecordRow), kind=kind, status=status, state=state, district=district, sex=sex)
+    rows = session.scalars(stmt.order_by(ChildRecordRow.pk).limit(limit).offset(offset))
+    return [_to_stored(r) for r in rows]
+
+
+def iter_records(*, session: Session, batch_size: int = 2000, only_pending: bool = False) -> Iterator[StoredRecord]:
+    """Every record in insertion order, in batches (keyset pagination, constant memory)."""
+    last_pk = 0
+    while True:
+        stmt = select(ChildRecordRow).where(ChildRecordRow.pk > last_pk)
+        if only_pending:
+            stmt = stmt.where(or_(ChildRecordRow.indexed_hash.is_(None), ChildRecordRow.indexed_hash != ChildRecordRow.content_hash))
+        rows = list(session.scalars(stmt.order_by(ChildRecordRow.pk).limit(batch_size)))
+        if not rows:
+            return
+        for row in rows:
+            yield _to_stored(row)
+        last_pk = rows[-1].pk
+        session.expunge_all()  # keep memory flat over a million rows
+
+
+def mark_indexed(*, session: Session, indexed: Sequence[tuple[str, str, str]]) -> None:
+    """Record that the index now holds (kind, source id, content hash)."""
+    if not indexed:
+        return
+    table = ChildRecordRow.__table__
+    # Core executemany: one statement, many parameter sets (no ORM identity bookkeeping).
+    session.execute(
+        update(table)
+        .where(table.c.kind == bindparam("k"), table.c.source_id == bindparam("s"), table.c.content_hash == bindparam("h"))
+        .values(indexed_hash=bindparam("h")),
+        [{"k": k, "s": s, "h": h} for k, s, h in indexed],
+    )
+
+
+def mark_all_unindexed(*, session: Session) -> None:
+    """Used before a full rebuild: every record becomes pending."""
+    session.execute(update(ChildRecordRow).values(indexed_hash=None))
+
+
+def count_records(*, session: Session) -> RecordCounts:
+    """How many records of each kind, and how many wait for the index."""
+    rows = session.execute(select(ChildRecordRow.kind, func.count()).group_by(ChildRecordRow.kind)).all()
+    by_kind = {kind: n for kind, n in rows}
+    pending = session.scalar(
+        select(func.count()).where(or_(ChildRecordRow.indexed_hash.is_(None), ChildRecordRow.indexed_hash != ChildRecordRow.content_hash))
+    )
+    return RecordCounts(missing=by_kind.get("missing", 0), found=by_kind.get("found", 0), pending_index=pending or 0)
+
+
+def delete_record(*, session: Session, kind: RecordKind, record_id: str) -> bool:
+    """Delete a record and its photo rows; True when something was deleted."""
+    result = session.execute(delete(ChildRecordRow).where(ChildRecordRow.kind == kind, ChildRecordRow.source_id == record_id))
+    return bool(result.rowcount)
+
+
+def photo_paths(*, session: Session, kind: RecordKind, record_id: str) -> list[str]:
+    """Store paths of a record's photos, in order."""
+    stmt = (
+        select(PhotoRow.relpath)
+        .join(ChildRecordRow, PhotoRow.record_pk == ChildRecordRow.pk)
+        .where(ChildRecordRow.kind == kind, ChildRecordRow.source_id == record_id)
+        .order_by(PhotoRow.position)
+    )
+    return list(session.scalars(stmt))

@@ -1,0 +1,231 @@
+"""The ``trackchild`` command: a thin caller of the same services the API uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from indexer.demo import RegisterGenerator
+from indexer.errors import IndexerError
+from indexer.search import SearchFilters
+from indexer.store import count_records
+from search_api.config import Settings
+from search_api.resources import open_resources
+
+app = typer.Typer(
+    help="TrackChild: match missing reports with found children.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+bench_app = typer.Typer(help="Benchmarks that print measured figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+
+class Kind(StrEnum):
+    missing = "missing"
+    found = "found"
+
+
+class SexOption(StrEnum):
+    M = "M"
+    F = "F"
+    X = "X"
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    )
+
+
+def _count_lines(path: Path) -> int | None:
+    try:
+        with path.open("rb") as handle:
+            return sum(1 for _ in handle)
+    except OSError:
+        return None
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="Records as .jsonl or .csv", exists=True, dir_okay=False, readable=True)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Validate and load a register file. Bad rows are reported and skipped; the rest load."""
+    settings = Settings()
+    try:
+        with open_resources(settings) as res, _progress() as progress:
+            task = progress.add_task(f"ingest {file.name}", total=_count_lines(file))
+            report = res.ingestor().ingest_file(file, progress=lambda n: progress.advance(task, n))
+    except (IndexerError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        out.print_json(data=report.to_json())
+    else:
+        out.print(
+            f"{report.rows} rows: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.rejected_rows} rejected; {report.indexed} indexed "
+            f"in {report.seconds:.1f}s"
+        )
+        for problem in report.warnings[:20]:
+            out.print(f"[yellow]warning[/yellow] {problem}")
+        for problem in report.rejected[:50]:
+            out.print(f"[red]rejected[/red] {problem}")
+        if report.rejected_file:
+            out.print(f"rejected rows written to {report.rejected_file}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Name, partial name or description, any script")],
+    kind: Annotated[Optional[Kind], typer.Option(help="missing or found")] = None,
+    sex: Annotated[Optional[SexOption], typer.Option(help="M, F or X (unknown sex always matches)")] = None,
+    age_min: Annotated[Optional[float], typer.Option("--age-min")] = None,
+    age_max: Annotated[Optional[float], typer.Option("--age-max")] = None,
+    state: Annotated[Optional[str], typer.Option()] = None,
+    district: Annotated[Optional[str], typer.Option()] = None,
+    status: Annotated[Optional[str], typer.Option()] = None,
+    date_from: Annotated[Optional[dt.datetime], typer.Option("--date-from", formats=["%Y-%m-%d"])] = None,
+    date_to: Annotated[Optional[dt.datetime], typer.Option("--date-to", formats=["%Y-%m-%d"])] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON list of hits")] = False,
+) -> None:
+    """Search child records by name (phonetic, fuzzy, partial, cross-script) and description."""
+    try:
+        filters = SearchFilters(
+            kind=kind.value if kind else None,
+            sex=sex.value if sex else None,
+            age_min=age_min,
+            age_max=age_max,
+            state=state,
+            district=district,
+            status=status,
+            date_from=date_from.date() if date_from else None,
+            date_to=date_to.date() if date_to else None,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    try:
+        with open_resources(Settings()) as res:
+            hits = res.text_index.search(query, filters=filters, limit=limit)
+    except IndexerError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        sys.stdout.write(json.dumps([h.to_json() for h in hits], ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{len(hits)} hits for {query!r}")
+    for column in ("id", "kind", "name", "score", "why"):
+        table.add_column(column)
+    for hit in hits:
+        why = ", ".join(f"{m.field}:{m.how} {m.query_term}~{m.record_term}" for m in hit.matched)
+        table.add_row(hit.id, hit.kind, hit.name, f"{hit.score:.2f}", why)
+    out.print(table)
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the text index from the store (identical results to incremental indexing)."""
+    with open_resources(Settings()) as res, _progress() as progress:
+        with res.session_factory() as session:
+            total = count_records(session=session).total
+        task = progress.add_task("reindex", total=total)
+        n = res.ingestor().reindex(progress=lambda k: progress.advance(task, k))
+    out.print(f"reindexed {n} records")
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Counts of records in the store and the index."""
+    with open_resources(Settings()) as res:
+        with res.session_factory() as session:
+            counts = count_records(session=session)
+        figures = {
+            "missing": counts.missing,
+            "found": counts.found,
+            "pending_index": counts.pending_index,
+            "indexed_documents": res.text_index.count(),
+            "backend": res.text_index.backend,
+            "data_dir": str(res.settings.data_dir),
+        }
+    if as_json:
+        out.print_json(data=figures)
+    else:
+        for key, value in figures.items():
+            out.print(f"{key:>18}: {value}")
+
+
+@app.command("demo-data")
+def demo_data(
+    n: Annotated[int, typer.Argument(help="Number of missing reports", min=1)],
+    found: Annotated[Optional[int], typer.Option(help="Number of found children (default n/2)")] = None,
+    matched_share: Annotated[float, typer.Option(help="Share of found children who have a missing report", min=0, max=1)] = 0.5,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for records.jsonl and truth.jsonl")] = Path("data/demo"),
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Generate a realistic synthetic register with ground truth (records.jsonl, truth.jsonl)."""
+    n_found = found if found is not None else max(1, n // 2)
+    dataset = RegisterGenerator(seed=seed).dataset(n, n_found, matched_share=matched_share)
+    records_path, truth_path = dataset.write(out_dir)
+    out.print(
+        f"wrote {len(dataset.missing)} missing + {len(dataset.found)} found to {records_path}; "
+        f"{len(dataset.truth)} true pairs in {truth_path}"
+    )
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    n: Annotated[int, typer.Option(help="Records to ingest (half missing, half found)")] = 100_000,
+    work_dir: Annotated[Path, typer.Option(help="Scratch folder (data is kept for bench search)")] = Path("data/bench"),
+) -> None:
+    """Ingest throughput (records/s) and peak RSS on generated data."""
+    from search_api.bench import run_ingest_bench
+
+    for line in run_ingest_bench(n=n, work_dir=work_dir):
+        out.print(line)
+
+
+@bench_app.command("search")
+def bench_search(
+    n: Annotated[int, typer.Option(help="Records in the index (reuses bench ingest's data)")] = 100_000,
+    queries: Annotated[int, typer.Option(help="Queries to time")] = 2000,
+    work_dir: Annotated[Path, typer.Option()] = Path("data/bench"),
+) -> None:
+    """Name-search latency (p50/p95/p99), hit rate and peak RSS."""
+    from search_api.bench import run_search_bench
+
+    for line in run_search_bench(n=n, n_queries=queries, work_dir=work_dir):
+        out.print(line)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,53 @@
+"""The one settings object. Only this module reads the environment (prefix ``TRACKCHILD_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from indexer.search import TextIndexConfig
+from indexer.store import sqlite_url
+
+
+class Settings(BaseSettings):
+    """Service settings; every default works offline on one machine.
+
+    Example:
+        TRACKCHILD_DATA_DIR=/srv/trackchild TRACKCHILD_SEARCH_BACKEND=elasticsearch
+        TRACKCHILD_ES_URL=https://localhost:9200 trackchild serve
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TRACKCHILD_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Path("data")
+    # SQLite file in the data dir unless a URL is given (postgresql://user@host/db).
+    database_url: str | None = None
+    search_backend: Literal["tantivy", "elasticsearch"] = "tantivy"
+    es_url: str | None = None
+    es_index: str = "trackchild-records"
+    es_username: str | None = None
+    es_password: SecretStr | None = None
+    es_api_key: SecretStr | None = None
+    es_ca_certs: str | None = None
+    es_verify_certs: bool = True
+    max_photo_bytes: int = Field(default=15 * 1024 * 1024, gt=0)
+    ingest_batch_size: int = Field(default=2000, gt=0)
+
+    def store_url(self) -> str:
+        return self.database_url or sqlite_url(self.data_dir / "trackchild.sqlite3")
+
+    def text_index_config(self) -> TextIndexConfig:
+        return TextIndexConfig(
+            backend=self.search_backend,
+            tantivy_path=self.data_dir / "text_index",
+            es_url=self.es_url,
+            es_index=self.es_index,
+            es_username=self.es_username,
+            es_password=self.es_password.get_secret_value() if self.es_password else None,
+            es_api_key=self.es_api_key.get_secret_value() if self.es_api_key else None,
+            es_ca_certs=self.es_ca_certs,
+            es_verify_certs=self.es_verify_certs,
+        )
