@@ -17,7 +17,6 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
-    field_validator,
     model_validator,
 )
 
@@ -70,6 +69,11 @@ def _clean_list(value: Any) -> Any:
     return value
 
 
+def _id_as_text(value: Any) -> Any:
+    """Numeric ids (FIR numbers exported as numbers) are kept as text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def _parse_sex(value: Any) -> Any:
     if value is None:
         return ""
@@ -80,23 +84,31 @@ def _parse_sex(value: Any) -> Any:
     return value
 
 
-def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str) and value.strip() == "":
-        return None
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_clean_text), Field(max_length=500)]
-LongText = Annotated[str, BeforeValidator(_clean_text), Field(max_length=4000)]
+# Strings are stripped by pydantic (Rust); blanks and control characters are handled once
+# per record in ``_Strict._tidy`` rather than by a Python validator on every field.
+Text = Annotated[str, Field(max_length=500)]
+LongText = Annotated[str, Field(max_length=4000)]
 TextList = Annotated[list[Annotated[str, Field(max_length=200)]], BeforeValidator(_clean_list), Field(max_length=50)]
 SexField = Annotated[Sex, BeforeValidator(_parse_sex)]
-OptionalFloat = Annotated[float | None, BeforeValidator(_blank_to_none)]
-OptionalDate = Annotated[dt.date | None, BeforeValidator(_blank_to_none)]
+OptionalFloat = float | None
+OptionalDate = dt.date | None
 
 
 class _Strict(BaseModel):
     # Unknown fields are rejected so that a typo ("nmae") is reported, not silently dropped.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tidy(cls, data: Any) -> Any:
+        """Null and empty values mean "not given" (defaults apply); control characters go."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            k: (_CONTROL_CHARS.sub("", v) if _CONTROL_CHARS.search(v) else v) if type(v) is str else v
+            for k, v in data.items()
+            if v is not None and v != ""
+        }
 
 
 class Place(_Strict):
@@ -120,14 +132,14 @@ class ReportedBy(_Strict):
     """The person who reported the child missing (never shown outside the jurisdiction)."""
 
     name: Text = ""
-    phone: Annotated[str, BeforeValidator(_clean_text), Field(max_length=20, pattern=r"^[0-9+\- ()]*$")] = ""
+    phone: Annotated[str, Field(max_length=20, pattern=r"^[0-9+\- ()]*$")] = ""
     relation: Text = ""
 
 
 class ChildRecordBase(_Strict):
     """Fields both registers share."""
 
-    id: Annotated[str, BeforeValidator(_clean_text), Field(min_length=1, max_length=64, pattern=r"^[^\s/\\]+$")]
+    id: Annotated[str, BeforeValidator(_id_as_text), Field(min_length=1, max_length=64, pattern=r"^[^\s/\\]+$")]
     name: Text = ""
     aliases: TextList = []
     sex: SexField = ""
@@ -145,11 +157,6 @@ class ChildRecordBase(_Strict):
     description: LongText = ""
     photos: TextList = []
 
-    @field_validator("place", mode="before")
-    @classmethod
-    def _place_may_be_null(cls, value: Any) -> Any:
-        return {} if value is None else value
-
     @property
     def key(self) -> str:
         """Identity across both registers: ids are unique per kind only."""
@@ -165,7 +172,7 @@ class MissingReport(ChildRecordBase):
 
     kind: Literal["missing"] = "missing"
     age_is_estimate: bool = False
-    status: Annotated[MissingStatus, BeforeValidator(lambda v: v or "open")] = "open"
+    status: MissingStatus = "open"
     police_station: Text = ""
     fir_number: Text = ""
     reported_by: ReportedBy | None = None
@@ -177,7 +184,7 @@ class FoundChild(ChildRecordBase):
     kind: Literal["found"] = "found"
     # Found children's ages are estimated by staff unless a document says otherwise.
     age_is_estimate: bool = True
-    status: Annotated[FoundStatus, BeforeValidator(lambda v: v or "in_care")] = "in_care"
+    status: FoundStatus = "in_care"
     cci_name: Text = ""
     cwc: Text = ""
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 MAX_LINE_BYTES = 1_000_000
 
 
@@ -27,9 +29,21 @@ class RawRow:
             return str(self.data["id"])
         return None
 
+    def parsed(self) -> RawRow:
+        """This row with its JSON parsed (JSONL rows are parsed lazily, in a worker)."""
+        if self.data is not None or self.error is not None:
+            return self
+        try:
+            data = orjson.loads(self.raw)
+        except orjson.JSONDecodeError as exc:
+            return RawRow(self.line, self.raw, None, f"invalid JSON: {exc}")
+        if not isinstance(data, dict):
+            return RawRow(self.line, self.raw, None, "each line must be a JSON object")
+        return RawRow(self.line, self.raw, data)
+
 
 def read_jsonl(path: Path) -> Iterator[RawRow]:
-    """One JSON object per line; blank lines are skipped."""
+    """One JSON object per line; blank lines are skipped. JSON is parsed by ``RawRow.parsed``."""
     with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
         for number, line in enumerate(handle, start=1):
             text = line.strip()
@@ -38,15 +52,7 @@ def read_jsonl(path: Path) -> Iterator[RawRow]:
             if len(text) > MAX_LINE_BYTES:
                 yield RawRow(number, text[:200], None, f"line is longer than {MAX_LINE_BYTES} characters")
                 continue
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield RawRow(number, text, None, f"invalid JSON: {exc.msg} at column {exc.colno}")
-                continue
-            if not isinstance(data, dict):
-                yield RawRow(number, text, None, "each line must be a JSON object")
-                continue
-            yield RawRow(number, text, data)
+            yield RawRow(number, text, None)
 
 
 def _nest(flat: dict[str, str]) -> dict[str, Any]:

@@ -93,10 +93,8 @@ class NameToken:
     strict: str
     loose: str
     metaphone: tuple[str, ...]
-
-    def keys(self) -> tuple[str, ...]:
-        """Every key of this token, prefixed by its family, for indexing."""
-        return (f"s:{self.strict}", f"l:{self.loose}", *(f"m:{m}" for m in self.metaphone))
+    # every key, prefixed by its family ("s:rakes", "l:rks", "m:RKX"), for indexing
+    keys: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +121,8 @@ def _strip_accents(text: str) -> str:
 
 def clean_latin(text: str) -> str:
     """NFKC, transliterate Brahmic scripts, lowercase ASCII letters and spaces only."""
+    if text.isascii():  # most names: skip Unicode work
+        return _NON_LETTERS.sub(" ", text.lower().replace(".", " ")).strip()
     text = unicodedata.normalize("NFKC", text)
     text = transliterate(text)
     text = _strip_accents(text).lower()
@@ -197,7 +197,9 @@ def make_token(text: str) -> NameToken:
     strict = indian_phonetic_key(text)
     primary, secondary = doublemetaphone(text)
     codes = tuple(dict.fromkeys(c for c in (primary, secondary) if c))
-    return NameToken(text=text, strict=strict, loose=skeleton_key(strict), metaphone=codes)
+    loose = skeleton_key(strict)
+    keys = (f"s:{strict}", f"l:{loose}", *(f"m:{m}" for m in codes))
+    return NameToken(text=text, strict=strict, loose=loose, metaphone=codes, keys=keys)
 
 
 def name_words(text: str) -> list[str]:
@@ -224,7 +226,7 @@ def normalise_name(text: str) -> NormalisedName:
         >>> normalise_name("राकेश").tokens[0].strict == normalise_name("Raakesh").tokens[0].strict
         True
     """
-    original = unicodedata.normalize("NFKC", text or "").strip()
+    original = (text if text.isascii() else unicodedata.normalize("NFKC", text)).strip() if text else ""
     words = name_words(original)
     return NormalisedName(
         original=original,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
-from indexer.normalise import NormalisedName, normalise_name
+from indexer.normalise import normalise_name
 from indexer.records import FoundChild, MissingReport
 
 EPOCH = dt.date(1970, 1, 1)
@@ -63,27 +64,34 @@ class IndexDocument:
     evidence: dict[str, list[str]]
 
 
-def _unique(values: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v for v in values if v))
+@dataclass(frozen=True, slots=True)
+class _NameEvidence:
+    """What one name string contributes to a document (cached: names repeat a lot)."""
+
+    words: list[str]
+    tokens: tuple[str, ...]
+    keys: tuple[str, ...]
+    prefixes: tuple[str, ...]
 
 
-def _tokens_keys(names: list[NormalisedName]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+@lru_cache(maxsize=262144)
+def _name_evidence(text: str) -> _NameEvidence:
+    name = normalise_name(text)
     tokens: list[str] = []
     keys: list[str] = []
-    for name in names:
-        for token in name.tokens:
-            tokens.append(token.text)
-            keys.extend(token.keys())
-    return _unique(tokens), _unique(keys)
+    prefixes: list[str] = []
+    for token in name.tokens:
+        tokens.append(token.text)
+        keys.extend(token.keys)
+        prefixes.extend(token.text[:n] for n in range(1, min(len(token.text), MAX_PREFIX) + 1))
+        prefixes.extend(token.strict[:n] for n in range(1, min(len(token.strict), MAX_PREFIX) + 1))
+    return _NameEvidence(name.texts(), tuple(tokens), tuple(keys), tuple(prefixes))
 
 
-def _prefixes(names: list[NormalisedName]) -> tuple[str, ...]:
-    out: list[str] = []
-    for name in names:
-        for token in name.tokens:
-            for source in (token.text, token.strict):
-                out.extend(source[:n] for n in range(1, min(len(source), MAX_PREFIX) + 1))
-    return _unique(out)
+def _merge(parts: list[tuple[str, ...]]) -> tuple[str, ...]:
+    if len(parts) == 1:
+        return tuple(dict.fromkeys(parts[0]))
+    return tuple(dict.fromkeys(x for part in parts for x in part))
 
 
 def build_document(record: MissingReport | FoundChild) -> IndexDocument:
@@ -95,20 +103,19 @@ def build_document(record: MissingReport | FoundChild) -> IndexDocument:
         >>> doc.name_tokens, "s:rakes" in doc.name_keys
         (('rakesh',), True)
     """
-    own = normalise_name(record.name)
-    aliases = [normalise_name(a) for a in record.aliases]
-    parents = [normalise_name(record.father_name), normalise_name(record.mother_name)]
-    name_tokens, name_keys = _tokens_keys([own, *aliases])
-    parent_tokens, parent_keys = _tokens_keys(parents)
+    own = _name_evidence(record.name)
+    aliases = [_name_evidence(a) for a in record.aliases]
+    father, mother = _name_evidence(record.father_name), _name_evidence(record.mother_name)
+    names = [own, *aliases]
     age_min, age_max = estimated_age_range(record.age, record.age_is_estimate)
-    texts = {f: getattr(record, f) for f in DESCRIPTION_FIELDS if getattr(record, f)}
+    texts = {f: value for f in DESCRIPTION_FIELDS if (value := getattr(record, f))}
     evidence: dict[str, list[str]] = {
-        "name": own.texts(),
-        "aliases": [t for a in aliases for t in a.texts()],
-        "father_name": parents[0].texts(),
-        "mother_name": parents[1].texts(),
+        "name": own.words,
+        "aliases": [w for a in aliases for w in a.words],
+        "father_name": father.words,
+        "mother_name": mother.words,
+        **{f: [v] for f, v in texts.items()},
     }
-    evidence.update({f: [v] for f, v in texts.items()})
     return IndexDocument(
         key=record.key,
         id=record.id,
@@ -121,11 +128,11 @@ def build_document(record: MissingReport | FoundChild) -> IndexDocument:
         state=record.place.state.strip().lower(),
         district=record.place.district.strip().lower(),
         status=record.status,
-        name_tokens=name_tokens,
-        name_keys=name_keys,
-        name_prefixes=_prefixes([own, *aliases]),
-        parent_tokens=parent_tokens,
-        parent_keys=parent_keys,
+        name_tokens=_merge([n.tokens for n in names]),
+        name_keys=_merge([n.keys for n in names]),
+        name_prefixes=_merge([n.prefixes for n in names]),
+        parent_tokens=_merge([father.tokens, mother.tokens]),
+        parent_keys=_merge([father.keys, mother.keys]),
         text=" ".join(texts.values()),
         evidence=evidence,
     )

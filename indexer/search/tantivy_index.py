@@ -7,6 +7,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import orjson
+
 from indexer.errors import BackendUnavailable, TextIndexError
 from indexer.search.base import SearchFilters, TextHit
 from indexer.search.documents import IndexDocument, date_to_days
@@ -88,8 +90,7 @@ class TantivyTextIndex:
                 raise TextIndexError(f"tantivy: cannot open a writer on {self.path} (is another process ingesting?): {exc}") from exc
         return self._writer
 
-    @staticmethod
-    def _to_tantivy(doc: IndexDocument):  # type: ignore[no-untyped-def]
+    def _to_tantivy(self, doc: IndexDocument):  # type: ignore[no-untyped-def]
         fields: dict = {
             "key": doc.key,
             "id": doc.id,
@@ -101,7 +102,7 @@ class TantivyTextIndex:
             "status": doc.status,
             "age_min": doc.age_min,
             "age_max": doc.age_max,
-            "evidence": json.dumps(doc.evidence, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+            "evidence": orjson.dumps(doc.evidence),
         }
         for name in _RAW_MULTI:
             values = getattr(doc, name)
@@ -111,7 +112,7 @@ class TantivyTextIndex:
             fields["text"] = doc.text
         if doc.date_days is not None:
             fields["date_days"] = doc.date_days
-        return tantivy.Document(**fields)
+        return tantivy.Document.from_dict(fields, self._schema)
 
     def upsert(self, documents: Sequence[IndexDocument]) -> None:
         with self._lock:
@@ -213,7 +214,7 @@ class TantivyTextIndex:
         hits: list[TextHit] = []
         for score, address in result.hits:
             stored = searcher.doc(address)
-            evidence = json.loads(bytes(stored.get_first("evidence")).decode("utf-8"))
+            evidence = orjson.loads(bytes(stored.get_first("evidence")))
             hits.append(
                 TextHit(
                     key=stored.get_first("key"),

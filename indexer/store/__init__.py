@@ -4,6 +4,7 @@ from indexer.store.engine import create_schema, make_engine, make_session_factor
 from indexer.store.photos import PhotoStore, StoredPhoto
 from indexer.store.service import (
     RecordCounts,
+    RecordWrite,
     StoredRecord,
     UpsertOutcome,
     UpsertResult,
@@ -19,12 +20,15 @@ from indexer.store.service import (
     mark_all_unindexed,
     mark_indexed,
     photo_paths,
+    prepare_write,
     upsert_records,
+    upsert_writes,
 )
 
 __all__ = [
     "PhotoStore",
     "RecordCounts",
+    "RecordWrite",
     "StoredPhoto",
     "StoredRecord",
     "UpsertOutcome",
@@ -44,6 +48,8 @@ __all__ = [
     "mark_all_unindexed",
     "mark_indexed",
     "photo_paths",
+    "prepare_write",
     "sqlite_url",
     "upsert_records",
+    "upsert_writes",
 ]

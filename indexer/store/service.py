@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import orjson
 from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -63,12 +63,29 @@ def canonical_payload(record: ChildRecord) -> dict:
 
 def content_hash_of(payload: dict) -> str:
     """sha256 of the canonical JSON: equal records hash equal whatever their key order."""
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _row_values(record: ChildRecord, payload: dict, digest: str, now: dt.datetime) -> dict:
-    return {
+@dataclass(frozen=True, slots=True)
+class RecordWrite:
+    """Everything the store needs to write one record; pure data, cheap to send between processes."""
+
+    kind: str
+    source_id: str
+    values: dict
+    content_hash: str
+    photos: tuple[tuple[str, str], ...] = ()  # (store path, sha256), in order
+
+    @property
+    def key(self) -> str:
+        return record_key(self.kind, self.source_id)
+
+
+def prepare_write(record: ChildRecord, photo_hashes: list[str] | None = None) -> RecordWrite:
+    """The row values, canonical payload and content hash of a record (no I/O)."""
+    payload = canonical_payload(record)
+    digest = content_hash_of(payload)
+    values = {
         "kind": record.kind,
         "source_id": record.id,
         "name": record.name[:500],
@@ -81,9 +98,9 @@ def _row_values(record: ChildRecord, payload: dict, digest: str, now: dt.datetim
         "payload": payload,
         "content_hash": digest,
         "indexed_hash": None,
-        "created_at": now,
-        "updated_at": now,
     }
+    photos = tuple(zip(record.photos, photo_hashes or [], strict=False))
+    return RecordWrite(record.kind, record.id, values, digest, photos)
 
 
 def _upsert_statement(session: Session):  # type: ignore[no-untyped-def]
@@ -96,7 +113,7 @@ def _upsert_statement(session: Session):  # type: ignore[no-untyped-def]
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         case _:
             raise NotImplementedError(f"the store supports sqlite and postgresql, not {dialect}")
-    stmt = dialect_insert(ChildRecordRow)
+    stmt = dialect_insert(ChildRecordRow.__table__)  # Core: no ORM bookkeeping per row
     updatable = ["name", "sex", "age", "date", "state", "district", "status", "payload", "content_hash", "indexed_hash", "updated_at"]
     return stmt.on_conflict_do_update(
         index_elements=["kind", "source_id"],
@@ -133,54 +150,60 @@ def upsert_records(
         photo_hashes: record key → sha256 of each photo, in order.
 
     Returns:
-        One result (outcome, content hash) per record, in order. A changed record is marked as pending indexing.
+        One result (outcome, content hash) per record, in order. A changed record is
+        marked as pending indexing.
     """
+    hashes = photo_hashes or {}
+    return upsert_writes(session=session, writes=[prepare_write(r, hashes.get(r.key)) for r in records])
+
+
+def upsert_writes(*, session: Session, writes: Sequence[RecordWrite]) -> list[UpsertResult]:
+    """``upsert_records`` for prepared writes (the bulk ingest path)."""
     # The last occurrence of a key in one batch wins, as a re-import would.
-    latest: dict[tuple[str, str], int] = {(r.kind, r.id): i for i, r in enumerate(records)}
+    latest: dict[tuple[str, str], int] = {(w.kind, w.source_id): i for i, w in enumerate(writes)}
     existing = _existing_hashes(session, latest.keys())
     now = utcnow()
     outcomes: list[UpsertResult] = []
     to_write: list[dict] = []
-    changed_keys: list[tuple[str, str]] = []
-    for i, record in enumerate(records):
-        payload = canonical_payload(record)
-        digest = content_hash_of(payload)
-        key = (record.kind, record.id)
+    changed: list[RecordWrite] = []
+    for i, write in enumerate(writes):
+        key = (write.kind, write.source_id)
         prior = existing.get(key)
-        if prior is not None and prior[1] == digest:
-            outcomes.append(UpsertResult(UpsertOutcome.UNCHANGED, digest))
+        if prior is not None and prior[1] == write.content_hash:
+            outcomes.append(UpsertResult(UpsertOutcome.UNCHANGED, write.content_hash))
             continue
-        outcomes.append(UpsertResult(UpsertOutcome.CREATED if prior is None else UpsertOutcome.UPDATED, digest))
+        outcomes.append(UpsertResult(UpsertOutcome.CREATED if prior is None else UpsertOutcome.UPDATED, write.content_hash))
         if latest[key] == i:
-            to_write.append(_row_values(record, payload, digest, now))
-            changed_keys.append(key)
+            to_write.append({**write.values, "created_at": now, "updated_at": now})
+            changed.append(write)
     if to_write:
-        session.execute(_upsert_statement(session), to_write, execution_options={"synchronize_session": False})
-    if photo_hashes is not None and changed_keys:
-        _replace_photos(session, changed_keys, records, latest, photo_hashes)
+        session.execute(_upsert_statement(session), to_write)
+    with_photos = [w for w in changed if w.photos or (w.kind, w.source_id) in existing]
+    if with_photos:
+        _replace_photos(session, with_photos)
     return outcomes
 
 
-def _replace_photos(
-    session: Session,
-    keys: list[tuple[str, str]],
-    records: Sequence[ChildRecord],
-    latest: dict[tuple[str, str], int],
-    photo_hashes: dict[str, list[str]],
-) -> None:
-    pks = {k: v[0] for k, v in _existing_hashes(session, keys).items()}
+def _replace_photos(session: Session, writes: list[RecordWrite]) -> None:
+    pks = {k: v[0] for k, v in _existing_hashes(session, [(w.kind, w.source_id) for w in writes]).items()}
     session.execute(delete(PhotoRow).where(PhotoRow.record_pk.in_(list(pks.values()))))
     rows: list[dict] = []
     now = utcnow()
-    for key in keys:
-        record = records[latest[key]]
-        hashes = photo_hashes.get(record.key, [])
+    for write in writes:
         seen: set[str] = set()
-        for position, (relpath, digest) in enumerate(zip(record.photos, hashes, strict=True)):
+        for position, (relpath, digest) in enumerate(write.photos):
             if digest in seen:
                 continue
             seen.add(digest)
-            rows.append({"record_pk": pks[key], "sha256": digest, "relpath": relpath, "position": position, "created_at": now})
+            rows.append(
+                {
+                    "record_pk": pks[(write.kind, write.source_id)],
+                    "sha256": digest,
+                    "relpath": relpath,
+                    "position": position,
+                    "created_at": now,
+                }
+            )
     if rows:
         session.execute(insert(PhotoRow), rows)
 
