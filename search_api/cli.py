@@ -14,10 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from indexer.demo import RegisterGenerator
-from indexer.errors import IndexerError
-from indexer.search import SearchFilters
-from indexer.store import count_records
+from indexer import IndexerError, RegisterGenerator, SearchFilters, count_records
 from search_api.config import Settings
 from search_api.resources import open_resources
 

@@ -8,8 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from indexer.search import TextIndexConfig
-from indexer.store import sqlite_url
+from indexer import TextIndexConfig, sqlite_url
 
 
 class Settings(BaseSettings):

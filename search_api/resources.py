@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from indexer.ingest import Ingestor
-from indexer.search import TextIndex, open_text_index
-from indexer.store import PhotoStore, create_schema, make_engine, make_session_factory
+from indexer import Ingestor, PhotoStore, TextIndex, create_schema, make_engine, make_session_factory, open_text_index
 from search_api.config import Settings
 
 

@@ -255,7 +255,7 @@ class RegisterGenerator:
             return word[:i] + word[i + 1] + word[i] + word[i + 2 :]  # transposition
         return word[:i] + self.rng.choice("aeioubdhklmnrst") + word[i + 1 :]
 
-    def _noisy_word(self, word: str) -> str:
+    def noisy_word(self, word: str) -> str:
         if self.rng.random() < self.noise.spelling_variant:
             word = self._spelling_variant(word)
         if self.rng.random() < self.noise.typo:
@@ -268,9 +268,9 @@ class RegisterGenerator:
             return "", []
         if child["nickname"] and rng.random() < noise.nickname_only:
             return child["nickname"], []
-        words = [self._noisy_word(child["first"])]
+        words = [self.noisy_word(child["first"])]
         if rng.random() >= noise.first_name_only:
-            words.append(self._noisy_word(child["surname"]))
+            words.append(self.noisy_word(child["surname"]))
             if rng.random() < noise.swapped_order:
                 words.reverse()
         region = child["place"][5]
@@ -326,8 +326,8 @@ class RegisterGenerator:
         father = ""
         if rng.random() < noise.father_known:
             parts = child["father"].split()
-            father = self._noisy_word(parts[0]) if rng.random() < 0.6 else " ".join(self._noisy_word(p) for p in parts)
-        mother = self._noisy_word(child["mother"].split()[0]) if rng.random() < noise.mother_known else ""
+            father = self.noisy_word(parts[0]) if rng.random() < 0.6 else " ".join(self.noisy_word(p) for p in parts)
+        mother = self.noisy_word(child["mother"].split()[0]) if rng.random() < noise.mother_known else ""
         marks = child["marks"] if rng.random() < noise.marks_kept else rng.choice(vocab.MARKS)
         if marks and rng.random() < 0.4:
             for src, dst in vocab.MARK_PARAPHRASES.items():

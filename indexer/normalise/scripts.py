@@ -276,11 +276,18 @@ def _syllables(word: str) -> list[_Syllable]:
     return out
 
 
+def _light_onset(onset: list[str]) -> bool:
+    """A single consonant, or consonant + r/y/l/v (ਗੁਰਪ੍ਰੀਤ → gurprit); not a geminate (मोहम्मद)."""
+    if len(onset) == 1:
+        return True
+    return len(onset) == 2 and onset[1] in ("r", "y", "l", "v") and onset[0] != onset[1]
+
+
 def _delete_schwas(syls: list[_Syllable]) -> None:
     """Hindi-style schwa deletion, in place.
 
     Final: an inherent 'a' after a single consonant is silent (राकेश → rakesh) but stays
-    after a cluster (धर्मेंद्र → dharmendra). Medial, right to left: a → ∅ / VC_C(C)V
+    after a cluster (धर्मेंद्र → dharmendra). Medial, right to left: a → ∅ / VC_CV (C may be stop + r/y/l/v)
     (कमला → kamla, रामचंद्र → ramchandra, ਗੁਰਪ੍ਰੀਤ → gurprit), never in the first syllable, never in a syllable
     closed by a nasal, never twice in a row.
     """
@@ -298,7 +305,7 @@ def _delete_schwas(syls: list[_Syllable]) -> None:
             and not s.coda
             and len(s.onset) == 1
             and not deleted_next
-            and len(nxt.onset) >= 1
+            and _light_onset(nxt.onset)
             and nxt.vowel != ""
             and syls[i - 1].vowel != ""
         )

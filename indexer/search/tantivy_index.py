@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,7 +47,12 @@ def _build_schema():  # type: ignore[no-untyped-def]
 class TantivyTextIndex:
     """``TextIndex`` over a tantivy directory.
 
-    One writer per directory may exist across processes (tantivy holds a lock file), so
+    The directory holds generations (``gen-000001``…) and a ``CURRENT`` file naming the
+    live one. A rebuild (``clear``, writes, ``commit``) fills a new generation and switches
+    ``CURRENT`` atomically, so searches never see a half-built index and a rebuilt index
+    has exactly the statistics of a fresh one (no deleted documents in BM25 figures).
+
+    One writer per generation may exist across processes (tantivy holds a lock file), so
     the writer is opened on the first write and released by ``close``.
     """
 
@@ -60,10 +67,9 @@ class TantivyTextIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         self._schema = _build_schema()
         self._check_version()
-        try:
-            self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
-        except ValueError as exc:
-            raise TextIndexError(f"tantivy: cannot open the index at {self.path}: {exc}; run 'trackchild reindex'") from exc
+        self._generation = self._current_generation()
+        self._index = self._open(self._generation)
+        self._rebuild: tuple[str, object] | None = None  # (generation, Index) being filled
         self._writer = None
         self._writer_heap = writer_heap_bytes
         self._writer_threads = writer_threads
@@ -81,11 +87,33 @@ class TantivyTextIndex:
         else:
             marker.write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
 
+    # -- generations -----------------------------------------------------------
+    def _current_generation(self) -> str:
+        current = self.path / "CURRENT"
+        if current.exists():
+            return current.read_text().strip()
+        self._set_current("gen-000001")
+        return "gen-000001"
+
+    def _set_current(self, generation: str) -> None:
+        tmp = self.path / "CURRENT.tmp"
+        tmp.write_text(generation)
+        os.replace(tmp, self.path / "CURRENT")  # atomic switch
+
+    def _open(self, generation: str):  # type: ignore[no-untyped-def]
+        folder = self.path / generation
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            return tantivy.Index(self._schema, path=str(folder), reuse=True)
+        except ValueError as exc:
+            raise TextIndexError(f"tantivy: cannot open the index at {folder}: {exc}; run 'trackchild reindex'") from exc
+
     # -- writing ---------------------------------------------------------------
     def _get_writer(self):  # type: ignore[no-untyped-def]
         if self._writer is None:
+            target = self._rebuild[1] if self._rebuild else self._index
             try:
-                self._writer = self._index.writer(self._writer_heap, self._writer_threads)
+                self._writer = target.writer(self._writer_heap, self._writer_threads)  # type: ignore[attr-defined]
             except ValueError as exc:
                 raise TextIndexError(f"tantivy: cannot open a writer on {self.path} (is another process ingesting?): {exc}") from exc
         return self._writer
@@ -131,8 +159,13 @@ class TantivyTextIndex:
                 writer.delete_documents_by_term("key", key)
 
     def clear(self) -> None:
+        """Start a rebuild: later writes fill a new, empty generation until ``commit``."""
         with self._lock:
-            self._get_writer().delete_all_documents()
+            self._release_writer()
+            number = int(self._generation.split("-")[1]) + 1
+            generation = f"gen-{number:06d}"
+            shutil.rmtree(self.path / generation, ignore_errors=True)  # leftover of a crashed rebuild
+            self._rebuild = (generation, self._open(generation))
 
     def commit(self) -> None:
         with self._lock:
@@ -141,13 +174,23 @@ class TantivyTextIndex:
                     self._writer.commit()
                 except ValueError as exc:
                     raise TextIndexError(f"tantivy: commit failed: {exc}") from exc
+            if self._rebuild is not None:
+                self._release_writer()
+                old = self._generation
+                self._generation, self._index = self._rebuild  # type: ignore[assignment]
+                self._rebuild = None
+                self._set_current(self._generation)
+                shutil.rmtree(self.path / old, ignore_errors=True)
         self._index.reload()
+
+    def _release_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.wait_merging_threads()
+            self._writer = None
 
     def close(self) -> None:
         with self._lock:
-            if self._writer is not None:
-                self._writer.wait_merging_threads()
-                self._writer = None
+            self._release_writer()
 
     # -- reading ---------------------------------------------------------------
     def count(self) -> int:

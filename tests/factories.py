@@ -1,0 +1,39 @@
+"""Record builders for tests: a valid record with only the fields a test cares about changed."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+_ids = itertools.count(1)
+
+
+def missing_report(**fields: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "kind": "missing",
+        "id": f"MP-T{next(_ids):05d}",
+        "name": "Rahul Kumar",
+        "sex": "M",
+        "age": 9,
+        "date": "2025-01-10",
+        "place": {"city": "Patna", "district": "Patna", "state": "Bihar", "lat": 25.59, "lon": 85.13},
+        "father_name": "Suresh Kumar",
+        "police_station": "Patna Kotwali",
+    }
+    record.update(fields)
+    return record
+
+
+def found_child(**fields: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "kind": "found",
+        "id": f"FC-T{next(_ids):05d}",
+        "name": "Rahul",
+        "sex": "M",
+        "age": 10,
+        "date": "2025-03-01",
+        "place": {"city": "Howrah", "district": "Howrah", "state": "West Bengal", "lat": 22.59, "lon": 88.26},
+        "cci_name": "Children Home, Howrah",
+    }
+    record.update(fields)
+    return record
