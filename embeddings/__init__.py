@@ -1,3 +1,25 @@
-"""Face detection, alignment, embedding and the FAISS face index (see issue 3; not built yet)."""
+"""Face detection, alignment crops, FaceNet embeddings and the FAISS face index (offline)."""
 
-__all__: list[str] = []
+from embeddings.config import FaceConfig
+from embeddings.errors import EmbeddingError, FaceIndexMismatch, ImageRejected, NoUsableFace, WeightsCorrupt, WeightsNotFound
+from embeddings.faiss_index import FaceHit, FaceIndex
+from embeddings.pipeline import FaceEmbedding, FacePipeline, PhotoFaces
+from embeddings.weights import converted_weights_path, find_facenet_pb, model_id
+
+__all__ = [
+    "EmbeddingError",
+    "FaceConfig",
+    "FaceEmbedding",
+    "FaceHit",
+    "FaceIndex",
+    "FaceIndexMismatch",
+    "FacePipeline",
+    "ImageRejected",
+    "NoUsableFace",
+    "PhotoFaces",
+    "WeightsCorrupt",
+    "WeightsNotFound",
+    "converted_weights_path",
+    "find_facenet_pb",
+    "model_id",
+]

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from embeddings import EmbeddingError
 from indexer import IndexerError, RegisterGenerator, SearchFilters, count_records
 from search_api.config import Settings
 from search_api.resources import open_resources
@@ -26,6 +27,8 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Benchmarks that print measured figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+faces_app = typer.Typer(help="Faces in photos: embed, compare, search.", no_args_is_help=True)
+app.add_typer(faces_app, name="faces")
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -78,7 +81,8 @@ def ingest(
         with open_resources(settings) as res, _progress() as progress:
             task = progress.add_task(f"ingest {file.name}", total=_count_lines(file))
             report = res.ingestor().ingest_file(file, progress=lambda n: progress.advance(task, n))
-    except (IndexerError, ValueError) as exc:
+            faces = _sync_faces(res, progress)
+    except (IndexerError, EmbeddingError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     if as_json:
         out.print_json(data=report.to_json())
@@ -94,6 +98,11 @@ def ingest(
             out.print(f"[red]rejected[/red] {problem}")
         if report.rejected_file:
             out.print(f"rejected rows written to {report.rejected_file}")
+        if faces.photos:
+            out.print(
+                f"photos: {faces.photos}, faces filed {faces.filed} ({faces.embedded} embedded now, {faces.cached} from cache, "
+                f"{faces.low_quality} low quality), {len(faces.errors)} without a usable face"
+            )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -153,7 +162,81 @@ def reindex() -> None:
             total = count_records(session=session).total
         task = progress.add_task("reindex", total=total)
         n = res.ingestor().reindex(progress=lambda k: progress.advance(task, k))
-    out.print(f"reindexed {n} records")
+        faces = _sync_faces(res, progress, rebuild=True)
+    out.print(f"reindexed {n} records; face index rebuilt with {faces.filed} faces from {faces.photos} photos")
+
+
+def _sync_faces(res, progress: Progress, *, rebuild: bool = False):  # type: ignore[no-untyped-def]
+    from search_api.faces.flows import sync_faces
+
+    task = progress.add_task("faces", total=None)
+    return sync_faces(res, rebuild=rebuild, progress=lambda n: progress.advance(task, n))
+
+
+@faces_app.command("embed")
+def faces_embed(
+    images: Annotated[list[Path], typer.Argument(help="Image files")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per image, 512-d embeddings included")] = False,
+) -> None:
+    """Detect and embed the faces of each image (one JSON line per image with --json)."""
+    from embeddings import FacePipeline
+
+    pipeline = FacePipeline(Settings().face_config()).load()
+    for path in images:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            outcome_faces, error = [], f"cannot read file: {exc.strerror or exc}"
+        else:
+            outcome = pipeline.embed_images([data])[0]
+            outcome_faces, error = list(outcome.faces), outcome.error
+        if as_json:
+            line = {"path": str(path), "faces": [f.to_json() for f in outcome_faces], "error": error}
+            sys.stdout.write(json.dumps(line) + "\n")
+        elif error:
+            out.print(f"{path}: {error}")
+        else:
+            described = "; ".join(f"box {[round(v) for v in f.box]} prob {f.prob:.3f} quality {f.quality:.2f}" for f in outcome_faces)
+            out.print(f"{path}: {len(outcome_faces)} face(s): {described}")
+
+
+@faces_app.command("compare")
+def faces_compare(
+    a: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], b: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
+) -> None:
+    """Print the best cosine similarity between any face of A and any face of B."""
+    from embeddings import FacePipeline
+
+    pipeline = FacePipeline(Settings().face_config()).load()
+    first, second = pipeline.embed_images([a.read_bytes(), b.read_bytes()])
+    for path, outcome in ((a, first), (b, second)):
+        if outcome.error:
+            raise _fail(f"{path}: {outcome.error}", code=1)
+    best = max(float(x.embedding @ y.embedding) for x in first.faces for y in second.faces)
+    out.print(f"{best:.4f}")
+
+
+@faces_app.command("search")
+def faces_search(
+    image: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    kind: Annotated[Optional[Kind], typer.Option(help="missing or found")] = None,
+    only_open: Annotated[bool, typer.Option("--open/--all", help="Only open reports and children in care")] = True,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 10,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Investigators: records whose photos look most like the face in IMAGE."""
+    with open_resources(Settings()) as res:
+        try:
+            face = res.face_pipeline.load().embed_image(image.read_bytes())[0]
+        except EmbeddingError as exc:
+            raise _fail(f"{image}: {exc}", code=1) from exc
+        hits = res.face_index.search(face.embedding, k=limit, kind=kind.value if kind else None, only_open=only_open)
+    rows = [{"key": h.record_key, "photo": h.photo_id, "score": round(h.score, 4)} for h in hits]
+    if as_json:
+        sys.stdout.write(json.dumps(rows) + "\n")
+    else:
+        for row in rows:
+            out.print(f"{row['key']:<24} {row['score']:.4f}")
 
 
 @app.command()

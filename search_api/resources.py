@@ -1,15 +1,18 @@
-"""Opening and closing what the service works with: store, text index, photo store.
+"""Opening and closing what the service works with: store, text index, photos, faces.
 
-The CLI and (later) the API lifespan both use this; nothing opens at import time.
+The CLI and (later) the API lifespan both use this; nothing opens at import time, and the
+face models load only when a photo is first embedded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from embeddings import FaceIndex, FacePipeline, model_id
 from indexer import Ingestor, PhotoStore, TextIndex, create_schema, make_engine, make_session_factory, open_text_index
 from search_api.config import Settings
 
@@ -21,6 +24,8 @@ class Resources:
     session_factory: sessionmaker[Session]
     text_index: TextIndex
     photo_store: PhotoStore
+    _face_pipeline: FacePipeline | None = field(default=None, repr=False)
+    _face_index: FaceIndex | None = field(default=None, repr=False)
 
     def ingestor(self) -> Ingestor:
         return Ingestor(
@@ -29,6 +34,31 @@ class Resources:
             photo_store=self.photo_store,
             batch_size=self.settings.ingest_batch_size,
         )
+
+    @property
+    def face_pipeline(self) -> FacePipeline:
+        if self._face_pipeline is None:
+            self._face_pipeline = FacePipeline(self.settings.face_config())
+        return self._face_pipeline
+
+    @property
+    def face_index_dir(self) -> Path:
+        return self.settings.data_dir / "face_index"
+
+    @property
+    def face_index(self) -> FaceIndex:
+        """The saved face index, or a new empty one (refuses one built by another model)."""
+        if self._face_index is None:
+            current = model_id(self.settings.face_config())
+            if (self.face_index_dir / "manifest.json").exists():
+                self._face_index = FaceIndex.load(self.face_index_dir, model_id=current, flat_max=self.settings.face_flat_max)
+            else:
+                self._face_index = FaceIndex(model_id=current, flat_max=self.settings.face_flat_max)
+        return self._face_index
+
+    def reset_face_index(self) -> FaceIndex:
+        self._face_index = FaceIndex(model_id=model_id(self.settings.face_config()), flat_max=self.settings.face_flat_max)
+        return self._face_index
 
     def close(self) -> None:
         self.text_index.close()

@@ -342,3 +342,25 @@ def photo_paths(*, session: Session, kind: RecordKind, record_id: str) -> list[s
         .order_by(PhotoRow.position)
     )
     return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class StoredPhotoRef:
+    """A photo of a record, with what the face index needs to file it."""
+
+    record_key: str
+    kind: str
+    status: str
+    sha256: str
+    relpath: str
+
+
+def iter_photos(*, session: Session) -> Iterator[StoredPhotoRef]:
+    """Every photo of every record, in record order."""
+    stmt = (
+        select(ChildRecordRow.kind, ChildRecordRow.source_id, ChildRecordRow.status, PhotoRow.sha256, PhotoRow.relpath)
+        .join(PhotoRow, PhotoRow.record_pk == ChildRecordRow.pk)
+        .order_by(ChildRecordRow.pk, PhotoRow.position)
+    )
+    for kind, source_id, status, sha, relpath in session.execute(stmt):
+        yield StoredPhotoRef(record_key(kind, source_id), kind, status, sha, relpath)

@@ -1,0 +1,221 @@
+"""The face index: FAISS over L2-normalised embeddings, keyed by (record key, photo id).
+
+Exact inner product (``IDMap2,Flat``) up to ``flat_max`` vectors, HNSW beyond it.
+Saved as a directory (``index.faiss``, ``meta.npz``, ``manifest.json`` with model id,
+dimension, normalisation, factory string and build time), written to a temporary
+directory and renamed into place. ``load`` refuses an index built by another model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from embeddings.errors import EmbeddingError, FaceIndexMismatch
+
+try:
+    import faiss
+except ImportError as exc:  # pragma: no cover - exercised by test_optional_deps
+    faiss = None
+    _IMPORT_ERROR: ImportError | None = exc
+else:
+    _IMPORT_ERROR = None
+
+FORMAT_VERSION = 1
+FLAT_FACTORY = "IDMap2,Flat"
+HNSW_FACTORY = "IDMap2,HNSW32"
+
+
+@dataclass(frozen=True)
+class FaceHit:
+    record_key: str
+    photo_id: str
+    score: float  # cosine similarity in [-1, 1]
+
+
+class FaceIndex:
+    """Vectors of face photos. Add, remove, search by cosine; filter by kind and open records."""
+
+    def __init__(self, *, model_id: str, dimension: int = 512, flat_max: int = 200_000, ef_search: int = 256) -> None:
+        if faiss is None:
+            raise EmbeddingError("the face index needs faiss: pip install 'trackchild[faces]'") from _IMPORT_ERROR
+        self.model_id = model_id
+        self.dimension = dimension
+        self.flat_max = flat_max
+        self.ef_search = ef_search
+        self.factory = FLAT_FACTORY
+        self._index = faiss.index_factory(dimension, FLAT_FACTORY, faiss.METRIC_INNER_PRODUCT)
+        self._next_id = 0
+        self._keys: dict[int, tuple[str, str, str, bool]] = {}  # id → (record key, photo id, kind, open)
+        self._by_photo: dict[tuple[str, str], int] = {}
+        self._by_record: dict[str, set[int]] = {}
+        self._removed: set[int] = set()  # tombstones (HNSW cannot delete in place)
+
+    # -- writing ---------------------------------------------------------------
+    def add(self, *, record_key: str, photo_id: str, vector: np.ndarray, kind: str, is_open: bool = True) -> None:
+        """Add or replace the vector of one photo (one face per photo: its primary face)."""
+        self.add_batch([(record_key, photo_id, kind, is_open)], vector[None])
+
+    def add_batch(self, items: list[tuple[str, str, str, bool]], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
+        if len(items) != len(vectors):
+            raise ValueError("one vector per item")
+        norms = np.linalg.norm(vectors, axis=1)
+        if not np.allclose(norms, 1.0, atol=1e-3):
+            raise ValueError("face vectors must be L2-normalised")
+        for record_key, photo_id, _kind, _open in items:
+            old = self._by_photo.get((record_key, photo_id))
+            if old is not None:
+                self._drop(old)
+        ids = np.arange(self._next_id, self._next_id + len(items), dtype=np.int64)
+        self._next_id += len(items)
+        for vid, item in zip(ids.tolist(), items, strict=True):
+            self._remember(vid, item)
+        self._index.add_with_ids(vectors, ids)
+        if self.factory == FLAT_FACTORY and self._index.ntotal > self.flat_max:
+            self._rebuild(HNSW_FACTORY)
+
+    def _remember(self, vid: int, item: tuple[str, str, str, bool]) -> None:
+        self._keys[vid] = item
+        self._by_photo[(item[0], item[1])] = vid
+        self._by_record.setdefault(item[0], set()).add(vid)
+
+    def _drop(self, vid: int) -> None:
+        record_key, photo_id, *_ = self._keys.pop(vid)
+        self._by_photo.pop((record_key, photo_id), None)
+        self._by_record.get(record_key, set()).discard(vid)
+        if self.factory == FLAT_FACTORY:
+            self._index.remove_ids(np.array([vid], dtype=np.int64))
+        else:
+            self._removed.add(vid)
+
+    def has_photo(self, record_key: str, photo_id: str) -> bool:
+        return (record_key, photo_id) in self._by_photo
+
+    def photo_keys(self) -> list[tuple[str, str]]:
+        return list(self._by_photo)
+
+    def remove_photo(self, record_key: str, photo_id: str) -> bool:
+        vid = self._by_photo.get((record_key, photo_id))
+        if vid is None:
+            return False
+        self._drop(vid)
+        return True
+
+    def remove(self, record_key: str) -> int:
+        """Remove every photo of a record; returns how many vectors went."""
+        gone = list(self._by_record.pop(record_key, set()))
+        for vid in gone:
+            self._drop(vid)
+        return len(gone)
+
+    def set_open(self, record_key: str, is_open: bool) -> None:
+        """A record closed (traced, restored) stops appearing in open-only searches."""
+        for vid in self._by_record.get(record_key, set()):
+            key, photo_id, kind, _open = self._keys[vid]
+            self._keys[vid] = (key, photo_id, kind, is_open)
+
+    def _rebuild(self, factory: str) -> None:
+        """Move every live vector into a fresh index of the given kind."""
+        live = np.array(sorted(self._keys), dtype=np.int64)
+        vectors = np.vstack([self._index.reconstruct(int(v)) for v in live]) if len(live) else np.zeros((0, self.dimension), np.float32)
+        index = faiss.index_factory(self.dimension, factory, faiss.METRIC_INNER_PRODUCT)
+        if factory == HNSW_FACTORY:
+            faiss.downcast_index(index.index).hnsw.efConstruction = 200
+        if len(live):
+            index.add_with_ids(vectors, live)
+        self._index, self.factory = index, factory
+        self._removed = set()
+
+    # -- reading ---------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def search(self, vector: np.ndarray, *, k: int = 10, kind: str | None = None, only_open: bool = False) -> list[FaceHit]:
+        """Best photo per record, highest cosine first."""
+        hits = self.search_batch(vector[None], k=k, kind=kind, only_open=only_open)
+        return hits[0]
+
+    def search_batch(self, vectors: np.ndarray, *, k: int = 10, kind: str | None = None, only_open: bool = False) -> list[list[FaceHit]]:
+        if len(self._keys) == 0:
+            return [[] for _ in range(len(vectors))]
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
+        # over-fetch: filters, tombstones and several photos per record eat into k
+        fetch = min(self._index.ntotal, max(4 * k, k + len(self._removed)) * (4 if kind or only_open else 1))
+        if self.factory == HNSW_FACTORY:
+            faiss.downcast_index(self._index.index).hnsw.efSearch = max(self.ef_search, fetch)
+        scores, ids = self._index.search(vectors, fetch)
+        out: list[list[FaceHit]] = []
+        for row_scores, row_ids in zip(scores, ids, strict=True):
+            best: dict[str, FaceHit] = {}
+            for score, vid in zip(row_scores.tolist(), row_ids.tolist(), strict=True):
+                item = self._keys.get(vid)
+                if vid < 0 or item is None or vid in self._removed:
+                    continue
+                record_key, photo_id, item_kind, is_open = item
+                if (kind and item_kind != kind) or (only_open and not is_open) or record_key in best:
+                    continue
+                best[record_key] = FaceHit(record_key, photo_id, float(score))
+                if len(best) == k:
+                    break
+            out.append(list(best.values()))
+        return out
+
+    # -- persistence -------------------------------------------------------------
+    def manifest(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "model_id": self.model_id,
+            "dimension": self.dimension,
+            "normalised": True,
+            "metric": "inner_product",
+            "factory": self.factory,
+            "count": len(self),
+            "built_at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+
+    def save(self, folder: Path) -> None:
+        """Write to ``folder`` atomically: a crash never leaves a half-written index."""
+        if self._removed:
+            self._rebuild(self.factory)  # drop tombstones before saving
+        folder = Path(folder)
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        faiss.write_index(self._index, str(tmp / "index.faiss"))
+        meta = {"next_id": self._next_id, "items": [[vid, *item] for vid, item in sorted(self._keys.items())]}
+        (tmp / "meta.json").write_bytes(orjson.dumps(meta))  # plain data: nothing is unpickled on load
+        (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2))
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path, *, model_id: str, dimension: int = 512, flat_max: int = 200_000, ef_search: int = 256) -> FaceIndex:
+        """Open a saved index; refuses one built by another model or with another shape."""
+        folder = Path(folder)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        expected = {"model_id": model_id, "dimension": dimension, "normalised": True, "format_version": FORMAT_VERSION}
+        wrong = {k: manifest.get(k) for k, v in expected.items() if manifest.get(k) != v}
+        if wrong:
+            raise FaceIndexMismatch(
+                f"face index at {folder} was built with {wrong}, this service needs {expected}; re-embed with 'trackchild reindex'"
+            )
+        index = cls(model_id=model_id, dimension=dimension, flat_max=flat_max, ef_search=ef_search)
+        index._index = faiss.read_index(str(folder / "index.faiss"))
+        index.factory = manifest["factory"]
+        meta = orjson.loads((folder / "meta.json").read_bytes())
+        for vid, key, photo, kind, is_open in meta["items"]:
+            index._remember(int(vid), (str(key), str(photo), str(kind), bool(is_open)))
+        index._next_id = int(meta["next_id"])
+        return index

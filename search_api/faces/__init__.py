@@ -1,0 +1,1 @@
+"""Photos of records → face vectors in the face index (needs both indexer and embeddings)."""
