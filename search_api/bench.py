@@ -139,3 +139,69 @@ def run_search_bench(*, n: int, n_queries: int, work_dir: Path) -> Iterator[str]
         tied = top_tied[form]
         yield f"  {form:>16}: {sum(flags) / len(flags):.3f} | {sum(tied) / len(tied):.3f}   (n={len(flags)})"
     yield f"peak RSS: {_peak_rss_mib():.0f} MiB"
+
+
+def _clustered_unit_vectors(rng, n: int, identities: int, noise: float = 0.08):  # type: ignore[no-untyped-def]
+    """Face-like data: identities are random unit centres, photos noisy members of them."""
+    import numpy as np
+
+    centres = rng.standard_normal((identities, 512)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    out = np.empty((n, 512), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        stop = min(n, start + 100_000)
+        block = centres[rng.integers(0, identities, stop - start)] + noise * rng.standard_normal((stop - start, 512)).astype(np.float32)
+        out[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
+
+
+def run_faces_bench(*, photos_dir: Path, n_vectors: int, n_queries: int) -> Iterator[str]:
+    import numpy as np
+
+    from embeddings import FaceIndex, FacePipeline
+
+    settings = Settings()
+    pipeline = FacePipeline(settings.face_config())
+    started = time.perf_counter()
+    pipeline.load()
+    yield f"model load: {time.perf_counter() - started:.1f}s ({pipeline.model_id}, {settings.face_threads} threads)"
+    files = sorted(p for p in photos_dir.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    datas = [p.read_bytes() for p in files]
+    if datas:
+        pipeline.embed_images(datas[:2])  # warm up
+        started = time.perf_counter()
+        outcomes = [o for start in range(0, len(datas), 16) for o in pipeline.embed_images(datas[start : start + 16])]
+        elapsed = time.perf_counter() - started
+        faces = sum(len(o.faces) for o in outcomes)
+        size_mb = sum(map(len, datas)) / 1e6
+        yield f"end to end: {len(datas)} photos ({size_mb:.1f} MB, {faces} faces) in {elapsed:.1f}s = {len(datas) / elapsed:.1f} photos/s"
+        crops = np.random.default_rng(0).integers(0, 255, (64, 160, 160, 3), dtype=np.uint8)
+        pipeline.encoder.embed_batch(crops[:8])
+        started = time.perf_counter()
+        pipeline.encoder.embed_batch(crops)
+        yield f"embedding only: {64 / (time.perf_counter() - started):.1f} faces/s at batch {settings.face_config().batch_size}"
+    rng = np.random.default_rng(7)
+    data = _clustered_unit_vectors(rng, n_vectors, identities=max(10, n_vectors // 5))
+    queries = _clustered_unit_vectors(np.random.default_rng(8), n_queries, identities=max(10, n_vectors // 5))
+    items = [(f"found:{i}", "p", "found", True) for i in range(n_vectors)]
+    results = {}
+    for name, flat_max in (("exact (IDMap2,Flat)", 10**9), ("HNSW32", 0)):
+        index = FaceIndex(model_id="bench", flat_max=flat_max)
+        started = time.perf_counter()
+        for start in range(0, n_vectors, 100_000):
+            index.add_batch(items[start : start + 100_000], data[start : start + 100_000])
+        build = time.perf_counter() - started
+        index.search(queries[0], k=10)
+        latencies, hits = [], []
+        for q in queries:
+            t0 = time.perf_counter()
+            hits.append({h.record_key for h in index.search(q, k=10)})
+            latencies.append((time.perf_counter() - t0) * 1000)
+        results[name] = hits
+        p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
+        yield f"face search {name}: {n_vectors:,} vectors, build {build:.1f}s, p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+        del index
+    exact, approx = results.values()
+    recall = statistics.fmean(len(a & e) / max(1, len(e)) for a, e in zip(approx, exact, strict=True))
+    yield f"HNSW recall@10 against exact search: {recall:.3f} (clustered face-like data, {n_queries} queries)"
+    yield f"peak RSS: {_peak_rss_mib():.0f} MiB"

@@ -303,6 +303,19 @@ def bench_search(
         out.print(line)
 
 
+@bench_app.command("faces")
+def bench_faces(
+    photos: Annotated[Path, typer.Option(help="Folder of photos for the end-to-end figure")] = Path("tests/fixtures/faces"),
+    n: Annotated[int, typer.Option(help="Vectors in the face index")] = 200_000,
+    queries: Annotated[int, typer.Option(help="Face searches to time")] = 500,
+) -> None:
+    """Photos/s end to end, faces/s embedding, face search p50/p99 and HNSW recall@10, peak RSS."""
+    from search_api.bench import run_faces_bench
+
+    for line in run_faces_bench(photos_dir=photos, n_vectors=n, n_queries=queries):
+        out.print(line)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
