@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 from PIL import Image
@@ -36,19 +37,26 @@ def _import_torch():  # type: ignore[no-untyped-def]
     return torch
 
 
-class FaceDetector:
-    """MTCNN from facenet-pytorch (P-, R-, O-Net weights shipped in its wheel)."""
+class _LazyModel:
+    """A model loaded once, on an explicit ``load()`` (idempotent, thread-safe)."""
 
     def __init__(self, cfg: FaceConfig) -> None:
         self.cfg = cfg
-        self._mtcnn = None
+        self._model = None
         self._lock = threading.Lock()
 
-    def load(self) -> FaceDetector:
+    def load(self) -> Self:
         with self._lock:
-            if self._mtcnn is None:
-                self._mtcnn = self._load()
+            if self._model is None:
+                self._model = self._load()
         return self
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+
+class FaceDetector(_LazyModel):
+    """MTCNN from facenet-pytorch (P-, R-, O-Net weights shipped in its wheel)."""
 
     def _load(self):  # type: ignore[no-untyped-def]
         _import_torch()
@@ -65,7 +73,7 @@ class FaceDetector:
             by_size.setdefault(image.size, []).append(i)
         for indices in by_size.values():
             batch = [images[i] for i in indices]
-            boxes, probs, landmarks = self._mtcnn.detect(batch, landmarks=True)  # type: ignore[union-attr]
+            boxes, probs, landmarks = self._model.detect(batch, landmarks=True)  # type: ignore[union-attr]
             for i, b, p, lm in zip(indices, boxes, probs, landmarks, strict=True):
                 if b is None:
                     continue
@@ -84,22 +92,14 @@ class FaceDetector:
         return results
 
 
-class FaceEncoder:
+class FaceEncoder(_LazyModel):
     """FaceNet Inception-ResNet-v1 → 512-d L2-normalised embeddings."""
 
     dimension = 512
 
     def __init__(self, cfg: FaceConfig) -> None:
-        self.cfg = cfg
+        super().__init__(cfg)
         self.model_id = model_id(cfg)
-        self._net = None
-        self._lock = threading.Lock()
-
-    def load(self) -> FaceEncoder:
-        with self._lock:
-            if self._net is None:
-                self._net = self._load()
-        return self
 
     def _load(self):  # type: ignore[no-untyped-def]
         torch = _import_torch()
@@ -125,7 +125,7 @@ class FaceEncoder:
         with torch.inference_mode():
             for start in range(0, len(crops), self.cfg.batch_size):
                 batch = torch.from_numpy(standardise(crops[start : start + self.cfg.batch_size]))
-                out.append(self._net(batch).numpy())  # type: ignore[misc]
+                out.append(self._model(batch).numpy())  # type: ignore[misc]
         vectors = np.concatenate(out).astype(np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 

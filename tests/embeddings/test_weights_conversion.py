@@ -69,7 +69,7 @@ def test_vggface2_is_never_downloaded(tmp_path, monkeypatch) -> None:  # type: i
 
 
 def test_model_is_in_eval_mode(pipeline) -> None:  # type: ignore[no-untyped-def]
-    assert pipeline.encoder._net.training is False
+    assert pipeline.encoder._model.training is False
     # a blank crop gives a finite unit vector (no batch-norm statistics are updated)
     vector = pipeline.encoder.embed(np.asarray(Image.new("RGB", (160, 160), (128, 128, 128))))
     assert np.isfinite(vector).all() and abs(np.linalg.norm(vector) - 1) < 1e-4
