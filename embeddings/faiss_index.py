@@ -43,13 +43,16 @@ class FaceHit:
 class FaceIndex:
     """Vectors of face photos. Add, remove, search by cosine; filter by kind and open records."""
 
-    def __init__(self, *, model_id: str, dimension: int = 512, flat_max: int = 200_000, ef_search: int = 256) -> None:
+    def __init__(
+        self, *, model_id: str, dimension: int = 512, flat_max: int = 200_000, ef_search: int = 256, ef_construction: int = 40
+    ) -> None:
         if faiss is None:
             raise EmbeddingError("the face index needs faiss: pip install 'trackchild[faces]'") from _IMPORT_ERROR
         self.model_id = model_id
         self.dimension = dimension
         self.flat_max = flat_max
         self.ef_search = ef_search
+        self.ef_construction = ef_construction
         self.factory = FLAT_FACTORY
         self._index = faiss.index_factory(dimension, FLAT_FACTORY, faiss.METRIC_INNER_PRODUCT)
         self._next_id = 0
@@ -128,7 +131,7 @@ class FaceIndex:
         vectors = np.vstack([self._index.reconstruct(int(v)) for v in live]) if len(live) else np.zeros((0, self.dimension), np.float32)
         index = faiss.index_factory(self.dimension, factory, faiss.METRIC_INNER_PRODUCT)
         if factory == HNSW_FACTORY:
-            faiss.downcast_index(index.index).hnsw.efConstruction = 200
+            faiss.downcast_index(index.index).hnsw.efConstruction = self.ef_construction
         if len(live):
             index.add_with_ids(vectors, live)
         self._index, self.factory = index, factory

@@ -239,6 +239,102 @@ def faces_search(
             out.print(f"{row['key']:<24} {row['score']:.4f}")
 
 
+class Direction(StrEnum):
+    found_to_missing = "found-to-missing"
+    missing_to_found = "missing-to-found"
+
+
+@app.command()
+def match(
+    record_id: Annotated[Optional[str], typer.Argument(help="One record's id (human-readable output)")] = None,
+    all_records: Annotated[bool, typer.Option("--all", help="Every record of one side, as JSON lines")] = False,
+    direction: Annotated[Direction, typer.Option()] = Direction.found_to_missing,
+    top: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write JSON lines here instead of stdout")] = None,
+    kind: Annotated[Optional[Kind], typer.Option(help="Which register RECORD_ID is in, if both have it")] = None,
+) -> None:
+    """Ranked, explained candidates from the other register."""
+    from indexer import find_records_by_id
+    from search_api.fusion.service import Matcher
+
+    if bool(record_id) == all_records:
+        raise _fail("give either a RECORD_ID or --all")
+    with open_resources(Settings()) as res:
+        matcher = Matcher(res)
+        if all_records:
+            side = "found" if direction is Direction.found_to_missing else "missing"
+            handle = out_file.open("w", encoding="utf-8") if out_file else sys.stdout
+            try:
+                with _progress() as progress:
+                    task = progress.add_task(f"match {side}", total=None)
+                    for rid, candidates in matcher.match_all(side, limit=top):
+                        line = {
+                            "id": rid,
+                            "candidates": [{"id": c.id, "score": c.score, "explain": c.explanation.to_json()} for c in candidates],
+                        }
+                        handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                        progress.advance(task)
+            finally:
+                if out_file:
+                    handle.close()
+            return
+        with res.session_factory() as session:
+            stored = [s for s in find_records_by_id(session=session, record_id=record_id) if not kind or s.record.kind == kind.value]  # type: ignore[arg-type]
+        if len(stored) != 1:
+            raise _fail(f"no record with id {record_id!r}" if not stored else f"{record_id!r} is in both registers: add --kind")
+        record = stored[0].record
+        candidates = matcher.rank(record, limit=top)
+    out.print(f"{record.kind} {record.id}: {len(candidates)} candidates")
+    for rank, c in enumerate(candidates, start=1):
+        out.print(f"{rank:>2}. {c.kind} {c.id}  score {c.score:.3f}  via {c.source}")
+        for line in c.explanation.lines():
+            out.print(f"      {line}")
+
+
+@app.command("fit-model")
+def fit_model_command(
+    n: Annotated[int, typer.Option(help="Missing reports to generate (found children: n/2)")] = 8000,
+    photos: Annotated[Optional[Path], typer.Option(help="Folders of photos per person, to fit the face levels")] = None,
+    seed: Annotated[int, typer.Option()] = 101,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="Model file (default: the one in the package)")] = None,
+) -> None:
+    """Re-fit the fusion model on generated labelled registers (and real photo pairs) and save it."""
+    import tempfile
+
+    from search_api.fusion.fit import fit_model
+    from search_api.fusion.model import DEFAULT_MODEL_PATH
+
+    dataset = RegisterGenerator(seed=seed).dataset(n, n // 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp) / "data")
+        with open_resources(settings) as res:
+            res.ingestor().ingest_records(dataset.records())
+            model = fit_model(res, [(t["missing"], t["found"]) for t in dataset.truth], photos_dir=photos)
+    target = out_path or DEFAULT_MODEL_PATH
+    model.save(target)
+    out.print(
+        f"fusion model written to {target}: prior {model.prior:.4f}, calibration a={model.calibration_a:.3f} b={model.calibration_b:.3f}"
+    )
+    for feature, levels in model.levels.items():
+        out.print(f"  {feature}: " + ", ".join(f"{lvl} {p.weight:+.1f}" for lvl, p in levels.items()))
+
+
+@bench_app.command("match")
+def bench_match(
+    n: Annotated[int, typer.Option(help="Missing reports (found children: --found)")] = 10_000,
+    found: Annotated[int, typer.Option(help="Found children")] = 2_000,
+    records: Annotated[Optional[Path], typer.Option(help="Use these records (JSONL) instead of generating")] = None,
+    truth: Annotated[Optional[Path], typer.Option(help="True pairs (JSONL) for --records")] = None,
+    seed: Annotated[int, typer.Option()] = 2027,
+    work_dir: Annotated[Path, typer.Option()] = Path("data/bench-match"),
+) -> None:
+    """recall@1/5/10, MRR, alert and false-alert rates and speed of match --all (found → missing)."""
+    from search_api.bench import run_match_bench
+
+    for line in run_match_bench(n_missing=n, n_found=found, records=records, truth=truth, seed=seed, work_dir=work_dir):
+        out.print(line)
+
+
 @app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Counts of records in the store and the index."""

@@ -7,6 +7,7 @@ Shared by both search engines (to report which fields matched) and by the fusion
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -41,8 +42,9 @@ def fuzzy_distance_for(length: int) -> int:
 MIN_PREFIX_LENGTH = 1
 
 
+@lru_cache(maxsize=500_000)
 def match_token(query: NameToken, candidate: NameToken, *, allow_prefix: bool = True) -> TokenMatch:
-    """The strongest relation between a query token and a record token."""
+    """The strongest relation between a query token and a record token (cached: names repeat)."""
     if query.text == candidate.text:
         return TokenMatch.EXACT
     if query.strict == candidate.strict:

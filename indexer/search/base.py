@@ -84,8 +84,8 @@ class TextIndex(Protocol):
     def delete(self, keys: Sequence[str]) -> None:
         """Remove documents by key (visible after ``commit``)."""
 
-    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10) -> list[TextHit]:
-        """Best hits first."""
+    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True) -> list[TextHit]:
+        """Best hits first; ``explain=False`` skips saying which fields matched (blocking)."""
 
     def count(self) -> int:
         """Documents visible to search."""

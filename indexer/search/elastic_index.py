@@ -241,7 +241,7 @@ class ElasticTextIndex:
         words = [{"dis_max": {"queries": [self._clause(c) for c in g.clauses], "tie_breaker": DISMAX_TIE_BREAKER}} for g in plan.groups]
         return {"bool": {"must": [{"bool": {"should": words, "minimum_should_match": 1}}], "filter": filters}}
 
-    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10) -> list[TextHit]:
+    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True) -> list[TextHit]:
         plan = build_query_plan(query, filters)
         try:
             response = self._client.search(index=self.alias, query=self.compile(plan), size=max(1, min(limit, 1000)))
@@ -257,7 +257,7 @@ class ElasticTextIndex:
                     kind=source["kind"],
                     name=source.get("name", ""),
                     score=float(hit["_score"] or 0.0),
-                    matched=explain_hit(plan, source.get("evidence", {})),
+                    matched=explain_hit(plan, source.get("evidence", {})) if explain else (),
                 )
             )
         return hits

@@ -24,7 +24,7 @@ except ImportError as exc:  # pragma: no cover - exercised by test_optional_deps
 else:
     _IMPORT_ERROR = None
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: generations under CURRENT
 _RAW_MULTI = ("name_tokens", "name_keys", "name_prefixes", "parent_tokens", "parent_keys")
 _RAW_SINGLE = ("key", "id", "kind", "sex", "state", "district", "status")
 
@@ -247,7 +247,7 @@ class TantivyTextIndex:
         parts.extend((Occur.Must, Q.const_score_query(f, 0.0)) for f in self._filters(plan.filters))
         return Q.boolean_query(parts)
 
-    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10) -> list[TextHit]:
+    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True) -> list[TextHit]:
         plan = build_query_plan(query, filters)
         searcher = self._index.searcher()
         try:
@@ -257,7 +257,7 @@ class TantivyTextIndex:
         hits: list[TextHit] = []
         for score, address in result.hits:
             stored = searcher.doc(address)
-            evidence = orjson.loads(bytes(stored.get_first("evidence")))
+            evidence = orjson.loads(bytes(stored.get_first("evidence"))) if explain else {}
             hits.append(
                 TextHit(
                     key=stored.get_first("key"),
@@ -265,7 +265,7 @@ class TantivyTextIndex:
                     kind=stored.get_first("kind"),
                     name=stored.get_first("name") or "",
                     score=float(score),
-                    matched=explain_hit(plan, evidence),
+                    matched=explain_hit(plan, evidence) if explain else (),
                 )
             )
         return hits

@@ -1,0 +1,1 @@
+"""Fusion: named evidence features, a fitted Fellegi–Sunter model and explained candidates."""

@@ -1,0 +1,59 @@
+"""Blocking: which records of the other register are worth comparing with this one.
+
+Two sources, unioned: the text index (the child's names, nicknames and parents' names,
+and description words, in one query) and the face index (every photo of the record). Sex
+filters the text search only loosely (unknown sex matches both).
+"""
+
+from __future__ import annotations
+
+from embeddings import FaceIndex
+from indexer import SearchFilters, TextIndex
+from search_api.fusion.views import ChildView
+
+
+def other_kind(kind: str) -> str:
+    return "found" if kind == "missing" else "missing"
+
+
+# A found child's estimated age against the age at which a missing child was reported:
+# the child has grown since (years unknown here) and estimates are rough.
+AGE_WINDOW_YOUNGER = 10.0
+AGE_WINDOW_OLDER = 4.0
+
+
+def text_query(view: ChildView) -> str:
+    """Names, nicknames, parents' names and identifying marks: common names tie by the
+    hundred, and marks both break ties and find children who cannot say their name."""
+    r = view.record
+    words = [*r.names(), r.father_name, r.mother_name, r.marks]
+    return " ".join(w for w in words if w)
+
+
+def age_window(view: ChildView) -> tuple[float | None, float | None]:
+    age = view.record.age
+    if age is None:
+        return None, None
+    if view.kind == "found":  # looking for missing reports filed when the child was younger
+        return max(0.0, age - AGE_WINDOW_YOUNGER), age + AGE_WINDOW_OLDER
+    return max(0.0, age - AGE_WINDOW_OLDER), age + AGE_WINDOW_YOUNGER
+
+
+def candidate_keys(
+    view: ChildView, *, text_index: TextIndex, face_index: FaceIndex | None, text_limit: int, face_limit: int
+) -> dict[str, str]:
+    """Candidate record keys → where they came from ("text", "face" or "text+face")."""
+    found: dict[str, str] = {}
+    other = other_kind(view.kind)
+    sex = view.record.sex if view.record.sex in ("M", "F") else None
+    query = text_query(view)
+    if query:
+        age_min, age_max = age_window(view)
+        filters = SearchFilters(kind=other, sex=sex, age_min=age_min, age_max=age_max)
+        for hit in text_index.search(query, filters=filters, limit=text_limit, explain=False):
+            found[hit.key] = "text"
+    if face_index is not None and len(face_index) and view.faces:
+        for face in view.faces:
+            for hit in face_index.search(face.vector, k=face_limit, kind=other):
+                found[hit.record_key] = "text+face" if found.get(hit.record_key) == "text" else found.get(hit.record_key, "face")
+    return found

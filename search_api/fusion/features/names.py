@@ -1,0 +1,113 @@
+"""Name evidence: the child's names and nicknames, and the parents' names.
+
+Scale: per token, the strongest relation between words (exact > phonetic > loose
+phonetic > metaphone > fuzzy), best over every name/alias pair, aligned so that a missing
+surname or swapped order is not punished. Agreement on a rare name weighs more than on
+Rahul or Kumar: these levels are term-frequency adjusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from indexer import NormalisedName, TokenMatch, match_token
+from search_api.fusion.levels import Comparison, Feature, Level, Observed, always
+from search_api.fusion.views import Pair
+
+Frequency = Callable[[str], float]  # strict phonetic key → share of records holding it
+
+
+@dataclass(frozen=True)
+class NameAgreement:
+    has_data: bool
+    strong: int = 0  # tokens agreeing exactly or phonetically
+    loose: int = 0  # tokens agreeing on the loose key or metaphone
+    fuzzy: int = 0
+    shorter: int = 0  # tokens in the shorter name
+    matched_keys: tuple[str, ...] = ()
+    detail: str = ""
+
+
+def compare_names(left: tuple[NormalisedName, ...], right: tuple[NormalisedName, ...]) -> NameAgreement:
+    """Best agreement over all name pairs; each right-hand token finds its best partner."""
+    if not left or not right:
+        return NameAgreement(has_data=False)
+    best = NameAgreement(has_data=True)
+    best_rank = (-1, -1, -1)
+    for a in left:
+        for b in right:
+            short, long_ = (b, a) if len(b.tokens) <= len(a.tokens) else (a, b)
+            strong = loose = fuzzy = 0
+            keys: list[str] = []
+            parts: list[str] = []
+            used: set[int] = set()
+            for token in short.tokens:
+                options = [(match_token(token, other, allow_prefix=False), i) for i, other in enumerate(long_.tokens) if i not in used]
+                if not options:
+                    continue
+                relation, index = max(options)
+                if relation == TokenMatch.NONE:
+                    continue
+                used.add(index)
+                other = long_.tokens[index]
+                if relation >= TokenMatch.PHONETIC:
+                    strong += 1
+                    keys.append(token.strict)
+                elif relation >= TokenMatch.METAPHONE:
+                    loose += 1
+                else:
+                    fuzzy += 1
+                sign = "=" if relation == TokenMatch.EXACT else "~"
+                parts.append(f"{token.text} {sign} {other.text} ({relation.label})")
+            rank = (strong, loose, fuzzy)
+            if rank > best_rank:
+                best_rank = rank
+                best = NameAgreement(True, strong, loose, fuzzy, len(short.tokens), tuple(keys), ", ".join(parts))
+    return best
+
+
+def _full(a: NameAgreement) -> bool:
+    return a.strong >= 2 and a.strong + a.loose + a.fuzzy >= a.shorter
+
+
+NAME_LEVELS: tuple[Level[NameAgreement], ...] = (
+    Level("missing", "no name on one side", lambda a: not a.has_data),
+    Level("full", "full name agrees (spelling variants allowed)", _full),
+    Level("strong_one", "one name word agrees", lambda a: a.strong >= 1),
+    Level("loose", "names sound alike", lambda a: a.loose >= 1),
+    Level("fuzzy", "names are close in spelling", lambda a: a.fuzzy >= 1),
+    Level("else", "names differ", always),
+)
+
+_name_feature: Feature[NameAgreement] = Feature(
+    "name_phonetic", "token agreement of the child's names and nicknames", NAME_LEVELS, tf_adjusted=("full", "strong_one")
+)
+_parents_feature: Feature[NameAgreement] = Feature(
+    "parents_phonetic", "token agreement of the father's and mother's names", NAME_LEVELS, tf_adjusted=("full", "strong_one")
+)
+
+
+def _observe(feature: Feature[NameAgreement], agreement: NameAgreement, left: str, right: str, frequency: Frequency) -> Observed:
+    level = feature.level_of(agreement)
+    freq = None
+    if level.name in feature.tf_adjusted and agreement.matched_keys:
+        freq = 1.0
+        for key in agreement.matched_keys:
+            freq *= frequency(key)
+    return Observed(feature.name, level.name, level.label, left, right, agreement.detail, freq)
+
+
+def _compare_names(pair: Pair, frequency: Frequency) -> Observed:
+    agreement = compare_names(pair.missing.names, pair.found.names)
+    return _observe(_name_feature, agreement, " / ".join(pair.missing.record.names()), " / ".join(pair.found.record.names()), frequency)
+
+
+def _compare_parents(pair: Pair, frequency: Frequency) -> Observed:
+    agreement = compare_names(pair.missing.parents, pair.found.parents)
+    show = lambda r: " / ".join(x for x in (r.father_name, r.mother_name) if x)  # noqa: E731
+    return _observe(_parents_feature, agreement, show(pair.missing.record), show(pair.found.record), frequency)
+
+
+name_phonetic = Comparison(_name_feature, _compare_names)
+parents_phonetic = Comparison(_parents_feature, _compare_parents)

@@ -1,0 +1,140 @@
+"""The fusion model: Fellegi–Sunter evidence weights per feature level, then calibration.
+
+Each level of each feature carries m = P(level | same child) and u = P(level | different
+children); its weight is log2(m / u), so evidence adds up in bits. Name levels are
+term-frequency adjusted: agreeing on a rare name uses the name's own frequency instead of
+the level's average u, so "Yadavi" outweighs "Rahul". A logistic calibration maps the
+summed weight to a probability that holds on candidate pairs. Two rules sit on top:
+a face can never raise the score of a pair whose recorded sexes differ, and the score of
+such a pair is capped below the review threshold unless names agree fully.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from search_api.fusion.features import ALL_FEATURES
+from search_api.fusion.levels import Observed
+
+MODEL_VERSION = 1
+DEFAULT_MODEL_PATH = Path(__file__).with_name("model.json")
+MAX_ABS_WEIGHT = 12.0  # bits; no single piece of evidence may decide alone
+TF_FLOOR = 1e-5
+
+
+class FusionModelError(ValueError):
+    """A model file that cannot be used; the message lists every problem."""
+
+
+@dataclass
+class LevelParams:
+    m: float
+    u: float
+    weight: float = field(init=False)  # log2(m / u), bounded
+
+    def __post_init__(self) -> None:
+        self.weight = max(-MAX_ABS_WEIGHT, min(MAX_ABS_WEIGHT, math.log2(self.m / self.u)))
+
+
+@dataclass
+class FusionModel:
+    """Prior, per-feature per-level parameters, calibration and the review threshold."""
+
+    prior: float  # P(same child) for a random pair of the two registers, before any evidence
+    levels: dict[str, dict[str, LevelParams]]
+    calibration_a: float = 1.0
+    calibration_b: float = 0.0
+    review_threshold: float = 0.5
+    fitted_on: dict = field(default_factory=dict)
+
+    # -- scoring -----------------------------------------------------------------
+    def weight(self, observed: Observed) -> float:
+        params = self.levels[observed.feature][observed.level]
+        weight = params.weight
+        if observed.frequency is not None:
+            weight = max(-MAX_ABS_WEIGHT, min(MAX_ABS_WEIGHT, math.log2(params.m / max(TF_FLOOR, observed.frequency))))
+        return weight * observed.strength
+
+    def score(self, observations: list[Observed]) -> tuple[float, float, list[float]]:
+        """(probability, total log2 odds, weight per observation)."""
+        weights = [self.weight(o) for o in observations]
+        by_feature = {o.feature: o for o in observations}
+        sex = by_feature.get("sex_agreement")
+        if sex is not None and sex.level == "else":
+            # rule: a face can never pair a boy with a girl
+            weights = [min(0.0, w) if o.feature == "face_cosine" else w for o, w in zip(observations, weights, strict=True)]
+        total = math.log2(self.prior / (1 - self.prior)) + sum(weights)
+        probability = 1.0 / (1.0 + math.exp(-(self.calibration_a * total * math.log(2) + self.calibration_b)))
+        if sex is not None and sex.level == "else" and by_feature.get("name_phonetic", sex).level != "full":
+            probability = min(probability, self.review_threshold * 0.5)
+        return probability, total, weights
+
+    # -- persistence ---------------------------------------------------------------
+    def to_json(self) -> dict:
+        return {
+            "version": MODEL_VERSION,
+            "prior": self.prior,
+            "calibration": {"a": self.calibration_a, "b": self.calibration_b},
+            "review_threshold": self.review_threshold,
+            "fitted_on": self.fitted_on,
+            "features": {
+                f: {lvl: {"m": p.m, "u": p.u, "weight_bits": round(p.weight, 3)} for lvl, p in levels.items()}
+                for f, levels in self.levels.items()
+            },
+        }
+
+    def save(self, path: Path = DEFAULT_MODEL_PATH) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def from_json(cls, data: dict) -> FusionModel:
+        """Validate everything and report all problems at once."""
+        problems: list[str] = []
+        if data.get("version") != MODEL_VERSION:
+            problems.append(f"version is {data.get('version')!r}; this code reads version {MODEL_VERSION}")
+        prior = data.get("prior")
+        if not isinstance(prior, (int, float)) or not 0 < prior < 1:
+            problems.append(f"prior must be a probability strictly between 0 and 1, got {prior!r}")
+        features = data.get("features", {})
+        levels: dict[str, dict[str, LevelParams]] = {}
+        for comparison in ALL_FEATURES:
+            name = comparison.name
+            given = features.get(name)
+            if given is None:
+                problems.append(f"feature {name} is missing")
+                continue
+            levels[name] = {}
+            for level in comparison.feature.level_names():
+                params = given.get(level)
+                if params is None:
+                    problems.append(f"feature {name}: level {level} is missing")
+                    continue
+                m, u = params.get("m"), params.get("u")
+                if not all(isinstance(x, (int, float)) and 0 < x <= 1 for x in (m, u)):
+                    problems.append(f"feature {name}, level {level}: m and u must be probabilities in (0, 1], got m={m!r} u={u!r}")
+                    continue
+                levels[name][level] = LevelParams(float(m), float(u))
+            extra = set(given) - set(comparison.feature.level_names())
+            if extra:
+                problems.append(f"feature {name}: unknown levels {sorted(extra)}")
+        unknown = set(features) - {c.name for c in ALL_FEATURES}
+        if unknown:
+            problems.append(f"unknown features {sorted(unknown)}")
+        if problems:
+            raise FusionModelError("fusion model is not usable:\n- " + "\n- ".join(problems))
+        calibration = data.get("calibration", {})
+        return cls(
+            prior=float(prior),  # type: ignore[arg-type]
+            levels=levels,
+            calibration_a=float(calibration.get("a", 1.0)),
+            calibration_b=float(calibration.get("b", 0.0)),
+            review_threshold=float(data.get("review_threshold", 0.5)),
+            fitted_on=data.get("fitted_on", {}),
+        )
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_MODEL_PATH) -> FusionModel:
+        return cls.from_json(json.loads(path.read_text()))

@@ -1,0 +1,119 @@
+"""Ranking candidates for a record: blocking, features, fusion, explanation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from embeddings import FaceIndex
+from indexer import FoundChild, MissingReport, StoredRecord, get_records_by_keys, iter_records
+from search_api.faces.flows import EmbeddingCache
+from search_api.fusion.candidates import candidate_keys
+from search_api.fusion.explain import Explanation
+from search_api.fusion.features import ALL_FEATURES
+from search_api.fusion.model import FusionModel
+from search_api.fusion.views import ChildView, FaceVector, Pair
+from search_api.resources import Resources
+
+
+@dataclass(frozen=True)
+class Candidate:
+    key: str
+    id: str
+    kind: str
+    score: float
+    source: str  # text, face or text+face
+    explanation: Explanation
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "score": self.score, "source": self.source, "explain": self.explanation.to_json()}
+
+
+class Matcher:
+    """Scores pairs and ranks candidates; holds caches for a batch run."""
+
+    def __init__(
+        self, res: Resources, model: FusionModel | None = None, *, text_limit: int = 200, face_limit: int = 20, use_faces: bool = True
+    ) -> None:
+        self.res = res
+        self.model = model or FusionModel.load()
+        self.text_limit = text_limit
+        self.face_limit = face_limit
+        self.face_index: FaceIndex | None = res.face_index if use_faces else None
+        self._cache = EmbeddingCache(res.settings.data_dir / "embeddings", res.face_index.model_id) if use_faces else None
+        self._views: dict[str, ChildView] = {}
+        self._doc_count = max(1, res.text_index.count())
+        self.frequency = lru_cache(maxsize=200_000)(self._frequency)
+
+    def _frequency(self, strict_key: str) -> float:
+        """Share of indexed records whose names carry this phonetic key (how common the name is)."""
+        return max(1, self.res.text_index.document_frequency("name_keys", f"s:{strict_key}")) / self._doc_count
+
+    def _faces(self, record: MissingReport | FoundChild) -> tuple[FaceVector, ...]:
+        if self._cache is None or not record.photos:
+            return ()
+        out = []
+        for relpath in record.photos:
+            cached = self._cache.get(Path(relpath).stem)
+            if cached is not None and cached[0] is not None:
+                vector, meta = cached
+                out.append(FaceVector(vector, float(meta.get("quality", 1.0)), bool(meta.get("low_quality"))))
+        return tuple(out)
+
+    def view(self, record: MissingReport | FoundChild) -> ChildView:
+        view = self._views.get(record.key)
+        if view is None or view.record != record:
+            view = ChildView.of(record, self._faces(record))
+            self._views[record.key] = view
+        return view
+
+    def preload(self, kind: str) -> int:
+        """Build views of every record of one kind (for batch runs)."""
+        with self.res.session_factory() as session:
+            for stored in iter_records(session=session):
+                if stored.record.kind == kind:
+                    self.view(stored.record)
+        return sum(1 for v in self._views.values() if v.kind == kind)
+
+    def _score(self, a: ChildView, b: ChildView) -> tuple[float, list, float, list[float]]:
+        observations = [c.compare(Pair.of(a, b), self.frequency) for c in ALL_FEATURES]
+        score, total, weights = self.model.score(observations)
+        return score, observations, total, weights
+
+    def score_pair(self, a: ChildView, b: ChildView) -> tuple[float, Explanation]:
+        score, observations, total, weights = self._score(a, b)
+        return score, Explanation.build(total - sum(weights), observations, weights, total, score)
+
+    def _views_for(self, keys: list[str]) -> dict[str, ChildView]:
+        out = {k: self._views[k] for k in keys if k in self._views}
+        missing = [k for k in keys if k not in out]
+        if missing:
+            with self.res.session_factory() as session:
+                stored: dict[str, StoredRecord] = get_records_by_keys(session=session, keys=missing)
+            out.update({k: self.view(s.record) for k, s in stored.items()})
+        return out
+
+    def rank(self, record: MissingReport | FoundChild, *, limit: int = 10) -> list[Candidate]:
+        """The other register's best candidates for this record, best first."""
+        view = self.view(record)
+        sources = candidate_keys(
+            view, text_index=self.res.text_index, face_index=self.face_index, text_limit=self.text_limit, face_limit=self.face_limit
+        )
+        others = self._views_for(list(sources))
+        scored = [(self._score(view, other), key, other) for key, other in others.items()]
+        scored.sort(key=lambda item: (-item[0][0], item[2].id))
+        ranked = []
+        for (score, observations, total, weights), key, other in scored[:limit]:  # explain only what is shown
+            explanation = Explanation.build(total - sum(weights), observations, weights, total, score)
+            ranked.append(Candidate(key, other.id, other.kind, score, sources[key], explanation))
+        return ranked
+
+    def match_all(self, kind: str, *, limit: int = 10) -> Iterator[tuple[str, list[Candidate]]]:
+        """(record id, candidates) for every record of ``kind``."""
+        self.preload("missing" if kind == "found" else "found")
+        with self.res.session_factory() as session:
+            records = [s.record for s in iter_records(session=session) if s.record.kind == kind]
+        for record in records:
+            yield record.id, self.rank(record, limit=limit)

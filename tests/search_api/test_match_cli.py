@@ -1,0 +1,53 @@
+"""``trackchild match``: the JSON-lines contract used for external evaluation, and one record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from search_api.cli import app
+from search_api.config import Settings
+from tests.conftest import SAMPLE_RECORDS, SAMPLE_TRUTH
+
+runner = CliRunner()
+
+
+def test_match_all_contract_and_sample_truth(settings: Settings, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["ingest", str(SAMPLE_RECORDS)]).exit_code == 0
+    out = tmp_path / "matches.jsonl"
+    result = runner.invoke(
+        app, ["match", "--all", "--direction", "found-to-missing", "--top", "10", "--out", str(out)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {line["id"] for line in lines} == {f"FC-00000{i}" for i in range(10)}
+    for line in lines:
+        assert set(line) == {"id", "candidates"}
+        scores = [c["score"] for c in line["candidates"]]
+        assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+        for candidate in line["candidates"]:
+            assert set(candidate) >= {"id", "score", "explain"} and candidate["id"].startswith("MP-")
+            assert {"prior_bits", "features", "total_bits", "score"} <= set(candidate["explain"])
+    truth = {t["found"]: t["missing"] for t in map(json.loads, SAMPLE_TRUTH.read_text().splitlines())}
+    ranks = {}
+    for line in lines:
+        if line["id"] in truth:
+            ids = [c["id"] for c in line["candidates"]]
+            ranks[line["id"]] = ids.index(truth[line["id"]]) + 1 if truth[line["id"]] in ids else None
+    assert sum(1 for r in ranks.values() if r == 1) >= 4, ranks  # the sample's true pairs come first
+
+
+def test_match_one_record_explains_in_words(settings: Settings) -> None:
+    runner.invoke(app, ["ingest", str(SAMPLE_RECORDS)])
+    result = runner.invoke(app, ["match", "FC-000001"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "MP-000000" in result.output.splitlines()[1]  # Hamsini Chad ranks first
+    assert "name: full name agrees" in result.output
+
+
+def test_match_needs_an_id_or_all(settings: Settings) -> None:
+    assert runner.invoke(app, ["match"]).exit_code == 2
+    runner.invoke(app, ["ingest", str(SAMPLE_RECORDS)])
+    assert "no record with id" in runner.invoke(app, ["match", "NOPE"]).output
