@@ -4,13 +4,16 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= data/demo
 DEMO_MISSING ?= 3000
 
-.PHONY: setup run demo test lint clean
+.PHONY: setup run demo serve test lint clean
 
 setup:
 	bash scripts/setup.sh
 
-## Set everything up, load the demo register and run searches on embedded defaults.
-run: setup demo
+DEMO_USER ?= demo
+DEMO_PASSWORD ?= demo-password-2026
+
+## Set everything up, load the demo register, run searches, then serve the API with a demo login.
+run: setup demo serve
 
 demo:
 	$(BIN)/trackchild demo-data $(DEMO_MISSING) --out $(DEMO_DIR)
@@ -19,6 +22,12 @@ demo:
 	$(BIN)/trackchild search "rahul kumar" --limit 5
 	$(BIN)/trackchild search "राकेश" --limit 5
 	$(BIN)/trackchild search "Puja" --kind found --sex F --age-min 6 --age-max 12 --limit 5
+	$(BIN)/trackchild match $$(head -1 $(DEMO_DIR)/truth.jsonl | sed 's/.*"found": "\([^"]*\)".*/\1/') --top 3
+	TRACKCHILD_NEW_USER_PASSWORD=$(DEMO_PASSWORD) $(BIN)/trackchild user add $(DEMO_USER) --role admin || true
+
+serve:
+	@echo "Demo login: $(DEMO_USER) / $(DEMO_PASSWORD)  (demo data only; add real users with: trackchild user add)"
+	$(BIN)/trackchild serve
 
 ## Install what the tests need and run the whole suite (this is what CI runs).
 test: setup lint

@@ -4,6 +4,7 @@ from embeddings.config import FaceConfig
 from embeddings.errors import EmbeddingError, FaceIndexMismatch, ImageRejected, NoUsableFace, WeightsCorrupt, WeightsNotFound
 from embeddings.faiss_index import FaceHit, FaceIndex
 from embeddings.pipeline import FaceEmbedding, FacePipeline, PhotoFaces
+from embeddings.transforms import decode_image
 from embeddings.weights import converted_weights_path, find_facenet_pb, model_id
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "WeightsCorrupt",
     "WeightsNotFound",
     "converted_weights_path",
+    "decode_image",
     "find_facenet_pb",
     "model_id",
 ]

@@ -29,6 +29,8 @@ bench_app = typer.Typer(help="Benchmarks that print measured figures.", no_args_
 app.add_typer(bench_app, name="bench")
 faces_app = typer.Typer(help="Faces in photos: embed, compare, search.", no_args_is_help=True)
 app.add_typer(faces_app, name="faces")
+user_app = typer.Typer(help="Users of the service.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -333,6 +335,53 @@ def bench_match(
 
     for line in run_match_bench(n_missing=n, n_found=found, records=records, truth=truth, seed=seed, work_dir=work_dir):
         out.print(line)
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="police, cci, cwc, dcpu, state, central or admin")],
+    state: Annotated[str, typer.Option()] = "",
+    district: Annotated[str, typer.Option()] = "",
+    unit: Annotated[str, typer.Option(help="Police station or CCI")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="TRACKCHILD_NEW_USER_PASSWORD")
+    ] = "",
+) -> None:
+    """Add a user who can log in to the API."""
+    from pydantic import ValidationError
+
+    from search_api.db import create_service_schema
+    from search_api.users import service as users
+    from search_api.users.schemas import UserCreate
+
+    try:
+        user_in = UserCreate(username=username, role=role, state=state, district=district, unit=unit, password=password)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+    with open_resources(Settings()) as res:
+        create_service_schema(res.engine)
+        with res.session_factory() as session:
+            try:
+                users.create(session=session, user_in=user_in)
+            except users.UsernameTaken as exc:
+                raise _fail(str(exc)) from exc
+            session.commit()
+    out.print(f"user {username} added with role {role}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Listen address (loopback by default)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Run the API (OpenAPI docs at /docs) on embedded defaults."""
+    import uvicorn
+
+    from search_api.app import create_app
+
+    out.print(f"TrackChild API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
 
 
 @app.command()

@@ -17,6 +17,9 @@ from search_api.fusion.model import FusionModel
 from search_api.fusion.views import ChildView, FaceVector, Pair
 from search_api.resources import Resources
 
+PSEUDO_RECORDS = 2000
+TYPICAL_NAME_FREQUENCY = 0.002
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -48,8 +51,14 @@ class Matcher:
         self.frequency = lru_cache(maxsize=200_000)(self._frequency)
 
     def _frequency(self, strict_key: str) -> float:
-        """Share of indexed records whose names carry this phonetic key (how common the name is)."""
-        return max(1, self.res.text_index.document_frequency("name_keys", f"s:{strict_key}")) / self._doc_count
+        """Share of records whose names carry this phonetic key: how common the name is.
+
+        The two records being compared are not counted, and small registers are smoothed
+        towards a typical name's frequency, so a name is not "common" merely because the
+        register is young.
+        """
+        holders = max(0, self.res.text_index.document_frequency("name_keys", f"s:{strict_key}") - 2)
+        return (holders + PSEUDO_RECORDS * TYPICAL_NAME_FREQUENCY) / (self._doc_count + PSEUDO_RECORDS)
 
     def _faces(self, record: MissingReport | FoundChild) -> tuple[FaceVector, ...]:
         if self._cache is None or not record.photos:

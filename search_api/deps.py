@@ -1,0 +1,58 @@
+"""Request dependencies as ``Annotated`` aliases: resources, a committed session, the user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from search_api.resources import Resources
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
+
+
+def get_resources(request: Request) -> Resources:
+    return request.app.state.resources
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+def get_session(res: ResourcesDep) -> Iterator[Session]:
+    """One session per request: committed on success, rolled back on error (services never commit)."""
+    with res.session_factory() as session:
+        try:
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def get_current_user(token: Annotated[str, Depends(oauth2_scheme)], session: DbSession):  # type: ignore[no-untyped-def]
+    from search_api.users import service
+
+    user = service.get_by_token(session=session, token=token)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in, or the session expired", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentUser = Annotated["UserRow", Depends(get_current_user)]  # noqa: F821
+
+
+def get_matcher(request: Request, res: ResourcesDep):  # type: ignore[no-untyped-def]
+    from search_api.fusion.service import Matcher
+
+    if getattr(request.app.state, "matcher", None) is None:
+        request.app.state.matcher = Matcher(res)
+    return request.app.state.matcher
+
+
+MatcherDep = Annotated["Matcher", Depends(get_matcher)]  # noqa: F821

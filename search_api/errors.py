@@ -1,0 +1,36 @@
+"""One place that turns domain errors into HTTP answers (never a 500 for bad input)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from embeddings import ImageRejected, NoUsableFace
+from indexer import RecordNotFound
+from search_api.policy import PermissionDenied
+from search_api.records.flows import RecordInvalid
+from search_api.review.service import ConfirmNeedsReason, PairNotFound
+from search_api.users.service import UsernameTaken
+
+
+def _answer(status: int, detail: object) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": detail})
+
+
+def install(app: FastAPI) -> None:
+    mapping: list[tuple[type[Exception], int]] = [
+        (RecordNotFound, 404),
+        (PairNotFound, 404),
+        (PermissionDenied, 403),
+        (ImageRejected, 415),
+        (NoUsableFace, 422),
+        (ConfirmNeedsReason, 422),
+        (UsernameTaken, 409),
+    ]
+    for exc_type, status in mapping:
+        app.add_exception_handler(exc_type, lambda _r, exc, status=status: _answer(status, str(exc)))  # type: ignore[misc]
+
+    async def invalid_record(_request: Request, exc: Exception) -> JSONResponse:
+        return _answer(422, {"message": "the record was rejected", "problems": exc.problems})  # type: ignore[attr-defined]
+
+    app.add_exception_handler(RecordInvalid, invalid_record)

@@ -1,0 +1,1 @@
+"""The review queue: candidate pairs above the threshold, and reviewers' decisions."""

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Decision = Literal["confirm", "reject", "need_info"]
+
+
+class ReviewPairRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    pk: int
+    missing_key: str
+    found_key: str
+    score: float
+    status: str
+    missing_district: str
+    found_district: str
+    explanation: dict
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class DecisionCreate(BaseModel):
+    decision: Decision
+    note: str = Field(default="", max_length=4000)
+
+
+class DecisionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    decision: str
+    note: str
+    username: str
+    role: str
+    decided_at: dt.datetime
+
+
+class PairEvidence(BaseModel):
+    """A pair side by side: both full records, the explanation and the decisions so far."""
+
+    pair: ReviewPairRead
+    missing: dict
+    found: dict
+    decisions: list[DecisionRead]

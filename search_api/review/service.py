@@ -1,0 +1,113 @@
+"""Review queue services: enqueue scored pairs, list, decide. They never commit."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from search_api.db import utcnow
+from search_api.review.models import ReviewDecisionRow, ReviewPairRow
+from search_api.users.models import UserRow
+
+OPEN_STATUSES = ("pending", "need_info")
+
+
+class ConfirmNeedsReason(ValueError):
+    pass
+
+
+class PairNotFound(LookupError):
+    pass
+
+
+def evidence_hash(missing_content_hash: str, found_content_hash: str) -> str:
+    return hashlib.sha256(f"{missing_content_hash}:{found_content_hash}".encode()).hexdigest()
+
+
+def enqueue(
+    *,
+    session: Session,
+    missing_key: str,
+    found_key: str,
+    score: float,
+    explanation: dict,
+    evidence: str,
+    missing_district: str,
+    found_district: str,
+) -> ReviewPairRow | None:
+    """Put a pair in the queue once. A rejected pair re-enters only if its evidence changed."""
+    row = session.scalar(select(ReviewPairRow).where(ReviewPairRow.missing_key == missing_key, ReviewPairRow.found_key == found_key))
+    if row is None:
+        row = ReviewPairRow(
+            missing_key=missing_key,
+            found_key=found_key,
+            score=score,
+            status="pending",
+            evidence_hash=evidence,
+            missing_district=missing_district,
+            found_district=found_district,
+            explanation=explanation,
+        )
+        session.add(row)
+        session.flush()
+        return row
+    if row.status in ("confirmed", "closed") or (row.status == "rejected" and row.evidence_hash == evidence):
+        return None
+    row.status = "pending" if row.status == "rejected" else row.status
+    row.score, row.explanation, row.evidence_hash, row.updated_at = score, explanation, evidence, utcnow()
+    return row
+
+
+def list_queue(
+    *,
+    session: Session,
+    status: str = "pending",
+    district: str | None = None,
+    min_score: float | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[ReviewPairRow]:
+    stmt = select(ReviewPairRow).where(ReviewPairRow.status == status)
+    if district:
+        stmt = stmt.where(or_(ReviewPairRow.missing_district.ilike(district), ReviewPairRow.found_district.ilike(district)))
+    if min_score is not None:
+        stmt = stmt.where(ReviewPairRow.score >= min_score)
+    return list(session.scalars(stmt.order_by(ReviewPairRow.score.desc(), ReviewPairRow.pk).limit(limit).offset(offset)))
+
+
+def get_or_raise(*, session: Session, pair_pk: int) -> ReviewPairRow:
+    row = session.get(ReviewPairRow, pair_pk)
+    if row is None:
+        raise PairNotFound(f"no review pair {pair_pk}")
+    return row
+
+
+def decisions_of(*, session: Session, pair_pk: int) -> list[ReviewDecisionRow]:
+    return list(session.scalars(select(ReviewDecisionRow).where(ReviewDecisionRow.pair_pk == pair_pk).order_by(ReviewDecisionRow.pk)))
+
+
+def decide(*, session: Session, pair: ReviewPairRow, decision: str, note: str, user: UserRow) -> list[ReviewPairRow]:
+    """Record a decision. Confirming closes every other open pair of both children.
+
+    Returns the other pairs closed by a confirmation.
+    """
+    if decision == "confirm" and not note.strip():
+        raise ConfirmNeedsReason("confirming a match needs a reason in the note")
+    session.add(ReviewDecisionRow(pair_pk=pair.pk, decision=decision, note=note.strip(), username=user.username, role=user.role))
+    pair.status = {"confirm": "confirmed", "reject": "rejected", "need_info": "need_info"}[decision]
+    pair.updated_at = utcnow()
+    closed: list[ReviewPairRow] = []
+    if decision == "confirm":
+        others = session.scalars(
+            select(ReviewPairRow).where(
+                ReviewPairRow.pk != pair.pk,
+                ReviewPairRow.status.in_(OPEN_STATUSES),
+                or_(ReviewPairRow.missing_key == pair.missing_key, ReviewPairRow.found_key == pair.found_key),
+            )
+        )
+        for other in others:
+            other.status, other.updated_at = "closed", utcnow()
+            closed.append(other)
+    return closed

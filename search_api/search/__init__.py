@@ -1,0 +1,1 @@
+"""Search routes: partial names and descriptions (police), photos (investigators)."""

@@ -1,0 +1,1 @@
+"""Users, roles, jurisdictions and bearer tokens."""

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["police", "cci", "cwc", "dcpu", "state", "central", "admin"]
+
+
+class UserBase(BaseModel):
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    role: Role
+    state: str = ""
+    district: str = ""
+    unit: str = ""
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=10, max_length=200)
+
+
+class UserRead(UserBase):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
