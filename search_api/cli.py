@@ -76,6 +76,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def ingest(
     file: Annotated[Path, typer.Argument(help="Records as .jsonl or .csv", exists=True, dir_okay=False, readable=True)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    match_now: Annotated[bool, typer.Option("--match/--no-match", help="Match new and changed records now (up to 2,000)")] = True,
 ) -> None:
     """Validate and load a register file. Bad rows are reported and skipped; the rest load."""
     settings = Settings()
@@ -84,6 +85,7 @@ def ingest(
             task = progress.add_task(f"ingest {file.name}", total=_count_lines(file))
             report = res.ingestor().ingest_file(file, progress=lambda n: progress.advance(task, n))
             faces = _sync_faces(res, progress)
+            queued = _match_changed(res, report.changed, progress) if match_now and 0 < len(report.changed) <= MATCH_ON_INGEST_MAX else None
     except (IndexerError, EmbeddingError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     if as_json:
@@ -100,6 +102,10 @@ def ingest(
             out.print(f"[red]rejected[/red] {problem}")
         if report.rejected_file:
             out.print(f"rejected rows written to {report.rejected_file}")
+        if queued is not None:
+            out.print(f"matched {len(report.changed)} new or changed records: {queued} pairs entered the review queue")
+        elif report.changed:
+            out.print(f"{len(report.changed)} records changed: run 'trackchild match --all' to match them")
         if faces.photos:
             out.print(
                 f"photos: {faces.photos}, faces filed {faces.filed} ({faces.embedded} embedded now, {faces.cached} from cache, "
@@ -166,6 +172,32 @@ def reindex() -> None:
         n = res.ingestor().reindex(progress=lambda k: progress.advance(task, k))
         faces = _sync_faces(res, progress, rebuild=True)
     out.print(f"reindexed {n} records; face index rebuilt with {faces.filed} faces from {faces.photos} photos")
+
+
+MATCH_ON_INGEST_MAX = 2000  # beyond this, a bulk load is matched with 'trackchild match --all'
+
+
+def _match_changed(res, keys: list[str], progress: Progress) -> int:  # type: ignore[no-untyped-def]
+    """Match records that just changed against the other register; queue strong pairs."""
+    from indexer import get_records_by_keys
+    from search_api.db import create_service_schema
+    from search_api.fusion.service import Matcher
+    from search_api.records.flows import match_and_queue
+
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return 0
+    create_service_schema(res.engine)
+    matcher = Matcher(res)
+    task = progress.add_task("match", total=len(keys))
+    queued = 0
+    for start in range(0, len(keys), 200):
+        with res.session_factory() as session:
+            for stored in get_records_by_keys(session=session, keys=keys[start : start + 200]).values():
+                queued += match_and_queue(matcher=matcher, session=session, stored=stored)[1]
+                progress.advance(task)
+            session.commit()
+    return queued
 
 
 def _sync_faces(res, progress: Progress, *, rebuild: bool = False):  # type: ignore[no-untyped-def]

@@ -73,6 +73,7 @@ class IngestReport:
     warnings: list[RowProblem] = field(default_factory=list)
     rejected_file: Path | None = None
     seconds: float = 0.0
+    changed: list[str] = field(default_factory=list)  # keys of created or updated records
 
     @property
     def rejected_rows(self) -> int:
@@ -238,6 +239,7 @@ class Ingestor:
                 report.unchanged += 1
                 continue
             changed[item.write.key] = item  # type: ignore[union-attr]  # last occurrence of a key wins
+        report.changed.extend(changed)
         if changed:
             # documents only for what changed: re-importing a register stays cheap
             self.index.upsert([build_document(p.record) for p in changed.values()])  # type: ignore[arg-type]

@@ -164,7 +164,7 @@ def fit_model(res: Resources, truth: Iterable[tuple[str, str]], *, photos_dir: P
                 observations[index] = _face_level(pool[int(rng_faces.integers(len(pool)))])
     # Fellegi–Sunter prior over all pairs of the two registers; calibration then rescales
     prior = max(1e-9, len(true_pairs) / max(1, len(missing_views) * len(found_views)))
-    model = FusionModel(prior=prior, levels=levels)
+    model = FusionModel(prior=prior, levels=levels, match_share=len(true_pairs) / max(1, len(found_views)))
     totals = np.array([model.score(obs)[1] for obs, _ in scored])
     labels = np.array([label for _, label in scored], dtype=float)
     model.calibration_a, model.calibration_b = _logistic(totals, labels)

@@ -43,8 +43,11 @@ class LevelParams:
 class FusionModel:
     """Prior, per-feature per-level parameters, calibration and the review threshold."""
 
-    prior: float  # P(same child) for a random pair of the two registers, before any evidence
+    prior: float  # P(same child) for a random pair of the registers it was fitted on
     levels: dict[str, dict[str, LevelParams]]
+    # share of found children who have a missing report; with the live number of missing
+    # reports it gives the prior of a pair today, so a bigger register asks for more evidence
+    match_share: float | None = None
     calibration_a: float = 1.0
     calibration_b: float = 0.0
     review_threshold: float = 0.5
@@ -58,15 +61,22 @@ class FusionModel:
             weight = max(-MAX_ABS_WEIGHT, min(MAX_ABS_WEIGHT, math.log2(params.m / max(TF_FLOOR, observed.frequency))))
         return weight * observed.strength
 
-    def score(self, observations: list[Observed]) -> tuple[float, float, list[float]]:
+    def prior_for(self, missing_reports: int | None) -> float:
+        """The prior of one pair when the missing register holds ``missing_reports`` records."""
+        if not self.match_share or not missing_reports:
+            return self.prior
+        return min(0.5, max(1e-12, self.match_share / missing_reports))
+
+    def score(self, observations: list[Observed], *, prior: float | None = None) -> tuple[float, float, list[float]]:
         """(probability, total log2 odds, weight per observation)."""
+        prior = self.prior if prior is None else prior
         weights = [self.weight(o) for o in observations]
         by_feature = {o.feature: o for o in observations}
         sex = by_feature.get("sex_agreement")
         if sex is not None and sex.level == "else":
             # rule: a face can never pair a boy with a girl
             weights = [min(0.0, w) if o.feature == "face_cosine" else w for o, w in zip(observations, weights, strict=True)]
-        total = math.log2(self.prior / (1 - self.prior)) + sum(weights)
+        total = math.log2(prior / (1 - prior)) + sum(weights)
         probability = 1.0 / (1.0 + math.exp(-(self.calibration_a * total * math.log(2) + self.calibration_b)))
         if sex is not None and sex.level == "else" and by_feature.get("name_phonetic", sex).level != "full":
             probability = min(probability, self.review_threshold * 0.5)
@@ -77,6 +87,7 @@ class FusionModel:
         return {
             "version": MODEL_VERSION,
             "prior": self.prior,
+            "match_share": self.match_share,
             "calibration": {"a": self.calibration_a, "b": self.calibration_b},
             "review_threshold": self.review_threshold,
             "fitted_on": self.fitted_on,
@@ -132,6 +143,7 @@ class FusionModel:
             calibration_a=float(calibration.get("a", 1.0)),
             calibration_b=float(calibration.get("b", 0.0)),
             review_threshold=float(data.get("review_threshold", 0.5)),
+            match_share=data.get("match_share"),
             fitted_on=data.get("fitted_on", {}),
         )
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from embeddings import FaceIndex
-from indexer import FoundChild, MissingReport, StoredRecord, get_records_by_keys, iter_records
+from indexer import FoundChild, MissingReport, StoredRecord, count_records, get_records_by_keys, iter_records
 from search_api.faces.flows import EmbeddingCache
 from search_api.fusion.candidates import candidate_keys
 from search_api.fusion.explain import Explanation
@@ -48,7 +48,14 @@ class Matcher:
         self._cache = EmbeddingCache(res.settings.data_dir / "embeddings", res.face_index.model_id) if use_faces else None
         self._views: dict[str, ChildView] = {}
         self._doc_count = max(1, res.text_index.count())
+        self.refresh_register_size()
         self.frequency = lru_cache(maxsize=200_000)(self._frequency)
+
+    def refresh_register_size(self) -> None:
+        """Re-read how many missing reports there are: the prior of a pair depends on it."""
+        with self.res.session_factory() as session:
+            self.prior = self.model.prior_for(count_records(session=session).missing)
+        self._doc_count = max(1, self.res.text_index.count())
 
     def _frequency(self, strict_key: str) -> float:
         """Share of records whose names carry this phonetic key: how common the name is.
@@ -88,7 +95,7 @@ class Matcher:
 
     def _score(self, a: ChildView, b: ChildView) -> tuple[float, list, float, list[float]]:
         observations = [c.compare(Pair.of(a, b), self.frequency) for c in ALL_FEATURES]
-        score, total, weights = self.model.score(observations)
+        score, total, weights = self.model.score(observations, prior=self.prior)
         return score, observations, total, weights
 
     def score_pair(self, a: ChildView, b: ChildView) -> tuple[float, Explanation]:

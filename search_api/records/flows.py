@@ -45,6 +45,7 @@ def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dic
 
 def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord) -> tuple[list[Candidate], int]:
     """Match a record against the other register now; pairs above the threshold are queued."""
+    matcher.refresh_register_size()
     candidates = matcher.rank(stored.record, limit=10)
     strong = [c for c in candidates if c.score >= matcher.model.review_threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])

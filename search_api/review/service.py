@@ -37,7 +37,11 @@ def enqueue(
     missing_district: str,
     found_district: str,
 ) -> ReviewPairRow | None:
-    """Put a pair in the queue once. A rejected pair re-enters only if its evidence changed."""
+    """Put a pair in the queue once. A rejected pair re-enters only if its evidence changed.
+
+    Returns the row when the pair newly entered (or re-entered) the queue, else None; a pair
+    already waiting just gets its new score and explanation.
+    """
     row = session.scalar(select(ReviewPairRow).where(ReviewPairRow.missing_key == missing_key, ReviewPairRow.found_key == found_key))
     if row is None:
         row = ReviewPairRow(
@@ -55,9 +59,10 @@ def enqueue(
         return row
     if row.status in ("confirmed", "closed") or (row.status == "rejected" and row.evidence_hash == evidence):
         return None
-    row.status = "pending" if row.status == "rejected" else row.status
+    reopened = row.status == "rejected"
+    row.status = "pending" if reopened else row.status
     row.score, row.explanation, row.evidence_hash, row.updated_at = score, explanation, evidence, utcnow()
-    return row
+    return row if reopened else None
 
 
 def list_queue(

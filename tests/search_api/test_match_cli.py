@@ -51,3 +51,31 @@ def test_match_needs_an_id_or_all(settings: Settings) -> None:
     assert runner.invoke(app, ["match"]).exit_code == 2
     runner.invoke(app, ["ingest", str(SAMPLE_RECORDS)])
     assert "no record with id" in runner.invoke(app, ["match", "NOPE"]).output
+
+
+def test_ingest_matches_new_records_and_queues_strong_pairs(settings: Settings, tmp_path: Path) -> None:
+    from search_api.resources import open_resources
+    from search_api.review.service import list_queue
+    from tests.factories import found_child, missing_report
+
+    rows = [
+        missing_report(id="MP-Q1", name="Yadavi Rathore", sex="F", age=8, date="2025-05-01", marks="scar on chin"),
+        found_child(
+            id="FC-Q1",
+            name="yadavi rathore",
+            sex="F",
+            age=8,
+            date="2025-05-20",
+            marks="scar on chin",
+            place={"district": "Patna", "state": "Bihar"},
+        ),
+    ]
+    path = tmp_path / "new.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = runner.invoke(app, ["ingest", str(path)], catch_exceptions=False)
+    assert "matched 2 new or changed records: 1 pairs entered the review queue" in result.output
+    again = runner.invoke(app, ["ingest", str(path)], catch_exceptions=False)
+    assert "matched" not in again.output  # nothing changed, nothing re-queued
+    with open_resources(settings) as res, res.session_factory() as session:
+        queue = list_queue(session=session)
+    assert [(p.missing_key, p.found_key) for p in queue] == [("missing:MP-Q1", "found:FC-Q1")]
