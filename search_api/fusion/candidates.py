@@ -52,6 +52,10 @@ def candidate_keys(
         filters = SearchFilters(kind=other, sex=sex, age_min=age_min, age_max=age_max)
         for hit in text_index.search(query, filters=filters, limit=text_limit, explain=False):
             found[hit.key] = "text"
+        if age_min is not None:
+            # ages are sometimes wildly wrong: the best name matches at any age come too
+            for hit in text_index.search(query, filters=SearchFilters(kind=other, sex=sex), limit=max(10, text_limit // 4), explain=False):
+                found.setdefault(hit.key, "text")
     if face_index is not None and len(face_index) and view.faces:
         for face in view.faces:
             for hit in face_index.search(face.vector, k=face_limit, kind=other):
