@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from embeddings.config import FaceConfig
-from embeddings.errors import EmbeddingError, NoUsableFace
+from embeddings.errors import EmbeddingError, ImageRejected, NoUsableFace
 from embeddings.models import DetectedFace, FaceDetector, FaceEncoder
 from embeddings.transforms import crop_face, decode_image, detection_copy, face_quality
 
@@ -125,8 +125,6 @@ class FacePipeline:
         if outcome.error is not None:
             if outcome.error.startswith("no usable face"):
                 raise NoUsableFace(outcome.error)
-            from embeddings.errors import ImageRejected
-
             raise ImageRejected(outcome.error)
         return list(outcome.faces)
 

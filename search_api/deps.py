@@ -9,7 +9,10 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from search_api.fusion.service import Matcher
 from search_api.resources import Resources
+from search_api.users import service as users
+from search_api.users.models import UserRow
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 
@@ -35,24 +38,21 @@ def get_session(res: ResourcesDep) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_session)]
 
 
-def get_current_user(token: Annotated[str, Depends(oauth2_scheme)], session: DbSession):  # type: ignore[no-untyped-def]
-    from search_api.users import service
-
-    user = service.get_by_token(session=session, token=token)
+def get_current_user(token: Annotated[str, Depends(oauth2_scheme)], session: DbSession) -> UserRow:
+    user = users.get_by_token(session=session, token=token)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in, or the session expired", headers={"WWW-Authenticate": "Bearer"})
     return user
 
 
-CurrentUser = Annotated["UserRow", Depends(get_current_user)]  # noqa: F821
+CurrentUser = Annotated[UserRow, Depends(get_current_user)]
 
 
-def get_matcher(request: Request, res: ResourcesDep):  # type: ignore[no-untyped-def]
-    from search_api.fusion.service import Matcher
-
+def get_matcher(request: Request, res: ResourcesDep) -> Matcher:
+    """One matcher per process: it caches record views and name frequencies."""
     if getattr(request.app.state, "matcher", None) is None:
         request.app.state.matcher = Matcher(res)
     return request.app.state.matcher
 
 
-MatcherDep = Annotated["Matcher", Depends(get_matcher)]  # noqa: F821
+MatcherDep = Annotated[Matcher, Depends(get_matcher)]
