@@ -282,11 +282,15 @@ def list_records(
     return [_to_stored(r) for r in rows]
 
 
-def iter_records(*, session: Session, batch_size: int = 2000, only_pending: bool = False) -> Iterator[StoredRecord]:
-    """Every record in insertion order, in batches (keyset pagination, constant memory)."""
+def iter_records(
+    *, session: Session, batch_size: int = 2000, only_pending: bool = False, kind: RecordKind | None = None
+) -> Iterator[StoredRecord]:
+    """Every record (of one kind, if given) in insertion order, in batches (keyset pagination, constant memory)."""
     last_pk = 0
     while True:
         stmt = select(ChildRecordRow).where(ChildRecordRow.pk > last_pk)
+        if kind:
+            stmt = stmt.where(ChildRecordRow.kind == kind)
         if only_pending:
             stmt = stmt.where(or_(ChildRecordRow.indexed_hash.is_(None), ChildRecordRow.indexed_hash != ChildRecordRow.content_hash))
         rows = list(session.scalars(stmt.order_by(ChildRecordRow.pk).limit(batch_size)))

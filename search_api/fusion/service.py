@@ -88,9 +88,8 @@ class Matcher:
     def preload(self, kind: str) -> int:
         """Build views of every record of one kind (for batch runs)."""
         with self.res.session_factory() as session:
-            for stored in iter_records(session=session):
-                if stored.record.kind == kind:
-                    self.view(stored.record)
+            for stored in iter_records(session=session, kind=kind):
+                self.view(stored.record)
         return sum(1 for v in self._views.values() if v.kind == kind)
 
     def _score(self, a: ChildView, b: ChildView) -> tuple[float, list, float, list[float]]:
@@ -130,6 +129,6 @@ class Matcher:
         """(record id, candidates) for every record of ``kind``."""
         self.preload("missing" if kind == "found" else "found")
         with self.res.session_factory() as session:
-            records = [s.record for s in iter_records(session=session) if s.record.kind == kind]
+            records = [s.record for s in iter_records(session=session, kind=kind)]
         for record in records:
             yield record.id, self.rank(record, limit=limit)

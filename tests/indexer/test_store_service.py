@@ -94,3 +94,10 @@ def test_unicode_names_round_trip(session_factory) -> None:  # type: ignore[no-u
     with session_factory() as session:
         stored = get_record(session=session, kind="found", record_id="U1")
     assert stored is not None and stored.record.name == "রাকেশ" and stored.record.father_name == "राजेश"
+
+
+def test_iter_records_of_one_kind(session_factory) -> None:  # type: ignore[no-untyped-def]
+    _upsert(session_factory, missing_report(id="K1"), found_child(id="K2"), missing_report(id="K3"))
+    with session_factory() as session:
+        assert [s.record.id for s in iter_records(session=session, kind="missing", batch_size=1)] == ["K1", "K3"]
+        assert [s.record.id for s in iter_records(session=session, kind="found")] == ["K2"]
