@@ -119,11 +119,18 @@ class FaceIndex:
             self._drop(vid)
         return len(gone)
 
-    def set_open(self, record_key: str, is_open: bool) -> None:
-        """A record closed (traced, restored) stops appearing in open-only searches."""
+    def set_open(self, record_key: str, is_open: bool) -> bool:
+        """A record closed (traced, restored) stops appearing in open-only searches.
+
+        Returns True when a flag changed.
+        """
+        changed = False
         for vid in self._by_record.get(record_key, set()):
-            key, photo_id, kind, _open = self._keys[vid]
-            self._keys[vid] = (key, photo_id, kind, is_open)
+            key, photo_id, kind, was_open = self._keys[vid]
+            if was_open != is_open:
+                self._keys[vid] = (key, photo_id, kind, is_open)
+                changed = True
+        return changed
 
     def _rebuild(self, factory: str) -> None:
         """Move every live vector into a fresh index of the given kind."""

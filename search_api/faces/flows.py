@@ -76,22 +76,27 @@ def sync_faces(res: Resources, *, rebuild: bool = False, progress: Callable[[int
     for record_key, photo_id in [k for k in index.photo_keys() if k not in wanted]:
         index.remove_photo(record_key, photo_id)
         report.removed += 1
+    # a record traced or restored since the last sync leaves open-only searches
+    status_changed = False
+    for record_key, status in {p.record_key: p.status for p in photos}.items():
+        status_changed |= index.set_open(record_key, status in OPEN_STATUSES)
     todo = [p for p in photos if not index.has_photo(p.record_key, p.sha256)]
     report.photos = len(photos)
     pipeline: FacePipeline | None = None
     for start in range(0, len(todo), batch):
         chunk = todo[start : start + batch]
-        missing = [p for p in chunk if cache.get(p.sha256) is None]
+        entries = {p.sha256: cache.get(p.sha256) for p in chunk}
+        missing = [p for p in chunk if entries[p.sha256] is None]
         if missing:
             pipeline = pipeline or res.face_pipeline.load()
             datas = [res.photo_store.path_of(p.relpath).read_bytes() for p in missing]
             for photo, outcome in zip(missing, pipeline.embed_images(datas), strict=True):
                 cache.put(photo.sha256, outcome.primary, outcome.error, len(outcome.faces))
+                entries[photo.sha256] = cache.get(photo.sha256)
                 report.embedded += 1
+        report.cached += len(chunk) - len(missing)
         for photo in chunk:
-            if photo not in missing:
-                report.cached += 1
-            vector, meta = cache.get(photo.sha256)  # type: ignore[misc]
+            vector, meta = entries[photo.sha256]  # type: ignore[misc]
             if vector is None:
                 report.errors[photo.sha256] = meta.get("error") or "no usable face"
                 continue
@@ -102,5 +107,7 @@ def sync_faces(res: Resources, *, rebuild: bool = False, progress: Callable[[int
             report.filed += 1
         if progress:
             progress(len(chunk))
-    index.save(res.face_index_dir)
+    # the index is rewritten whole: only when something changed (not on every record write)
+    if rebuild or report.filed or report.removed or status_changed or not (res.face_index_dir / "manifest.json").exists():
+        index.save(res.face_index_dir)
     return report

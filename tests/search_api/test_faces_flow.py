@@ -76,3 +76,20 @@ def test_faces_embed_json_contract_and_compare(settings: Settings) -> None:
     same = float(runner.invoke(app, ["faces", "compare", str(FACES / "obama_4.jpg"), str(FACES / "obama_5.jpg")]).stdout)
     other = float(runner.invoke(app, ["faces", "compare", str(FACES / "obama_4.jpg"), str(FACES / "biden_2.jpg")]).stdout)
     assert same > 0.5 > other
+
+
+def test_closed_records_leave_open_only_photo_search(settings: Settings, tmp_path: Path) -> None:
+    records = _register(tmp_path)
+    runner.invoke(app, ["ingest", str(records)], catch_exceptions=False)
+    probe = str(FACES / "obama_240p.jpg")
+    hits = json.loads(runner.invoke(app, ["faces", "search", probe, "--kind", "missing", "--json"]).stdout)
+    assert hits[0]["key"] == "missing:MP-OB"
+    traced = json.loads(records.read_text().splitlines()[0])
+    traced.update(status="traced", photos=[str(tmp_path / "obama_4.jpg")])
+    (tmp_path / "traced.jsonl").write_text(json.dumps(traced) + "\n")
+    result = runner.invoke(app, ["ingest", str(tmp_path / "traced.jsonl"), "--no-match"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    open_hits = json.loads(runner.invoke(app, ["faces", "search", probe, "--kind", "missing", "--json"]).stdout)
+    assert "missing:MP-OB" not in {h["key"] for h in open_hits}
+    all_hits = json.loads(runner.invoke(app, ["faces", "search", probe, "--kind", "missing", "--all", "--json"]).stdout)
+    assert all_hits[0]["key"] == "missing:MP-OB"
