@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= data/demo
 DEMO_MISSING ?= 3000
 
-.PHONY: setup run demo serve test lint clean
+.PHONY: setup browser run demo serve test lint clean
 
 setup:
 	bash scripts/setup.sh
@@ -30,8 +30,11 @@ serve:
 	$(BIN)/trackchild serve
 
 ## Install what the tests need and run the whole suite (this is what CI runs).
-test: setup lint
+test: setup browser lint
 	$(BIN)/python -m pytest
+
+browser:
+	bash scripts/install-browser.sh
 
 lint:
 	$(BIN)/ruff check .

@@ -380,7 +380,7 @@ def user_add(
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="TRACKCHILD_NEW_USER_PASSWORD")
     ] = "",
 ) -> None:
-    """Add a user who can log in to the API."""
+    """Add a user who can log in to the web pages and the API."""
     from pydantic import ValidationError
 
     from search_api.db import create_service_schema
@@ -407,13 +407,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Listen address (loopback by default)")] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
-    """Run the API (OpenAPI docs at /docs) on embedded defaults."""
+    """Run the web pages (/ui/) and the API (docs at /docs) on embedded defaults."""
     import uvicorn
 
-    from search_api.app import create_app
-
-    out.print(f"TrackChild API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+    out.print(f"TrackChild on http://{host}:{port}/ui/  (API docs: http://{host}:{port}/docs)")
+    # The pages sit above the API (ui imports search_api, never the reverse), so the
+    # composed app is named here by its import path rather than imported.
+    uvicorn.run("ui:create_web_app", factory=True, host=host, port=port, log_level="info", proxy_headers=True)
 
 
 @app.command()

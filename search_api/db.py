@@ -1,4 +1,4 @@
-"""Tables the service owns (users, tokens, review), beside the indexer's in the same database."""
+"""Tables the service owns (users, tokens, review, record entries), beside the indexer's in the same database."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ class ServiceBase(DeclarativeBase):
 
 
 def create_service_schema(engine) -> None:  # type: ignore[no-untyped-def]
-    from search_api.review import models as _review  # noqa: F401 - registers the tables
+    from search_api.records import models as _records  # noqa: F401 - registers the tables
+    from search_api.review import models as _review  # noqa: F401
     from search_api.users import models as _users  # noqa: F401
 
     ServiceBase.metadata.create_all(engine)

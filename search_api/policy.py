@@ -23,3 +23,8 @@ class PermissionDenied(Exception):
 def authorize(user: UserRow, action: str) -> None:
     if user.role not in POLICY[action]:
         raise PermissionDenied(f"role {user.role!r} may not {action.replace('_', ' ')}")
+
+
+def may(user: UserRow, action: str) -> bool:
+    """Whether to offer an action at all (pages hide what the service would refuse)."""
+    return user.role in POLICY[action]

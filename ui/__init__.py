@@ -1,3 +1,5 @@
-"""Server-rendered web pages (see issue 5; not built yet)."""
+"""Server-rendered web pages for police, CCI staff and reviewers, served with the API."""
 
-__all__: list[str] = []
+from ui.app import create_web_app
+
+__all__ = ["create_web_app"]

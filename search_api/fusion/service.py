@@ -19,6 +19,7 @@ from search_api.resources import Resources
 
 PSEUDO_RECORDS = 2000
 TYPICAL_NAME_FREQUENCY = 0.002
+MAX_CACHED_VIEWS = 400_000  # both registers at national scale fit; beyond, the oldest views go
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,16 @@ class Matcher:
         view = self._views.get(record.key)
         if view is None or view.record != record:
             view = ChildView.of(record, self._faces(record))
+            if len(self._views) >= MAX_CACHED_VIEWS:  # a long-running server must not grow without bound
+                self._views.pop(next(iter(self._views)))
             self._views[record.key] = view
         return view
+
+    def candidate_for(self, record: MissingReport | FoundChild, other: MissingReport | FoundChild, *, source: str = "review") -> Candidate:
+        """Score one named pair (a person asked for it), explained like a ranked candidate."""
+        view, other_view = self.view(record), self.view(other)
+        score, explanation = self.score_pair(view, other_view)
+        return Candidate(other.key, other.id, other.kind, score, source, explanation)
 
     def preload(self, kind: str) -> int:
         """Build views of every record of one kind (for batch runs)."""

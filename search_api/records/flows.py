@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from embeddings import decode_image
 from indexer import IngestReport, StoredRecord, get_record_or_raise, get_records_by_keys
 from search_api.faces.flows import sync_faces
 from search_api.fusion.service import Candidate, Matcher
 from search_api.policy import authorize
+from search_api.records.models import RecordEntryRow
 from search_api.resources import Resources
 from search_api.review import service as review
+from search_api.review.models import ReviewPairRow
 from search_api.users.models import UserRow
 
 
@@ -38,9 +42,55 @@ def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dic
     if not report.ok:
         raise RecordInvalid(report)
     stored = get_record_or_raise(session=session, kind=kind, record_id=str(data["id"]))  # type: ignore[arg-type]
+    _note_entry(session=session, record_key=stored.key, username=user.username)
     if stored.record.photos:
         sync_faces(res)
     return SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
+
+
+def store_photo(*, res: Resources, data: bytes) -> str:
+    """Check an uploaded photo is a real, bounded image and keep it; returns its store path.
+
+    The type comes from the decoded bytes, never from the uploader's file name.
+    """
+    decode_image(data, max_bytes=res.settings.max_photo_bytes, max_pixels=res.settings.face_config().max_pixels)
+    return res.photo_store.put_bytes(data, suffix=_suffix_of(data)).relpath
+
+
+def add_photo(*, res: Resources, matcher: Matcher, session: Session, stored: StoredRecord, data: bytes, user: UserRow) -> SavedRecord:
+    """Attach a photo to a record and re-match it (a new photo is new evidence)."""
+    authorize(user, "create_missing" if stored.record.kind == "missing" else "create_found")
+    relpath = store_photo(res=res, data=data)
+    body = stored.record.model_dump(mode="json")
+    if relpath not in body["photos"]:
+        body["photos"].append(relpath)
+    return save_record(res=res, matcher=matcher, session=session, data=body, user=user)
+
+
+def _suffix_of(data: bytes) -> str:
+    signatures = {b"\x89PNG": ".png", b"GIF8": ".gif", b"BM": ".bmp", b"II*\x00": ".tif", b"MM\x00*": ".tif"}
+    for magic, suffix in signatures.items():
+        if data.startswith(magic):
+            return suffix
+    return ".webp" if data[8:12] == b"WEBP" else ".jpg"
+
+
+def _note_entry(*, session: Session, record_key: str, username: str) -> None:
+    exists = session.scalar(select(RecordEntryRow.pk).where(RecordEntryRow.record_key == record_key, RecordEntryRow.username == username))
+    if exists is None:
+        session.add(RecordEntryRow(record_key=record_key, username=username))
+        session.flush()
+
+
+def list_entered_by(*, session: Session, username: str, limit: int = 20) -> list[StoredRecord]:
+    """Records this user entered, newest first."""
+    keys = list(
+        session.scalars(
+            select(RecordEntryRow.record_key).where(RecordEntryRow.username == username).order_by(RecordEntryRow.pk.desc()).limit(limit)
+        )
+    )
+    found = get_records_by_keys(session=session, keys=keys)
+    return [found[k] for k in keys if k in found]
 
 
 def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord) -> tuple[list[Candidate], int]:
@@ -52,18 +102,33 @@ def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord)
     queued = 0
     for candidate in strong:
         other = others.get(candidate.key)
-        if other is None:
-            continue
-        missing, found = (stored, other) if stored.record.kind == "missing" else (other, stored)
-        row = review.enqueue(
-            session=session,
-            missing_key=missing.key,
-            found_key=found.key,
-            score=candidate.score,
-            explanation=candidate.explanation.to_json(),
-            evidence=review.evidence_hash(missing.content_hash, found.content_hash),
-            missing_district=missing.record.place.district,
-            found_district=found.record.place.district,
-        )
-        queued += row is not None
+        if other is not None:
+            queued += queue_pair(session=session, stored=stored, other=other, candidate=candidate) is not None
     return candidates, queued
+
+
+def queue_pair(*, session: Session, stored: StoredRecord, other: StoredRecord, candidate: Candidate) -> ReviewPairRow | None:
+    """Put one scored pair in the review queue (also used when a person sends a weaker candidate)."""
+    missing, found = (stored, other) if stored.record.kind == "missing" else (other, stored)
+    return review.enqueue(
+        session=session,
+        missing_key=missing.key,
+        found_key=found.key,
+        score=candidate.score,
+        explanation=candidate.explanation.to_json(),
+        evidence=review.evidence_hash(missing.content_hash, found.content_hash),
+        missing_district=missing.record.place.district,
+        found_district=found.record.place.district,
+    )
+
+
+def send_for_review(*, matcher: Matcher, session: Session, stored: StoredRecord, other_key: str, user: UserRow) -> ReviewPairRow:
+    """A person asks for review of a candidate below the threshold; returns the pair (new or existing)."""
+    authorize(user, "search")
+    other = get_records_by_keys(session=session, keys=[other_key]).get(other_key)
+    if other is None or other.record.kind == stored.record.kind:
+        raise review.PairNotFound(f"no {('found' if stored.record.kind == 'missing' else 'missing')} record {other_key!r}")
+    candidate = matcher.candidate_for(stored.record, other.record)
+    queue_pair(session=session, stored=stored, other=other, candidate=candidate)
+    missing, found = (stored, other) if stored.record.kind == "missing" else (other, stored)
+    return review.get_by_keys_or_raise(session=session, missing_key=missing.key, found_key=found.key)

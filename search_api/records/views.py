@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, File, HTTPException, Query, UploadFile, status
 
-from embeddings import decode_image
 from indexer import get_record_or_raise, list_records
 from search_api.deps import CurrentUser, DbSession, MatcherDep, ResourcesDep
 from search_api.policy import authorize
+from search_api.records import flows
 from search_api.records.flows import match_and_queue, save_record
 
 router = APIRouter(prefix="/records", tags=["records"])
@@ -98,21 +98,7 @@ def add_photo(
 ) -> dict:
     stored = get_record_or_raise(session=session, kind=kind, record_id=record_id)
     data = read_upload(file, res.settings.max_photo_bytes)
-    decode_image(data, max_bytes=res.settings.max_photo_bytes, max_pixels=res.settings.face_config().max_pixels)  # refuses non-images
-    photo = res.photo_store.put_bytes(data, suffix=_suffix_of(data))
-    body = stored.record.model_dump(mode="json")
-    if photo.relpath not in body["photos"]:
-        body["photos"].append(photo.relpath)
-    return _saved(save_record(res=res, matcher=matcher, session=session, data=body, user=user))
-
-
-def _suffix_of(data: bytes) -> str:
-    """File type from the first bytes (never from the uploader's file name)."""
-    signatures = {b"\x89PNG": ".png", b"GIF8": ".gif", b"BM": ".bmp", b"II*\x00": ".tif", b"MM\x00*": ".tif"}
-    for magic, suffix in signatures.items():
-        if data.startswith(magic):
-            return suffix
-    return ".webp" if data[8:12] == b"WEBP" else ".jpg"
+    return _saved(flows.add_photo(res=res, matcher=matcher, session=session, stored=stored, data=data, user=user))
 
 
 def read_upload(file: UploadFile, max_bytes: int) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from search_api.db import utcnow
@@ -87,6 +87,26 @@ def get_or_raise(*, session: Session, pair_pk: int) -> ReviewPairRow:
     if row is None:
         raise PairNotFound(f"no review pair {pair_pk}")
     return row
+
+
+def get_by_keys_or_raise(*, session: Session, missing_key: str, found_key: str) -> ReviewPairRow:
+    row = session.scalar(select(ReviewPairRow).where(ReviewPairRow.missing_key == missing_key, ReviewPairRow.found_key == found_key))
+    if row is None:
+        raise PairNotFound(f"no review pair {missing_key} ~ {found_key}")
+    return row
+
+
+def list_pairs_of(*, session: Session, record_key: str) -> list[ReviewPairRow]:
+    """Every pair a record is part of, best first."""
+    stmt = select(ReviewPairRow).where(or_(ReviewPairRow.missing_key == record_key, ReviewPairRow.found_key == record_key))
+    return list(session.scalars(stmt.order_by(ReviewPairRow.score.desc())))
+
+
+def count_open(*, session: Session, district: str | None = None) -> int:
+    stmt = select(func.count()).select_from(ReviewPairRow).where(ReviewPairRow.status.in_(OPEN_STATUSES))
+    if district:
+        stmt = stmt.where(or_(ReviewPairRow.missing_district.ilike(district), ReviewPairRow.found_district.ilike(district)))
+    return int(session.scalar(stmt) or 0)
 
 
 def decisions_of(*, session: Session, pair_pk: int) -> list[ReviewDecisionRow]:

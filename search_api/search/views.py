@@ -5,10 +5,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile, status
 
-from indexer import SearchFilters, get_records_by_keys
+from indexer import SearchFilters
 from search_api.deps import CurrentUser, DbSession, ResourcesDep
-from search_api.policy import authorize
 from search_api.records.views import read_upload
+from search_api.search import service
 
 router = APIRouter(prefix="/search", tags=["search"])
 
@@ -29,12 +29,11 @@ def search_text(
     date_to: dt.date | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[dict]:
-    authorize(user, "search")
     try:
         filters = SearchFilters(kind, sex, age_min, age_max, date_from, date_to, state, district, status_)
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    return [h.to_json() for h in res.text_index.search(q, filters=filters, limit=limit)]
+    return [h.to_json() for h in service.search_text(res=res, user=user, query=q, filters=filters, limit=limit)]
 
 
 @router.post("/photo", summary="Investigators: records whose photos look like this face")
@@ -46,27 +45,5 @@ def search_photo(
     kind: Annotated[Literal["missing", "found"] | None, Form()] = None,
     limit: Annotated[int, Form(ge=1, le=50)] = 10,
 ) -> list[dict]:
-    authorize(user, "search")
     data = read_upload(file, res.settings.max_photo_bytes)
-    face = res.face_pipeline.load().embed_image(data)[0]
-    hits = res.face_index.search(face.embedding, k=limit, kind=kind)
-    records = get_records_by_keys(session=session, keys=[h.record_key for h in hits])
-    out = []
-    for hit in hits:
-        stored = records.get(hit.record_key)
-        if stored is None:
-            continue
-        r = stored.record
-        out.append(
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "name": r.name,
-                "age": r.age,
-                "sex": r.sex,
-                "district": r.place.district,
-                "state": r.place.state,
-                "face_score": round(hit.score, 4),
-            }
-        )
-    return out
+    return [h.to_json() for h in service.search_photo(res=res, session=session, user=user, data=data, kind=kind, limit=limit)]

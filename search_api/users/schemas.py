@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["police", "cci", "cwc", "dcpu", "state", "central", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
 
 
 class UserBase(BaseModel):

@@ -72,3 +72,8 @@ def get_by_token(*, session: Session, token: str) -> UserRow | None:
         return None
     user = session.get(UserRow, row.user_pk)
     return user if user and user.active else None
+
+
+def revoke_token(*, session: Session, token: str) -> None:
+    """Log out: the token stops working at once."""
+    session.execute(delete(TokenRow).where(TokenRow.token_sha256 == _digest(token)))

@@ -1,0 +1,99 @@
+"""A live ``trackchild serve`` on a temporary data dir, and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("TRACKCHILD_TEST_CHROMIUM", "/usr/bin/chromium")
+# Chromium on a machine with no internet: no background calls home, no first-run UI.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "browser-test-pass-2026"
+USERS = {
+    "police_patna": ("police", "Bihar", "Patna", "Kotwali PS"),
+    "cci_patna": ("cci", "Bihar", "Patna", "Apna Ghar CCI"),
+    "dcpu_patna": ("dcpu", "Bihar", "Patna", ""),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "search_api.cli", *args], env=env, check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("TRACKCHILD_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "ui"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real server process (uvicorn, SQLite, tantivy, FaceNet) the README's command starts."""
+    data_dir = tmp_path_factory.mktemp("live") / "data"
+    env = {**os.environ, "TRACKCHILD_DATA_DIR": str(data_dir), "TRACKCHILD_NEW_USER_PASSWORD": PASSWORD}
+    env.pop("TRACKCHILD_DATABASE_URL", None)
+    env.pop("TRACKCHILD_SEARCH_BACKEND", None)
+    for username, (role, state, district, unit) in USERS.items():
+        _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit)
+    port = _free_port()
+    log = (data_dir / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip(f"no chromium at {CHROMIUM}: `make test` installs Debian's chromium (scripts/install-browser.sh)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

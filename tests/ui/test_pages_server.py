@@ -1,0 +1,98 @@
+"""Page behaviour that needs no browser: CSRF, redirects, labels in both languages, photo access."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from search_api import Settings, open_resources
+from ui import create_web_app
+from ui.i18n import LABELS
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "ui" / "templates"
+PASSWORD = "pages-test-pass-2026"
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    from search_api.db import create_service_schema
+    from search_api.users import service as users
+    from search_api.users.schemas import UserCreate
+
+    with open_resources(settings) as res:
+        create_service_schema(res.engine)
+        with res.session_factory() as session:
+            for name, role in (("police1", "police"), ("cci1", "cci")):
+                user_in = UserCreate(username=name, password=PASSWORD, role=role, state="Bihar", district="Patna")
+                users.create(session=session, user_in=user_in)
+            session.commit()
+    with TestClient(create_web_app(settings)) as test_client:
+        yield test_client
+
+
+def _login(client: TestClient, username: str) -> None:
+    nonce = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/ui/login").text).group(1)  # type: ignore[union-attr]
+    answer = client.post("/ui/login", data={"username": username, "password": PASSWORD, "login_csrf": nonce}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def test_every_label_used_in_templates_exists_in_both_languages() -> None:
+    used = set()
+    for path in TEMPLATES.rglob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_0-9]+)["']\s*\)""", path.read_text(encoding="utf-8")))
+    missing = sorted(k for k in used if k not in LABELS)
+    assert not missing, f"labels used but not defined: {missing}"
+    untranslated = sorted(k for k, (en, hi) in LABELS.items() if not hi.strip() or (hi == en and k != "app_name"))
+    assert not untranslated, f"no Hindi for: {untranslated}"
+
+
+def test_login_needs_the_form_token_and_the_right_password(client: TestClient) -> None:
+    assert client.post("/ui/login", data={"username": "police1", "password": PASSWORD}).status_code == 400  # no token
+    nonce = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/ui/login").text).group(1)  # type: ignore[union-attr]
+    wrong = client.post("/ui/login", data={"username": "police1", "password": "nope-nope-nope", "login_csrf": nonce})
+    assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
+    assert "tc_session" not in client.cookies
+
+
+def test_forms_without_the_session_token_are_refused_and_nothing_is_stored(client: TestClient) -> None:
+    _login(client, "police1")
+    answer = client.post("/ui/records/new/missing", data={"csrf": "forged", "id": "FIR-X", "name": "A"})
+    assert answer.status_code == 400
+    assert client.get("/ui/records/missing/FIR-X").status_code == 404
+
+
+def test_a_bad_photo_is_named_next_to_the_field_and_no_record_is_made(client: TestClient) -> None:
+    _login(client, "police1")
+    token = _csrf(client.get("/ui/records/new/missing").text)
+    answer = client.post(
+        "/ui/records/new/missing",
+        data={"csrf": token, "id": "FIR-Y", "name": "Asha", "age": "seven"},
+        files={"photos": ("x.jpg", b"this is not an image", "image/jpeg")},
+    )
+    assert answer.status_code == 422
+    assert re.search(r'id="f-photos-error"[^>]*>[^<]*x\.jpg', answer.text), "the photo error is not next to the photo field"
+    assert re.search(r'id="f-age-error"[^>]*>must be a number', answer.text)
+    assert client.get("/ui/records/missing/FIR-Y").status_code == 404
+
+
+def test_roles_see_only_their_forms(client: TestClient) -> None:
+    _login(client, "cci1")
+    assert client.get("/ui/records/new/missing").status_code == 403
+    assert client.get("/ui/records/new/found").status_code == 200
+    assert client.get("/ui/review").status_code == 403
+
+
+def test_language_switch_never_redirects_off_site(client: TestClient) -> None:
+    for target in ("https://evil.example/", "//evil.example/ui", "/ui\\@evil"):
+        answer = client.get("/ui/lang/hi", params={"next": target}, follow_redirects=False)
+        assert answer.headers["location"] == "/ui/"
+    _login(client, "police1")
+    assert "खोजें" in client.get("/ui/search").text

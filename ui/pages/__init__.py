@@ -1,0 +1,1 @@
+"""One router per journey; each renders ``ui/templates/<journey>/``."""

@@ -1,0 +1,66 @@
+"""Login, logout and the language toggle."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from search_api import DbSession, authenticate, issue_token, revoke_token
+from ui.i18n import LANGUAGES
+from ui.web import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Page, redirect, render, safe_next, set_session_cookie
+
+router = APIRouter(prefix="/ui")
+
+
+def _login_form(request: Request, *, error: str = "", status_code: int = 200) -> HTMLResponse:
+    # Before login there is no session to bind a token to: double-submit a random cookie.
+    nonce = secrets.token_urlsafe(24)
+    response = render(request, "auth/login.html", status_code=status_code, login_csrf=nonce, error=error)
+    response.set_cookie(LOGIN_CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/ui")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return _login_form(request)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: DbSession,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+    login_csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    if not hmac.compare_digest(login_csrf, request.cookies.get(LOGIN_CSRF_COOKIE, "")) or not login_csrf:
+        return _login_form(request, error="form_expired", status_code=400)
+    user = authenticate(session=session, username=username.strip(), password=password)
+    if user is None:
+        return _login_form(request, error="wrong_login", status_code=401)
+    token, lifetime = issue_token(session=session, user=user)
+    response = redirect("/ui/")
+    set_session_cookie(response, request, token, lifetime)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/ui")
+    return response
+
+
+@router.post("/logout")
+def logout(page: Page, session: DbSession, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+    page.check_csrf(csrf)
+    revoke_token(session=session, token=page.token)
+    response = redirect("/ui/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/lang/{lang}")
+def choose_language(lang: str, next: str = "/ui/") -> RedirectResponse:
+    response = redirect(safe_next(next))
+    if lang in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response

@@ -1,0 +1,40 @@
+"""Home: what needs this user's attention."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from indexer import count_records
+from search_api import DbSession, count_open_pairs, list_entered_by, list_pairs_of, list_queue, may
+from ui.display import photo_url, summarise_pairs
+from ui.web import Page, redirect
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    return redirect("/ui/")
+
+
+@router.get("/ui/", response_class=HTMLResponse)
+def home(page: Page, session: DbSession) -> HTMLResponse:
+    user = page.user
+    area = user.district or None  # state and national users see every district
+    pairs = []
+    if may(user, "review_list"):
+        pairs = summarise_pairs(session=session, pairs=list_queue(session=session, district=area, limit=10))
+    mine = []
+    for stored in list_entered_by(session=session, username=user.username, limit=10):
+        open_pairs = [p for p in list_pairs_of(session=session, record_key=stored.key) if p.status in ("pending", "need_info")]
+        mine.append((stored, len(open_pairs)))
+    counts = count_records(session=session)
+    return page.render(
+        "home/index.html",
+        counts=counts,
+        open_pairs=count_open_pairs(session=session, district=area),
+        pairs=pairs,
+        mine=mine,
+        photo_url=photo_url,
+    )

@@ -1,0 +1,194 @@
+"""Filing a missing report or a new arrival, the record page, and photos (through the app only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from PIL import Image
+from starlette.datastructures import UploadFile
+
+from embeddings import ImageRejected
+from indexer import PhotoRejected, get_record, get_record_or_raise, get_records_by_keys
+from search_api import (
+    DbSession,
+    MatcherDep,
+    RecordInvalid,
+    ResourcesDep,
+    authorize,
+    list_pairs_of,
+    match_and_queue,
+    may,
+    save_record,
+    send_for_review,
+    store_photo,
+)
+from ui.display import photo_url
+from ui.web import Page, redirect
+
+router = APIRouter(prefix="/ui")
+Kind = Literal["missing", "found"]
+
+TEXT_FIELDS = (
+    "name", "sex", "date", "father_name", "mother_name", "complexion", "hair", "marks", "clothing", "description",
+    "place.city", "place.district", "place.state",
+)  # fmt: skip
+LIST_FIELDS = ("aliases", "languages")
+NUMBER_FIELDS = ("age", "height_cm")
+KIND_FIELDS = {
+    "missing": ("police_station", "fir_number", "reported_by.name", "reported_by.phone", "reported_by.relation"),
+    "found": ("cci_name", "cwc"),
+}
+MAX_PHOTOS = 5
+MAX_TEXT = 2000
+
+
+def _defaults(page: Page, kind: str) -> dict[str, str]:
+    """A new form starts from the user's own unit and area."""
+    user = page.user
+    values = {"place.state": user.state, "place.district": user.district, "date": dt.date.today().isoformat()}
+    values["police_station" if kind == "missing" else "cci_name"] = user.unit
+    if kind == "found":
+        values["age_is_estimate"] = "on"
+    return values
+
+
+def _form_page(page: Page, kind: str, values: dict, errors: dict[str, str], status_code: int = 200) -> HTMLResponse:
+    return page.render(
+        "records/new.html", status_code=status_code, kind=kind, values=values, errors=errors, kind_fields=KIND_FIELDS[kind]
+    )
+
+
+@router.get("/records/new/{kind}", response_class=HTMLResponse)
+def new_record_form(kind: Kind, page: Page) -> HTMLResponse:
+    authorize(page.user, "create_missing" if kind == "missing" else "create_found")
+    return _form_page(page, kind, _defaults(page, kind), {})
+
+
+def record_from_form(kind: str, values: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """The form's strings as a record, and a message for each field that cannot be read."""
+    errors: dict[str, str] = {}
+    record: dict = {"kind": kind, "id": values.get("id", "").strip()}
+    if not record["id"]:
+        errors["id"] = "required"
+    for name in (*TEXT_FIELDS, *KIND_FIELDS[kind]):
+        value = values.get(name, "").strip()
+        if len(value) > MAX_TEXT:
+            errors[name] = f"at most {MAX_TEXT} characters"
+        elif value:
+            head, _, tail = name.partition(".")
+            if tail:
+                record.setdefault(head, {})[tail] = value
+            else:
+                record[name] = value
+    for name in LIST_FIELDS:
+        items = [v.strip() for v in values.get(name, "").replace(";", ",").split(",") if v.strip()]
+        if items:
+            record[name] = items
+    for name in NUMBER_FIELDS:
+        raw = values.get(name, "").strip()
+        if raw:
+            try:
+                record[name] = float(raw)
+            except ValueError:
+                errors[name] = "must be a number"
+    record["age_is_estimate"] = values.get("age_is_estimate") == "on"
+    return record, errors
+
+
+def _problem_field(field: str) -> str:
+    """Map a validation problem's field (e.g. ``place.lat`` or ``age``) to a form field."""
+    return field if field else "id"
+
+
+@router.post("/records/new/{kind}", response_class=HTMLResponse)
+async def file_record(kind: Kind, request: Request, page: Page, session: DbSession, res: ResourcesDep, matcher: MatcherDep) -> Response:
+    form = await request.form(max_files=MAX_PHOTOS, max_fields=60)
+    page.check_csrf(str(form.get("csrf", "")))
+    authorize(page.user, "create_missing" if kind == "missing" else "create_found")
+    values = {k: str(v) for k, v in form.items() if not isinstance(v, UploadFile)}
+    record, errors = record_from_form(kind, values)
+    if record["id"] and get_record(session=session, kind=kind, record_id=record["id"]) is not None:
+        errors["id"] = "a record with this number exists already; open it to edit"
+    photos: list[str] = []
+    for upload in form.getlist("photos"):
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            continue
+        data = await upload.read(res.settings.max_photo_bytes + 1)
+        try:
+            if len(data) > res.settings.max_photo_bytes:
+                raise ValueError(f"{upload.filename}: larger than {res.settings.max_photo_bytes // 1_000_000} MB")
+            photos.append(store_photo(res=res, data=data))
+        except (ValueError, ImageRejected, PhotoRejected) as exc:
+            errors["photos"] = f"{upload.filename}: {exc}" if upload.filename not in str(exc) else str(exc)
+    if errors:
+        return _form_page(page, kind, values, errors, status_code=422)
+    record["photos"] = photos
+    try:
+        save_record(res=res, matcher=matcher, session=session, data=record, user=page.user)
+    except RecordInvalid as exc:
+        problems = {_problem_field(p["field"]): p["message"] for p in exc.problems}
+        return _form_page(page, kind, values, problems, status_code=422)
+    return redirect(f"/ui/records/{kind}/{record['id']}?saved=1")
+
+
+@router.get("/records/{kind}/{record_id}", response_class=HTMLResponse)
+def record_page(kind: Kind, record_id: str, page: Page, session: DbSession, matcher: MatcherDep, saved: int = 0) -> HTMLResponse:
+    authorize(page.user, "read_record")
+    stored = get_record_or_raise(session=session, kind=kind, record_id=record_id)
+    candidates, _queued = match_and_queue(matcher=matcher, session=session, stored=stored)
+    others = get_records_by_keys(session=session, keys=[c.key for c in candidates])
+    pairs = list_pairs_of(session=session, record_key=stored.key)
+    pair_of = {(p.found_key if kind == "missing" else p.missing_key): p for p in pairs}
+    rows = [(c, others.get(c.key), pair_of.get(c.key)) for c in candidates]
+    return page.render(
+        "records/show.html",
+        stored=stored,
+        record=stored.record,
+        candidates=rows,
+        pairs=pairs,
+        saved=bool(saved),
+        photo_url=photo_url,
+        can_review=may(page.user, "review_list"),
+    )
+
+
+@router.post("/records/{kind}/{record_id}/review")
+def send_candidate_for_review(
+    kind: Kind,
+    record_id: str,
+    page: Page,
+    session: DbSession,
+    matcher: MatcherDep,
+    other_key: Annotated[str, Form(max_length=100)],
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    page.check_csrf(csrf)
+    stored = get_record_or_raise(session=session, kind=kind, record_id=record_id)
+    pair = send_for_review(matcher=matcher, session=session, stored=stored, other_key=other_key, user=page.user)
+    if may(page.user, "review_list"):
+        return redirect(f"/ui/review/{pair.pk}")
+    return redirect(f"/ui/records/{kind}/{record_id}")
+
+
+THUMB_SIDE = {"thumb": 160, "large": 640}
+
+
+@router.get("/photos/{kind}/{record_id}/{position}")
+def photo(kind: Kind, record_id: str, position: int, page: Page, session: DbSession, res: ResourcesDep, size: str = "thumb") -> Response:
+    """A record's photo, resized, to a logged-in user allowed to read records (never a static file)."""
+    authorize(page.user, "read_record")
+    stored = get_record_or_raise(session=session, kind=kind, record_id=record_id)
+    if not 0 <= position < len(stored.record.photos) or size not in THUMB_SIDE:
+        raise HTTPException(404, "no such photo")
+    path = res.photo_store.path_of(stored.record.photos[position])
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        image.thumbnail((THUMB_SIDE[size], THUMB_SIDE[size]))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85)
+    return Response(out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+
