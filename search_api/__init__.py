@@ -20,13 +20,14 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "DbSession": ("search_api.deps", "DbSession"),
     "ResourcesDep": ("search_api.deps", "ResourcesDep"),
     "MatcherDep": ("search_api.deps", "MatcherDep"),
-    "Candidate": ("search_api.fusion.service", "Candidate"),
+    "Source": ("search_api.deps", "Source"),
     "UserRow": ("search_api.users.models", "UserRow"),
     # users
-    "authenticate": ("search_api.users.service", "authenticate"),
-    "issue_token": ("search_api.users.service", "issue_token"),
-    "revoke_token": ("search_api.users.service", "revoke_token"),
+    "log_in": ("search_api.users.flows", "log_in"),
+    "log_out": ("search_api.users.flows", "log_out"),
     "get_user_by_token": ("search_api.users.service", "get_by_token"),
+    "LoginFailed": ("search_api.users.service", "LoginFailed"),
+    "RateLimited": ("search_api.limits", "RateLimited"),
     # policy
     "may": ("search_api.policy", "may"),
     "authorize": ("search_api.policy", "authorize"),
@@ -39,19 +40,27 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "send_for_review": ("search_api.records.flows", "send_for_review"),
     "list_entered_by": ("search_api.records.flows", "list_entered_by"),
     "RecordInvalid": ("search_api.records.flows", "RecordInvalid"),
+    "get_stored_for": ("search_api.records.service", "get_stored_for"),
+    "read_record": ("search_api.records.service", "read_record"),
+    "view_for": ("search_api.records.service", "view_for"),
+    "candidate_views": ("search_api.records.service", "candidate_views"),
+    "audit_match": ("search_api.records.service", "audit_match"),
+    "photo_path_for": ("search_api.records.service", "photo_path_for"),
     # search
     "search_text": ("search_api.search.service", "search_text"),
     "search_photo": ("search_api.search.service", "search_photo"),
-    "with_records": ("search_api.search.service", "with_records"),
     # review
-    "list_queue": ("search_api.review.service", "list_queue"),
+    "list_queue_for": ("search_api.review.flows", "list_queue_for"),
+    "count_open_for": ("search_api.review.flows", "count_open_for"),
     "list_pairs_of": ("search_api.review.service", "list_pairs_of"),
-    "count_open_pairs": ("search_api.review.service", "count_open"),
     "get_pair_or_raise": ("search_api.review.service", "get_or_raise"),
     "pair_evidence": ("search_api.review.flows", "pair_evidence"),
     "decide_pair": ("search_api.review.flows", "decide_pair"),
     "ConfirmNeedsReason": ("search_api.review.service", "ConfirmNeedsReason"),
     "PairNotFound": ("search_api.review.service", "PairNotFound"),
+    # audit
+    "read_trail": ("search_api.audit.flows", "read_trail"),
+    "verify_chain": ("search_api.audit.flows", "verify_chain"),
 }
 
 __all__ = ["Resources", "Settings", "open_resources", *_SERVICES]

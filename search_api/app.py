@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from search_api import errors
+from search_api.audit.views import router as audit_router
 from search_api.config import Settings
 from search_api.db import create_service_schema
 from search_api.records.views import router as records_router
@@ -15,6 +21,27 @@ from search_api.resources import open_resources
 from search_api.review.views import router as review_router
 from search_api.search.views import router as search_router
 from search_api.users.views import router as users_router
+
+STATIC = Path(__file__).parent / "static"
+access_log = logging.getLogger("trackchild.access")
+# bodies beyond this are refused before they are read: a form with its photos (at most 5)
+FORM_OVERHEAD = 1024 * 1024
+MAX_PHOTOS_PER_REQUEST = 5
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# JSON answers are never rendered; the docs page runs our own files only
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>TrackChild API</title>
+<link rel="stylesheet" href="/api-static/swagger/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api-static/swagger/swagger-ui-bundle.js"></script>
+<script src="/api-static/swagger/init.js"></script></body></html>"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,13 +63,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             resources.close()
 
-    app = FastAPI(title="TrackChild matching service", version="0.1.0", lifespan=lifespan)
+    # /docs is served from local files below: the stock page loads Swagger UI from a CDN
+    app = FastAPI(title="TrackChild matching service", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     errors.install(app)
+    app.mount("/api-static", StaticFiles(directory=STATIC), name="api-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_HTML, headers={"Content-Security-Policy": DOCS_CSP})
 
     @app.get("/health", tags=["health"])
     def health() -> dict:
         return {"status": "ok"}
 
-    for router in (users_router, records_router, search_router, review_router):
+    for router in (users_router, records_router, search_router, review_router, audit_router):
         app.include_router(router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        declared = request.headers.get("content-length", "")
+        body_limit = settings.max_photo_bytes * MAX_PHOTOS_PER_REQUEST + FORM_OVERHEAD
+        if declared.isdigit() and int(declared) > body_limit:
+            limit = body_limit // 1_000_000
+            response: Response = JSONResponse({"detail": f"the request is larger than the {limit} MB upload limit"}, status_code=413)
+        else:
+            response = await call_next(request)
+        # ids only: the path (record numbers), never the query string, which may hold a child's name
+        access_log.info("%s %s %s %.0fms", request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if response.headers.get("content-type", "").startswith("application/json"):
+            response.headers.setdefault("Content-Security-Policy", API_CSP)
+            response.headers.setdefault("Cache-Control", "no-store")  # children's data: no shared caches
+        return response
+
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -31,6 +32,10 @@ faces_app = typer.Typer(help="Faces in photos: embed, compare, search.", no_args
 app.add_typer(faces_app, name="faces")
 user_app = typer.Typer(help="Users of the service.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+retention_app = typer.Typer(help="Retention of closed cases.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -65,6 +70,20 @@ def _count_lines(path: Path) -> int | None:
             return sum(1 for _ in handle)
     except OSError:
         return None
+
+
+def _operator_audit(res, action: str, targets: list[str], detail: dict) -> None:  # type: ignore[no-untyped-def]
+    """Operators at the server's console are audited too (as ``cli:<os user>``)."""
+    import getpass
+
+    from search_api.audit.service import Actor, append
+    from search_api.db import create_service_schema
+
+    create_service_schema(res.engine)
+    with res.session_factory() as session:
+        actor = Actor(f"cli:{getpass.getuser()}"[:64], "operator", "cli")
+        append(session=session, actor=actor, action=action, targets=targets, detail=detail)
+        session.commit()
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -148,6 +167,8 @@ def search(
     try:
         with open_resources(Settings()) as res:
             hits = res.text_index.search(query, filters=filters, limit=limit)
+            used = sorted(k for k, v in vars(filters).items() if v is not None)
+            _operator_audit(res, "search", [h.key for h in hits], {"results": len(hits), "filters": used, "query_length": len(query)})
     except IndexerError as exc:
         raise _fail(str(exc)) from exc
     if as_json:
@@ -311,6 +332,7 @@ def match(
             finally:
                 if out_file:
                     handle.close()
+            _operator_audit(res, "match_all", [], {"side": side})
             return
         with res.session_factory() as session:
             stored = [s for s in find_records_by_id(session=session, record_id=record_id) if not kind or s.record.kind == kind.value]  # type: ignore[arg-type]
@@ -318,6 +340,7 @@ def match(
             raise _fail(f"no record with id {record_id!r}" if not stored else f"{record_id!r} is in both registers: add --kind")
         record = stored[0].record
         candidates = matcher.rank(record, limit=top)
+        _operator_audit(res, "match", [record.key, *[c.key for c in candidates]], {"results": len(candidates)})
     out.print(f"{record.kind} {record.id}: {len(candidates)} candidates")
     for rank, c in enumerate(candidates, start=1):
         out.print(f"{rank:>2}. {c.kind} {c.id}  score {c.score:.3f}  via {c.source}")
@@ -402,6 +425,102 @@ def user_add(
     out.print(f"user {username} added with role {role}")
 
 
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain from the first entry to the head; exit 1 if broken."""
+    from search_api.audit.service import verify
+    from search_api.db import create_service_schema
+
+    with open_resources(Settings()) as res:
+        create_service_schema(res.engine)
+        with res.session_factory() as session:
+            report = verify(session=session)
+    if report.ok:
+        out.print(f"audit chain intact: {report.entries} entries")
+        return
+    for problem in report.problems[:50]:
+        console.print(f"[red]{problem}[/red]")
+    raise typer.Exit(1)
+
+
+@audit_app.command("list")
+def audit_list(
+    username: Annotated[Optional[str], typer.Option()] = None,
+    action: Annotated[Optional[str], typer.Option()] = None,
+    target: Annotated[Optional[str], typer.Option(help="A record key (missing:ID, found:ID) or pair:N")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+) -> None:
+    """The newest audit entries, one JSON object per line."""
+    from search_api.audit.service import list_entries
+    from search_api.db import create_service_schema
+
+    with open_resources(Settings()) as res:
+        create_service_schema(res.engine)
+        with res.session_factory() as session:
+            rows = list_entries(session=session, username=username, action=action, target=target, limit=limit)
+            for r in rows:
+                entry = {"seq": r.seq, "at": r.at.isoformat(), "username": r.username, "role": r.role, "action": r.action,
+                         "outcome": r.outcome, "targets": r.targets, "detail": r.detail, "source": r.source}  # fmt: skip
+                sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        _operator_audit(res, "audit_read", [], {"results": len(rows)})
+
+
+@app.command()
+def export(
+    as_user: Annotated[str, typer.Option("--as", help="Export as this user: their role and jurisdiction decide what")],
+    out_file: Annotated[Path, typer.Option("--out", help="JSON lines file to write")],
+    kind: Annotated[Optional[Kind], typer.Option()] = None,
+) -> None:
+    """Every record in a user's jurisdiction as JSON lines (roles: cwc, dcpu, state, central, admin); audited."""
+    from sqlalchemy import select
+
+    from search_api.db import create_service_schema
+    from search_api.policy import PermissionDenied
+    from search_api.records.service import export_records
+    from search_api.users.models import UserRow
+
+    with open_resources(Settings()) as res:
+        create_service_schema(res.engine)
+        with res.session_factory() as session:
+            user = session.scalar(select(UserRow).where(UserRow.username == as_user, UserRow.active.is_(True)))
+            if user is None:
+                raise _fail(f"no active user {as_user!r}")
+            try:
+                with out_file.open("w", encoding="utf-8") as handle:
+                    count = 0
+                    for record in export_records(session=session, user=user, kind=kind.value if kind else None, source="cli"):
+                        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        count += 1
+            except PermissionDenied as exc:
+                out_file.unlink(missing_ok=True)
+                raise _fail(str(exc)) from exc
+            session.commit()
+    out.print(f"exported {count} records to {out_file} (audited)")
+
+
+@retention_app.command("run")
+def retention_run(
+    days: Annotated[Optional[int], typer.Option(min=0, help="Default: TRACKCHILD_RETENTION_DAYS")] = None,
+) -> None:
+    """Archive children restored (and reports traced) more than N days ago; their face vectors leave the index."""
+    import getpass
+
+    from search_api.audit.service import Actor
+    from search_api.db import create_service_schema
+    from search_api.records.retention import archive_closed_cases
+
+    try:
+        with open_resources(Settings()) as res:
+            create_service_schema(res.engine)
+            report = archive_closed_cases(res=res, days=days, actor=Actor(f"cli:{getpass.getuser()}"[:64], "operator", "cli"))
+    except IndexerError as exc:  # e.g. the server holds the index: use POST /records/retention/run instead
+        raise _fail(f"{exc}\nwhile the server runs, an admin runs retention through it: POST /records/retention/run") from exc
+    out.print(
+        f"archived {len(report.archived)} records last changed before {report.cutoff:%Y-%m-%d}; "
+        f"{report.face_vectors_removed} face vectors left the index"
+    )
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Listen address (loopback by default)")] = "127.0.0.1",
@@ -413,7 +532,9 @@ def serve(
     out.print(f"TrackChild on http://{host}:{port}/ui/  (API docs: http://{host}:{port}/docs)")
     # The pages sit above the API (ui imports search_api, never the reverse), so the
     # composed app is named here by its import path rather than imported.
-    uvicorn.run("ui:create_web_app", factory=True, host=host, port=port, log_level="info", proxy_headers=True)
+    # uvicorn's own access log prints query strings (a search for a child's name); ours prints paths only
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    uvicorn.run("ui:create_web_app", factory=True, host=host, port=port, log_level="info", proxy_headers=True, access_log=False)
 
 
 @app.command()

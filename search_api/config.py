@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     face_margin: int = Field(default=20, ge=0, le=100)
     face_threads: int = Field(default=2, ge=1, le=64)
     face_flat_max: int = Field(default=200_000, gt=0)
+    # protection (issue 6)
+    login_attempts_per_minute: int = Field(default=10, gt=0)  # per username and per client address
+    photo_searches_per_minute: int = Field(default=30, gt=0)  # per user
+    lockout_failures: int = Field(default=5, gt=0)  # wrong passwords in a row before a lock-out
+    lockout_minutes: int = Field(default=15, gt=0)
+    retention_days: int = Field(default=365, gt=0)  # restored/traced children are archived after this
 
     def face_config(self) -> FaceConfig:
         return FaceConfig(

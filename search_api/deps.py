@@ -48,6 +48,14 @@ def get_current_user(token: Annotated[str, Depends(oauth2_scheme)], session: DbS
 CurrentUser = Annotated[UserRow, Depends(get_current_user)]
 
 
+def client_address(request: Request) -> str:
+    """Where a request came from, for the audit trail (the proxy's view when behind one)."""
+    return request.client.host if request.client else ""
+
+
+Source = Annotated[str, Depends(client_address)]
+
+
 def get_matcher(request: Request, res: ResourcesDep) -> Matcher:
     """One matcher per process: it caches record views and name frequencies."""
     if getattr(request.app.state, "matcher", None) is None:

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from embeddings import ImageRejected, NoUsableFace
 from indexer import RecordNotFound
+from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
 from search_api.review.service import ConfirmNeedsReason, PairNotFound
@@ -34,3 +35,10 @@ def install(app: FastAPI) -> None:
         return _answer(422, {"message": "the record was rejected", "problems": exc.problems})  # type: ignore[attr-defined]
 
     app.add_exception_handler(RecordInvalid, invalid_record)
+
+    async def rate_limited(_request: Request, exc: Exception) -> JSONResponse:
+        answer = _answer(429, str(exc))
+        answer.headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
+        return answer
+
+    app.add_exception_handler(RateLimited, rate_limited)

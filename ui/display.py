@@ -25,8 +25,9 @@ def summarise_pairs(*, session: Session, pairs: list[Any]) -> list[PairSummary]:
     return [PairSummary(p.pk, p.score, p.status, records.get(p.missing_key), records.get(p.found_key)) for p in pairs]
 
 
-def photo_url(kind: str, record_id: str, position: int, size: str = "thumb") -> str:
-    return f"/ui/photos/{kind}/{record_id}/{position}?size={size}"
+def photo_url(kind: str, record_id: str, position: int, size: str = "thumb", pair: int | None = None) -> str:
+    """Photos go through the app; a large photo outside one's jurisdiction needs the pair it is shown in."""
+    return f"/ui/photos/{kind}/{record_id}/{position}?size={size}" + (f"&pair={pair}" if pair is not None else "")
 
 
 # the rows of the side-by-side view, in the order a reviewer reads them

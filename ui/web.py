@@ -68,6 +68,10 @@ class PageContext:
     lang: str
 
     @property
+    def source(self) -> str:
+        return self.request.client.host if self.request.client else ""
+
+    @property
     def csrf(self) -> str:
         return csrf_token_for(self.request, self.token)
 

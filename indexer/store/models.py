@@ -64,3 +64,18 @@ class PhotoRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     record: Mapped[ChildRecordRow] = relationship(back_populates="photos")
+
+
+class ArchivedRecordRow(Base):
+    """A record moved out of the active registers by the retention rule (kept, not searched)."""
+
+    __tablename__ = "archived_records"
+    __table_args__ = (UniqueConstraint("kind", "source_id", name="uq_archived_records_kind_source_id"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    source_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict] = mapped_column(JsonDocument)
+    last_updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

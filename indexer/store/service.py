@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from indexer.errors import RecordNotFound
 from indexer.records import FoundChild, MissingReport, RecordKind, parse_record, record_key
-from indexer.store.models import ChildRecordRow, PhotoRow, utcnow
+from indexer.store.models import ArchivedRecordRow, ChildRecordRow, PhotoRow, utcnow
 
 ChildRecord = MissingReport | FoundChild
 
@@ -368,3 +368,31 @@ def iter_photos(*, session: Session) -> Iterator[StoredPhotoRef]:
     )
     for kind, source_id, status, sha, relpath in session.execute(stmt):
         yield StoredPhotoRef(record_key(kind, source_id), kind, status, sha, relpath)
+
+
+def archive_records(*, session: Session, statuses: Sequence[str], updated_before: dt.datetime, limit: int = 10_000) -> list[str]:
+    """Move records in ``statuses`` last changed before ``updated_before`` out of the active
+    registers into ``archived_records``; returns their keys (the caller drops them from the
+    indexes). Their photo files stay in the photo store with the archived payload."""
+    rows = list(
+        session.scalars(
+            select(ChildRecordRow)
+            .where(ChildRecordRow.status.in_(list(statuses)), ChildRecordRow.updated_at < updated_before)
+            .order_by(ChildRecordRow.pk)
+            .limit(limit)
+        )
+    )
+    keys = []
+    for row in rows:
+        session.execute(delete(ArchivedRecordRow).where(ArchivedRecordRow.kind == row.kind, ArchivedRecordRow.source_id == row.source_id))
+        archived = ArchivedRecordRow(kind=row.kind, source_id=row.source_id, status=row.status, payload=row.payload)
+        archived.last_updated_at = row.updated_at
+        session.add(archived)
+        keys.append(record_key(row.kind, row.source_id))
+        session.delete(row)  # its photo rows go with it (cascade)
+    session.flush()
+    return keys
+
+
+def count_archived(*, session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(ArchivedRecordRow)) or 0)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from embeddings import decode_image
-from indexer import IngestReport, StoredRecord, get_record_or_raise, get_records_by_keys
+from indexer import IngestReport, StoredRecord, get_record, get_record_or_raise, get_records_by_keys, parse_record
+from search_api.audit.service import Actor, append
 from search_api.faces.flows import sync_faces
 from search_api.fusion.service import Candidate, Matcher
-from search_api.policy import authorize
+from search_api.policy import PermissionDenied, authorize, authorize_edit, covers
 from search_api.records.models import RecordEntryRow
 from search_api.resources import Resources
 from search_api.review import service as review
@@ -34,18 +36,42 @@ class SavedRecord:
     queued: int  # pairs that entered the review queue
 
 
-def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow) -> SavedRecord:
-    """Validate and store a record, index it, embed its photos, match it, queue strong pairs."""
+def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "") -> SavedRecord:
+    """Validate and store a record, index it, embed its photos, match it, queue strong pairs.
+
+    Police file for their own station and CCI staff for their own institution: an empty
+    station or institution is filled in from the user, a different one is refused, and so is
+    overwriting a record that belongs to someone else.
+    """
     kind = data.get("kind")
     authorize(user, "create_missing" if kind == "missing" else "create_found")
+    data = _with_own_unit(data, user)
+    try:
+        incoming = parse_record(data)
+    except ValidationError:
+        incoming = None  # the ingest below names every bad field
+    if incoming is not None:
+        authorize_edit(user, incoming)
+        existing = get_record(session=session, kind=incoming.kind, record_id=incoming.id)
+        if existing is not None:
+            authorize_edit(user, existing.record)
     report = res.ingestor().ingest_records([data])
     if not report.ok:
         raise RecordInvalid(report)
     stored = get_record_or_raise(session=session, kind=kind, record_id=str(data["id"]))  # type: ignore[arg-type]
     _note_entry(session=session, record_key=stored.key, username=user.username)
+    append(session=session, actor=Actor.of(user, source), action="record_edit", targets=[stored.key],
+           detail={"changed": report.changed, "photos": len(stored.record.photos)})  # fmt: skip
     if stored.record.photos:
         sync_faces(res)
     return SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
+
+
+def _with_own_unit(data: dict, user: UserRow) -> dict:
+    field = {"police": "police_station", "cci": "cci_name"}.get(user.role)
+    if field and user.unit and not str(data.get(field) or "").strip():
+        return {**data, field: user.unit}
+    return data
 
 
 def store_photo(*, res: Resources, data: bytes) -> str:
@@ -57,14 +83,16 @@ def store_photo(*, res: Resources, data: bytes) -> str:
     return res.photo_store.put_bytes(data, suffix=_suffix_of(data)).relpath
 
 
-def add_photo(*, res: Resources, matcher: Matcher, session: Session, stored: StoredRecord, data: bytes, user: UserRow) -> SavedRecord:
+def add_photo(
+    *, res: Resources, matcher: Matcher, session: Session, stored: StoredRecord, data: bytes, user: UserRow, source: str = ""
+) -> SavedRecord:
     """Attach a photo to a record and re-match it (a new photo is new evidence)."""
-    authorize(user, "create_missing" if stored.record.kind == "missing" else "create_found")
+    authorize_edit(user, stored.record)
     relpath = store_photo(res=res, data=data)
     body = stored.record.model_dump(mode="json")
     if relpath not in body["photos"]:
         body["photos"].append(relpath)
-    return save_record(res=res, matcher=matcher, session=session, data=body, user=user)
+    return save_record(res=res, matcher=matcher, session=session, data=body, user=user, source=source)
 
 
 def _suffix_of(data: bytes) -> str:
@@ -119,12 +147,20 @@ def queue_pair(*, session: Session, stored: StoredRecord, other: StoredRecord, c
         evidence=review.evidence_hash(missing.content_hash, found.content_hash),
         missing_district=missing.record.place.district,
         found_district=found.record.place.district,
+        missing_state=missing.record.place.state,
+        found_state=found.record.place.state,
     )
 
 
 def send_for_review(*, matcher: Matcher, session: Session, stored: StoredRecord, other_key: str, user: UserRow) -> ReviewPairRow:
-    """A person asks for review of a candidate below the threshold; returns the pair (new or existing)."""
+    """A person asks for review of a candidate below the threshold; returns the pair (new or existing).
+
+    Only for a record in the user's own jurisdiction: one cannot open a pair (and with it two
+    full records) between strangers' children.
+    """
     authorize(user, "search")
+    if not covers(user, stored.record):
+        raise PermissionDenied(f"{stored.record.kind} record {stored.record.id} is not in your jurisdiction")
     other = get_records_by_keys(session=session, keys=[other_key]).get(other_key)
     if other is None or other.record.kind == stored.record.kind:
         raise review.PairNotFound(f"no {('found' if stored.record.kind == 'missing' else 'missing')} record {other_key!r}")

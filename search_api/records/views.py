@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Body, File, HTTPException, Query, UploadFile, status
+from fastapi.responses import StreamingResponse
 
-from indexer import get_record_or_raise, list_records
-from search_api.deps import CurrentUser, DbSession, MatcherDep, ResourcesDep
+from search_api.audit.service import Actor
+from search_api.deps import CurrentUser, DbSession, MatcherDep, ResourcesDep, Source
 from search_api.policy import authorize
-from search_api.records import flows
-from search_api.records.flows import match_and_queue, save_record
+from search_api.records import flows, service
+from search_api.records.retention import archive_closed_cases
 
 router = APIRouter(prefix="/records", tags=["records"])
 Kind = Literal["missing", "found"]
+Status = Literal["open", "traced", "closed", "in_care", "restored", "transferred"]
 
 
-def _read(stored) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        **stored.record.model_dump(mode="json"),
-        "created_at": stored.created_at.isoformat(),
-        "updated_at": stored.updated_at.isoformat(),
-    }
-
-
-def _saved(saved) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        "record": _read(saved.stored),
-        "candidates": [{"key": c.key, **c.to_json()} for c in saved.candidates],
-        "queued_for_review": saved.queued,
-    }
+def _saved(saved: flows.SavedRecord, session, user) -> dict:  # type: ignore[no-untyped-def]
+    candidates = service.candidate_views(session=session, user=user, stored=saved.stored, candidates=saved.candidates)
+    return {"record": service.full_view(saved.stored), "candidates": candidates, "queued_for_review": saved.queued}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create (or re-submit) a missing report or found child")
@@ -39,51 +32,87 @@ def create_record(
     session: DbSession,
     res: ResourcesDep,
     matcher: MatcherDep,
+    source: Source,
 ) -> dict:
-    return _saved(save_record(res=res, matcher=matcher, session=session, data=body, user=user))
+    if body.get("kind") not in ("missing", "found"):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "kind must be 'missing' or 'found'")
+    saved = flows.save_record(res=res, matcher=matcher, session=session, data=body, user=user, source=source)
+    return _saved(saved, session, user)
+
+
+@router.get("/export/jsonl", tags=["export"], summary="Every record in your jurisdiction as JSON lines (role-limited, audited)")
+def export(user: CurrentUser, session: DbSession, source: Source, kind: Kind | None = None) -> StreamingResponse:
+    rows = list(service.export_records(session=session, user=user, kind=kind, source=source))  # audited before the answer starts
+
+    def lines() -> Iterator[bytes]:
+        for row in rows:
+            yield orjson.dumps(row) + b"\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@router.post("/retention/run", tags=["retention"], summary="Archive cases closed more than N days ago (admin; audited)")
+def run_retention(user: CurrentUser, res: ResourcesDep, source: Source, days: Annotated[int | None, Query(ge=0, le=36500)] = None) -> dict:
+    authorize(user, "retention")
+    report = archive_closed_cases(res=res, days=days, actor=Actor.of(user, source))
+    return {"archived": report.archived, "face_vectors_removed": report.face_vectors_removed, "cutoff": report.cutoff.isoformat()}
 
 
 @router.put("/{kind}/{record_id}", summary="Update a record (the whole record)")
 def update_record(
-    kind: Kind, record_id: str, body: dict[str, Any], user: CurrentUser, session: DbSession, res: ResourcesDep, matcher: MatcherDep
+    kind: Kind,
+    record_id: str,
+    body: dict[str, Any],
+    user: CurrentUser,
+    session: DbSession,
+    res: ResourcesDep,
+    matcher: MatcherDep,
+    source: Source,
 ) -> dict:
     if body.get("kind", kind) != kind or str(body.get("id", record_id)) != record_id:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "kind and id in the body must match the URL")
-    get_record_or_raise(session=session, kind=kind, record_id=record_id)
-    return _saved(save_record(res=res, matcher=matcher, session=session, data={**body, "kind": kind, "id": record_id}, user=user))
+    service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)  # 404 before anything else
+    data = {**body, "kind": kind, "id": record_id}
+    return _saved(flows.save_record(res=res, matcher=matcher, session=session, data=data, user=user, source=source), session, user)
 
 
-@router.get("/{kind}/{record_id}")
-def get_record(kind: Kind, record_id: str, user: CurrentUser, session: DbSession) -> dict:
-    authorize(user, "read_record")
-    return _read(get_record_or_raise(session=session, kind=kind, record_id=record_id))
+@router.get("/{kind}/{record_id}", summary="One record: in full inside your jurisdiction, limited outside")
+def get_record(kind: Kind, record_id: str, user: CurrentUser, session: DbSession, source: Source) -> dict:
+    return service.read_record(session=session, user=user, kind=kind, record_id=record_id, source=source)
 
 
 @router.get("")
 def list_all(
     user: CurrentUser,
     session: DbSession,
+    source: Source,
     kind: Kind | None = None,
-    status_: Annotated[str | None, Query(alias="status")] = None,
-    state: str | None = None,
-    district: str | None = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    state: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[str | None, Query(max_length=100)] = None,
     sex: Literal["M", "F", "X"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[dict]:
-    authorize(user, "read_record")
-    rows = list_records(session=session, kind=kind, status=status_, state=state, district=district, sex=sex, limit=limit, offset=offset)
-    return [_read(r) for r in rows]
+    filters = {"kind": kind, "status": status_, "state": state, "district": district, "sex": sex}
+    return service.list_records_for(session=session, user=user, source=source, limit=limit, offset=offset, **filters)
 
 
 @router.get("/{kind}/{record_id}/candidates", summary="Best candidates from the other register, explained")
 def candidates(
-    kind: Kind, record_id: str, user: CurrentUser, session: DbSession, matcher: MatcherDep, limit: Annotated[int, Query(ge=1, le=50)] = 10
+    kind: Kind,
+    record_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    matcher: MatcherDep,
+    source: Source,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[dict]:
-    authorize(user, "search")
-    stored = get_record_or_raise(session=session, kind=kind, record_id=record_id)
-    found, _ = match_and_queue(matcher=matcher, session=session, stored=stored)
-    return [{"key": c.key, **c.to_json()} for c in found[:limit]]
+    stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
+    found, _ = flows.match_and_queue(matcher=matcher, session=session, stored=stored)
+    shown = service.candidate_views(session=session, user=user, stored=stored, candidates=found[:limit])
+    service.audit_match(session=session, user=user, stored=stored, shown=shown, source=source)
+    return shown
 
 
 @router.post("/{kind}/{record_id}/photos", status_code=status.HTTP_201_CREATED, summary="Add a photo (JPEG, PNG, WEBP)")
@@ -95,17 +124,20 @@ def add_photo(
     session: DbSession,
     res: ResourcesDep,
     matcher: MatcherDep,
+    source: Source,
 ) -> dict:
-    stored = get_record_or_raise(session=session, kind=kind, record_id=record_id)
+    stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
     data = read_upload(file, res.settings.max_photo_bytes)
-    return _saved(flows.add_photo(res=res, matcher=matcher, session=session, stored=stored, data=data, user=user))
+    saved = flows.add_photo(res=res, matcher=matcher, session=session, stored=stored, data=data, user=user, source=source)
+    return _saved(saved, session, user)
 
 
 def read_upload(file: UploadFile, max_bytes: int) -> bytes:
     """Read at most ``max_bytes``; a larger upload is refused without reading it all."""
     data = file.file.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the photo is larger than {max_bytes:,} bytes")
+        limit = f"{max_bytes / 1024 / 1024:.0f} MB ({max_bytes:,} bytes)"
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the photo is larger than the limit of {limit}")
     if not data:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the uploaded file is empty")
     return data

@@ -1,11 +1,12 @@
-"""Review work spanning the queue and the registers: deciding a pair, showing its evidence."""
+"""Review work spanning the queue and the registers: listing, showing and deciding pairs."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from indexer import get_records_by_keys
-from search_api.policy import authorize
+from search_api.audit.service import Actor, append
+from search_api.policy import PermissionDenied, authorize, covers, may, may_decide, review_area, sees_pair
 from search_api.resources import Resources
 from search_api.review import service
 from search_api.review.models import ReviewPairRow
@@ -19,33 +20,70 @@ class StatusUpdateFailed(RuntimeError):
     pass
 
 
-def pair_evidence(*, session: Session, pair: ReviewPairRow, user: UserRow) -> PairEvidence:
-    """Both children in full, the explanation and every decision so far."""
+def list_queue_for(
+    *, session: Session, user: UserRow, status: str = "pending", district: str | None = None, min_score: float | None = None,
+    limit: int = 50, offset: int = 0,
+) -> list[ReviewPairRow]:  # fmt: skip
+    """The queue within the user's jurisdiction (district, state or national)."""
     authorize(user, "review_list")
-    records = get_records_by_keys(session=session, keys=[pair.missing_key, pair.found_key])
-    decisions = [DecisionRead.model_validate(d) for d in service.decisions_of(session=session, pair_pk=pair.pk)]
-
-    def full(key: str) -> dict:
-        return records[key].record.model_dump(mode="json") if key in records else {}
-
-    return PairEvidence(
-        pair=ReviewPairRead.model_validate(pair), missing=full(pair.missing_key), found=full(pair.found_key), decisions=decisions
+    return service.list_queue(
+        session=session, status=status, district=district, min_score=min_score, limit=limit, offset=offset, area=review_area(user)
     )
 
 
-def decide_pair(*, res: Resources, session: Session, pair_pk: int, decision: str, note: str, user: UserRow) -> ReviewPairRow:
-    """confirm / reject / need_info with a note. Confirming traces the missing report and
-    restores the found child (through the ingest path, so the indexes follow)."""
+def count_open_for(*, session: Session, user: UserRow) -> int:
+    return service.count_open(session=session, area=review_area(user)) if may(user, "review_list") else 0
+
+
+def _pair_records(session: Session, pair: ReviewPairRow):  # type: ignore[no-untyped-def]
+    records = get_records_by_keys(session=session, keys=[pair.missing_key, pair.found_key])
+    return records.get(pair.missing_key), records.get(pair.found_key)
+
+
+def pair_evidence(*, session: Session, pair: ReviewPairRow, user: UserRow, source: str = "") -> PairEvidence:
+    """Both children in full, the explanation and every decision so far.
+
+    Opens to whoever has either child in their jurisdiction; a record outside it is shown in
+    full only here, and the audit entry says which.
+    """
+    authorize(user, "read_record")
+    missing, found = _pair_records(session, pair)
+    if not sees_pair(user, missing.record if missing else None, found.record if found else None):
+        raise PermissionDenied(f"review pair {pair.pk} involves none of the records in your jurisdiction")
+    opened = [s.key for s in (missing, found) if s is not None and not covers(user, s.record)]
+    targets = [f"pair:{pair.pk}", pair.missing_key, pair.found_key]
+    append(session=session, actor=Actor.of(user, source), action="pair_view", targets=targets, detail={"opened_through_pair": opened})
+    decisions = [DecisionRead.model_validate(d) for d in service.decisions_of(session=session, pair_pk=pair.pk)]
+    return PairEvidence(
+        pair=ReviewPairRead.model_validate(pair),
+        missing=missing.record.model_dump(mode="json") if missing else {},
+        found=found.record.model_dump(mode="json") if found else {},
+        decisions=decisions,
+    )
+
+
+def decide_pair(
+    *, res: Resources, session: Session, pair_pk: int, decision: str, note: str, user: UserRow, source: str = ""
+) -> ReviewPairRow:
+    """confirm / reject / need_info with a note, by the DCPU or CWC of either child's district.
+    Confirming traces the missing report and restores the found child (through the ingest
+    path, so the indexes follow)."""
     authorize(user, "review_decide")
     pair = service.get_or_raise(session=session, pair_pk=pair_pk)
+    missing, found = _pair_records(session, pair)
+    if not may_decide(user, missing.record if missing else None, found.record if found else None):
+        raise PermissionDenied(f"review pair {pair.pk} belongs to the DCPU/CWC of another district")
     service.decide(session=session, pair=pair, decision=decision, note=note, user=user)
+    append(session=session, actor=Actor.of(user, source), action="review_decision",
+           targets=[f"pair:{pair.pk}", pair.missing_key, pair.found_key], detail={"decision": decision})  # fmt: skip
     # Commit the decision before the records change: SQLite has one writer, and the status
     # update goes through the ingest path (store, then text index) in its own session.
     session.commit()
     if decision == "confirm":
-        records = get_records_by_keys(session=session, keys=[pair.missing_key, pair.found_key])
         updated = [
-            {**stored.record.model_dump(mode="json"), "status": STATUS_ON_CONFIRM[stored.record.kind]} for stored in records.values()
+            {**stored.record.model_dump(mode="json"), "status": STATUS_ON_CONFIRM[stored.record.kind]}
+            for stored in (missing, found)
+            if stored is not None
         ]
         report = res.ingestor().ingest_records(updated, source="review")
         if not report.ok:

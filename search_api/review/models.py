@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from search_api.db import ServiceBase, utcnow
@@ -23,6 +23,8 @@ class ReviewPairRow(ServiceBase):
     evidence_hash: Mapped[str] = mapped_column(String(64))
     missing_district: Mapped[str] = mapped_column(String(100), default="")
     found_district: Mapped[str] = mapped_column(String(100), default="")
+    missing_state: Mapped[str] = mapped_column(String(100), default="", server_default=text("''"))
+    found_state: Mapped[str] = mapped_column(String(100), default="", server_default=text("''"))
     explanation: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -36,6 +36,8 @@ def enqueue(
     evidence: str,
     missing_district: str,
     found_district: str,
+    missing_state: str = "",
+    found_state: str = "",
 ) -> ReviewPairRow | None:
     """Put a pair in the queue once. A rejected pair re-enters only if its evidence changed.
 
@@ -52,6 +54,8 @@ def enqueue(
             evidence_hash=evidence,
             missing_district=missing_district,
             found_district=found_district,
+            missing_state=missing_state,
+            found_state=found_state,
             explanation=explanation,
         )
         session.add(row)
@@ -65,6 +69,16 @@ def enqueue(
     return row if reopened else None
 
 
+def _within(stmt, area: tuple[str, str] | None):  # type: ignore[no-untyped-def]
+    """Pairs with either child in the area: (state, "") is a whole state, (state, district) one district."""
+    if area is None:
+        return stmt
+    state, district = area
+    if district:
+        return stmt.where(or_(ReviewPairRow.missing_district.ilike(district), ReviewPairRow.found_district.ilike(district)))
+    return stmt.where(or_(ReviewPairRow.missing_state.ilike(state), ReviewPairRow.found_state.ilike(state)))
+
+
 def list_queue(
     *,
     session: Session,
@@ -73,8 +87,10 @@ def list_queue(
     min_score: float | None = None,
     limit: int = 50,
     offset: int = 0,
+    area: tuple[str, str] | None = None,
 ) -> list[ReviewPairRow]:
-    stmt = select(ReviewPairRow).where(ReviewPairRow.status == status)
+    """Pairs by status, best first; ``area`` limits them to a jurisdiction, ``district`` filters further."""
+    stmt = _within(select(ReviewPairRow).where(ReviewPairRow.status == status), area)
     if district:
         stmt = stmt.where(or_(ReviewPairRow.missing_district.ilike(district), ReviewPairRow.found_district.ilike(district)))
     if min_score is not None:
@@ -102,10 +118,8 @@ def list_pairs_of(*, session: Session, record_key: str) -> list[ReviewPairRow]:
     return list(session.scalars(stmt.order_by(ReviewPairRow.score.desc())))
 
 
-def count_open(*, session: Session, district: str | None = None) -> int:
-    stmt = select(func.count()).select_from(ReviewPairRow).where(ReviewPairRow.status.in_(OPEN_STATUSES))
-    if district:
-        stmt = stmt.where(or_(ReviewPairRow.missing_district.ilike(district), ReviewPairRow.found_district.ilike(district)))
+def count_open(*, session: Session, area: tuple[str, str] | None = None) -> int:
+    stmt = _within(select(func.count()).select_from(ReviewPairRow).where(ReviewPairRow.status.in_(OPEN_STATUSES)), area)
     return int(session.scalar(stmt) or 0)
 
 

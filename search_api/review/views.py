@@ -4,15 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from search_api.deps import CurrentUser, DbSession, ResourcesDep
-from search_api.policy import authorize
+from search_api.deps import CurrentUser, DbSession, ResourcesDep, Source
 from search_api.review import flows, service
 from search_api.review.schemas import DecisionCreate, PairEvidence, ReviewPairRead
 
 router = APIRouter(prefix="/review", tags=["review"])
 
 
-@router.get("/queue", response_model=list[ReviewPairRead])
+@router.get("/queue", response_model=list[ReviewPairRead], summary="Pairs to review within your jurisdiction")
 def queue(
     user: CurrentUser,
     session: DbSession,
@@ -20,21 +19,22 @@ def queue(
     district: Annotated[str | None, Query(max_length=100)] = None,
     min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[ReviewPairRead]:
-    authorize(user, "review_list")
-    rows = service.list_queue(session=session, status=status, district=district, min_score=min_score, limit=limit, offset=offset)
+    rows = flows.list_queue_for(
+        session=session, user=user, status=status, district=district, min_score=min_score, limit=limit, offset=offset
+    )
     return [ReviewPairRead.model_validate(r) for r in rows]
 
 
 @router.get("/pairs/{pair_pk}", response_model=PairEvidence, summary="Both children side by side with the evidence")
-def pair(pair_pk: int, user: CurrentUser, session: DbSession) -> PairEvidence:
-    return flows.pair_evidence(session=session, pair=service.get_or_raise(session=session, pair_pk=pair_pk), user=user)
+def pair(pair_pk: int, user: CurrentUser, session: DbSession, source: Source) -> PairEvidence:
+    return flows.pair_evidence(session=session, pair=service.get_or_raise(session=session, pair_pk=pair_pk), user=user, source=source)
 
 
 @router.post("/pairs/{pair_pk}/decision", response_model=PairEvidence)
-def decide(pair_pk: int, body: DecisionCreate, user: CurrentUser, session: DbSession, res: ResourcesDep) -> PairEvidence:
+def decide(pair_pk: int, body: DecisionCreate, user: CurrentUser, session: DbSession, res: ResourcesDep, source: Source) -> PairEvidence:
     """confirm / reject / need_info, with a note. Confirming traces the missing report,
     restores the found child and closes the other open pairs of both children."""
-    decided = flows.decide_pair(res=res, session=session, pair_pk=pair_pk, decision=body.decision, note=body.note, user=user)
-    return flows.pair_evidence(session=session, pair=decided, user=user)
+    decided = flows.decide_pair(res=res, session=session, pair_pk=pair_pk, decision=body.decision, note=body.note, user=user, source=source)
+    return flows.pair_evidence(session=session, pair=decided, user=user, source=source)

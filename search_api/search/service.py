@@ -1,4 +1,8 @@
-"""Searching the registers by words and by face; both routes and pages call these."""
+"""Searching the registers by words and by face, nationwide, as a given user (audited).
+
+Hits outside the user's jurisdiction carry the limited view only (first name, age, sex,
+district, unit to contact) and say which fields matched without quoting them.
+"""
 
 from __future__ import annotations
 
@@ -7,57 +11,94 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from indexer import SearchFilters, StoredRecord, TextHit, get_records_by_keys
-from search_api.policy import authorize
+from search_api.audit.service import Actor, append
+from search_api.policy import authorize, covers
+from search_api.records.service import view_for
 from search_api.resources import Resources
 from search_api.users.models import UserRow
 
 
 @dataclass(frozen=True)
 class RecordHit:
-    """A search result with its stored record (for showing photos, age and place)."""
+    """A search result as this user may see it."""
 
-    stored: StoredRecord
+    key: str
     score: float
-    why: tuple[str, ...]  # matched fields (text) or "face"
+    matched_fields: tuple[str, ...]
+    matches: tuple[dict, ...]  # field, how, query term, record term: only inside the jurisdiction
+    record: dict  # full or limited view
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.record["id"],
+            "kind": self.record["kind"],
+            "name": self.record.get("name", self.record.get("first_name", "")),
+            "score": round(self.score, 4),
+            "matched_fields": list(self.matched_fields),
+            "matches": list(self.matches),
+            "access": self.record["access"],
+            "record": self.record,
+        }
 
 
 @dataclass(frozen=True)
 class PhotoHit:
-    stored: StoredRecord
+    key: str
     face_score: float
+    record: dict
 
     def to_json(self) -> dict:
-        r = self.stored.record
+        r = self.record
         return {
-            "id": r.id,
-            "kind": r.kind,
-            "name": r.name,
-            "age": r.age,
-            "sex": r.sex,
-            "district": r.place.district,
-            "state": r.place.state,
+            "id": r["id"],
+            "kind": r["kind"],
+            "name": r.get("name", r.get("first_name", "")),
+            "age": r.get("age"),
+            "sex": r.get("sex"),
+            "district": r["place"].get("district", ""),
+            "state": r["place"].get("state", ""),
             "face_score": round(self.face_score, 4),
+            "access": r["access"],
+            "record": r,
         }
 
 
-def search_text(*, res: Resources, user: UserRow, query: str, filters: SearchFilters, limit: int = 20) -> list[TextHit]:
+def _hits_for(user: UserRow, hits: list[TextHit], stored: dict[str, StoredRecord]) -> list[RecordHit]:
+    out = []
+    for h in hits:
+        s = stored.get(h.key)
+        if s is None:
+            continue
+        inside = covers(user, s.record)
+        matches = tuple(m.__dict__ for m in h.matched) if inside else ()
+        out.append(RecordHit(h.key, h.score, tuple(h.matched_fields), matches, view_for(user, s)))
+    return out
+
+
+def search_text(
+    *, res: Resources, session: Session, user: UserRow, query: str, filters: SearchFilters, limit: int = 20, source: str = ""
+) -> list[RecordHit]:
     """Partial names in any script, aliases, parents, marks and description words."""
     authorize(user, "search")
-    return res.text_index.search(query, filters=filters, limit=limit)
-
-
-def with_records(*, session: Session, hits: list[TextHit]) -> list[RecordHit]:
-    """Text hits joined with their stored records (hits whose record vanished are dropped)."""
-    stored = get_records_by_keys(session=session, keys=[h.key for h in hits])
-    return [RecordHit(stored[h.key], h.score, tuple(h.matched_fields)) for h in hits if h.key in stored]
+    hits = res.text_index.search(query, filters=filters, limit=limit)
+    results = _hits_for(user, hits, get_records_by_keys(session=session, keys=[h.key for h in hits]))
+    used = sorted(k for k, v in vars(filters).items() if v is not None)
+    # the query may be a child's name: the audit keeps its length, never its text
+    append(session=session, actor=Actor.of(user, source), action="search", targets=[r.key for r in results],
+           detail={"results": len(results), "filters": used, "query_length": len(query)})  # fmt: skip
+    return results
 
 
 def search_photo(
-    *, res: Resources, session: Session, user: UserRow, data: bytes, kind: str | None = None, limit: int = 10
+    *, res: Resources, session: Session, user: UserRow, data: bytes, kind: str | None = None, limit: int = 10, source: str = ""
 ) -> list[PhotoHit]:
     """Records whose photos look like the (largest) face in this photo, most alike first."""
     authorize(user, "search")
+    res.limit("photo_search").hit(f"user:{user.username}")
     face = res.face_pipeline.load().embed_image(data)[0]
     hits = res.face_index.search(face.embedding, k=limit, kind=kind)
     records = get_records_by_keys(session=session, keys=[h.record_key for h in hits])
-    return [PhotoHit(records[h.record_key], h.score) for h in hits if h.record_key in records]
+    results = [PhotoHit(h.record_key, h.score, view_for(user, records[h.record_key])) for h in hits if h.record_key in records]
+    append(session=session, actor=Actor.of(user, source), action="photo_search", targets=[r.key for r in results],
+           detail={"results": len(results), "kind": kind or "all"})  # fmt: skip
+    return results

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from search_api.db import ServiceBase, utcnow
@@ -19,6 +19,9 @@ class UserRow(ServiceBase):
     district: Mapped[str] = mapped_column(String(100), default="")
     unit: Mapped[str] = mapped_column(String(200), default="")  # police station or CCI
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # lock-out after repeated failed logins (survives restarts, unlike the rate limiter)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

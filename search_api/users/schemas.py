@@ -4,7 +4,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Role = Literal["police", "cci", "cwc", "dcpu", "state", "central", "admin"]
+Role = Literal["police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 
 

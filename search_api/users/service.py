@@ -42,13 +42,36 @@ def create(*, session: Session, user_in: UserCreate) -> UserRow:
     return user
 
 
-def authenticate(*, session: Session, username: str, password: str) -> UserRow | None:
-    """The user if the password is right, else None."""
+class LoginFailed(Exception):
+    """Wrong username or password, or an account locked after repeated failures."""
+
+    def __init__(self, locked: bool = False) -> None:
+        self.locked = locked
+        super().__init__("too many failed logins: the account is locked for a while" if locked else "wrong username or password")
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def authenticate(*, session: Session, username: str, password: str, max_failures: int = 5, lock_minutes: int = 15) -> UserRow:
+    """The user if the password is right; raises ``LoginFailed``.
+
+    After ``max_failures`` wrong passwords in a row the account locks for ``lock_minutes``,
+    even against the right password. The caller must commit even on failure (the count).
+    """
     user = session.scalar(select(UserRow).where(UserRow.username == username, UserRow.active.is_(True)))
+    if user is not None and user.locked_until is not None and _aware(user.locked_until) > utcnow():
+        raise LoginFailed(locked=True)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        return None
+        if user is not None:
+            user.failed_logins = (user.failed_logins or 0) + 1
+            if user.failed_logins >= max_failures:
+                user.locked_until, user.failed_logins = utcnow() + dt.timedelta(minutes=lock_minutes), 0
+        raise LoginFailed() from None
+    user.failed_logins, user.locked_until = 0, None
     return user
 
 

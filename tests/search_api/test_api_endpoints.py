@@ -27,10 +27,14 @@ def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         res = test_client.app.state.resources
         with res.session_factory() as session:
-            for name, role in (("constable", "police"), ("caseworker", "cci"), ("officer", "dcpu")):
-                users.create(
-                    session=session, user_in=UserCreate(username=name, role=role, state="Bihar", district="Patna", password=PASSWORD)
-                )
+            for name, role, state, district, unit in (
+                ("constable", "police", "Bihar", "Patna", "Patna Kotwali"),
+                ("caseworker", "cci", "West Bengal", "Howrah", "Children Home, Howrah"),
+                ("officer", "dcpu", "Bihar", "Patna", ""),
+                ("registrar", "admin", "", "", ""),
+            ):
+                user_in = UserCreate(username=name, role=role, state=state, district=district, unit=unit, password=PASSWORD)
+                users.create(session=session, user_in=user_in)
             session.commit()
         res.ingestor().ingest_file(SAMPLE_RECORDS)
         yield test_client
@@ -98,8 +102,11 @@ def test_police_file_a_report_and_cci_check_a_new_arrival(client: TestClient) ->
     assert saved["candidates"][0]["explain"]["features"]["name_phonetic"]["level"] in ("strong_one", "full", "loose")  # यादवी reads "yadvi"
     candidates = client.get("/records/found/FC-API-1/candidates", headers=cci).json()
     assert candidates[0]["id"] == "MP-API-1"
+    # the report is in Patna, the CCI in Howrah: a limited view, enough to decide and to call the station
     got = client.get("/records/missing/MP-API-1", headers=cci).json()
-    assert got["name"] == "Yadavi Rathore" and got["status"] == "open"
+    assert got["access"] == "limited" and got["first_name"] == "Yadavi" and got["status"] == "open"
+    assert got["contact_unit"] == "Patna Kotwali" and "father_name" not in got and "name" not in got
+    assert client.get("/records/missing/MP-API-1", headers=police).json()["name"] == "Yadavi Rathore"
     listed = client.get("/records", params={"kind": "missing", "district": "patna"}, headers=cci).json()
     assert "MP-API-1" in {r["id"] for r in listed}
 
@@ -110,7 +117,7 @@ def test_bad_records_get_field_errors_and_nothing_is_lost(client: TestClient) ->
     assert response.status_code == 422
     fields = {p["field"] for p in response.json()["detail"]["problems"]}
     assert fields == {"age", "sex"}
-    assert client.get("/records/missing/MP-000001", headers=police).json()["name"] == "Abha Kumari"  # untouched
+    assert client.get("/records/missing/MP-000001", headers=login(client, "registrar")).json()["name"] == "Abha Kumari"  # untouched
     assert client.get("/records/missing/NOPE", headers=police).status_code == 404
     assert client.put("/records/missing/MP-000001", json={"kind": "found"}, headers=police).status_code == 422
     assert client.get("/records/lost/X", headers=police).status_code == 422
@@ -125,16 +132,20 @@ def _png(size: tuple[int, int] = (50, 50)) -> bytes:
 @pytest.mark.slow
 def test_photo_upload_and_photo_search(client: TestClient) -> None:
     police = login(client, "constable")
+    assert client.post("/records", json=missing_report(id="MP-PH-1"), headers=police).status_code == 201
     photo = (FACES / "obama_4.jpg").read_bytes()
-    response = client.post("/records/missing/MP-000001/photos", files={"file": ("x.jpg", photo, "image/jpeg")}, headers=police)
+    # another station's report takes no photo from this constable
+    other = client.post("/records/missing/MP-000001/photos", files={"file": ("x.jpg", photo, "image/jpeg")}, headers=police)
+    assert other.status_code == 403
+    response = client.post("/records/missing/MP-PH-1/photos", files={"file": ("x.jpg", photo, "image/jpeg")}, headers=police)
     assert response.status_code == 201, response.text
     assert response.json()["record"]["photos"][0].startswith("photos/")
     probe = (FACES / "obama_5.jpg").read_bytes()
     hits = client.post("/search/photo", files={"file": ("p.jpg", probe, "image/jpeg")}, headers=police).json()
-    assert hits[0]["id"] == "MP-000001" and hits[0]["face_score"] > 0.5
+    assert hits[0]["id"] == "MP-PH-1" and hits[0]["face_score"] > 0.5
     # hostile uploads: 4xx with a message, never a 500
     for data, code in ((b"not an image", 415), (_png()[:40], 415), (b"", 422)):
-        answer = client.post("/records/missing/MP-000001/photos", files={"file": ("a.png", data, "image/png")}, headers=police)
+        answer = client.post("/records/missing/MP-PH-1/photos", files={"file": ("a.png", data, "image/png")}, headers=police)
         assert answer.status_code == code, (code, answer.text)
     big = b"\xff" * (client.app.state.resources.settings.max_photo_bytes + 1)
     assert client.post("/search/photo", files={"file": ("big.jpg", big, "image/jpeg")}, headers=police).status_code == 413

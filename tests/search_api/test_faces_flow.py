@@ -93,3 +93,15 @@ def test_closed_records_leave_open_only_photo_search(settings: Settings, tmp_pat
     assert "missing:MP-OB" not in {h["key"] for h in open_hits}
     all_hits = json.loads(runner.invoke(app, ["faces", "search", probe, "--kind", "missing", "--all", "--json"]).stdout)
     assert all_hits[0]["key"] == "missing:MP-OB"
+    # retention: a case traced long ago is archived, and its face vectors leave the index entirely
+    from sqlalchemy import text
+
+    from search_api.resources import open_resources
+
+    with open_resources(settings) as res:
+        with res.engine.begin() as conn:
+            conn.execute(text("update child_records set updated_at = '2020-01-01 00:00:00' where source_id = 'MP-OB'"))
+    result = runner.invoke(app, ["retention", "run", "--days", "365"], catch_exceptions=False)
+    assert result.exit_code == 0 and "archived 1 records" in result.stdout and "1 face vectors left" in result.stdout, result.output
+    gone = json.loads(runner.invoke(app, ["faces", "search", probe, "--kind", "missing", "--all", "--json"]).stdout)
+    assert "missing:MP-OB" not in {h["key"] for h in gone}

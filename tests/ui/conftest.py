@@ -52,7 +52,12 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("live-log") / "server.log"
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, server_log: Path) -> Iterator[str]:
     """The real server process (uvicorn, SQLite, tantivy, FaceNet) the README's command starts."""
     data_dir = tmp_path_factory.mktemp("live") / "data"
     env = {**os.environ, "TRACKCHILD_DATA_DIR": str(data_dir), "TRACKCHILD_NEW_USER_PASSWORD": PASSWORD}
@@ -61,7 +66,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for username, (role, state, district, unit) in USERS.items():
         _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit)
     port = _free_port()
-    log = (data_dir / "server.log").open("w")
+    log = server_log.open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )
@@ -76,7 +81,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except OSError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()[-2000:]}")
+                raise RuntimeError(f"server did not start: {server_log.read_text()[-2000:]}")
             time.sleep(0.3)
         yield base
     finally:

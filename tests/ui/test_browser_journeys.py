@@ -212,3 +212,10 @@ def test_logged_out_pages_redirect_and_headers_protect(browser, live_server: str
     photo = page.request.get(live_server + "/ui/photos/missing/FIR-2026-0412/0", max_redirects=0)
     assert photo.status == 303
     context.close()
+
+
+def test_server_log_carries_ids_never_names(live_server: str, server_log: Path) -> None:
+    """Runs after the journeys: searches for a child's name were made, none reached the log."""
+    log = server_log.read_text()
+    assert "/ui/records/missing/FIR-2026-0412" in log  # ids are logged
+    assert "ravi" not in log.lower() and "रवि" not in log

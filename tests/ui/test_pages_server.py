@@ -26,7 +26,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
     with open_resources(settings) as res:
         create_service_schema(res.engine)
         with res.session_factory() as session:
-            for name, role in (("police1", "police"), ("cci1", "cci")):
+            for name, role in (("police1", "police"), ("cci1", "cci"), ("admin1", "admin")):
                 user_in = UserCreate(username=name, password=PASSWORD, role=role, state="Bihar", district="Patna")
                 users.create(session=session, user_in=user_in)
             session.commit()
@@ -96,3 +96,13 @@ def test_language_switch_never_redirects_off_site(client: TestClient) -> None:
         assert answer.headers["location"] == "/ui/"
     _login(client, "police1")
     assert "खोजें" in client.get("/ui/search").text
+
+
+def test_audit_page_shows_the_trail_and_the_chain_check(client: TestClient) -> None:
+    _login(client, "police1")
+    assert client.get("/ui/audit").status_code == 403
+    client.cookies.clear()
+    _login(client, "admin1")
+    page = client.get("/ui/audit", params={"action": "login"})
+    assert page.status_code == 200 and "The chain is intact" in page.text
+    assert "police1 (police)" in page.text and "admin1 (admin)" in page.text

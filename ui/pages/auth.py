@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from search_api import DbSession, authenticate, issue_token, revoke_token
+from search_api import DbSession, LoginFailed, RateLimited, ResourcesDep, log_in, log_out
 from ui.i18n import LANGUAGES
 from ui.web import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Page, redirect, render, safe_next, set_session_cookie
 
@@ -33,16 +33,20 @@ def login_form(request: Request) -> HTMLResponse:
 def login(
     request: Request,
     session: DbSession,
+    res: ResourcesDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
     login_csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     if not hmac.compare_digest(login_csrf, request.cookies.get(LOGIN_CSRF_COOKIE, "")) or not login_csrf:
         return _login_form(request, error="form_expired", status_code=400)
-    user = authenticate(session=session, username=username.strip(), password=password)
-    if user is None:
-        return _login_form(request, error="wrong_login", status_code=401)
-    token, lifetime = issue_token(session=session, user=user)
+    source = request.client.host if request.client else ""
+    try:
+        _user, token, lifetime = log_in(res=res, session=session, username=username, password=password, source=source)
+    except LoginFailed as failure:
+        return _login_form(request, error="locked_out" if failure.locked else "wrong_login", status_code=401)
+    except RateLimited:
+        return _login_form(request, error="too_many_attempts", status_code=429)
     response = redirect("/ui/")
     set_session_cookie(response, request, token, lifetime)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/ui")
@@ -52,7 +56,7 @@ def login(
 @router.post("/logout")
 def logout(page: Page, session: DbSession, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
     page.check_csrf(csrf)
-    revoke_token(session=session, token=page.token)
+    log_out(session=session, user=page.user, token=page.token, source=page.source)
     response = redirect("/ui/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from indexer import count_records
-from search_api import DbSession, count_open_pairs, list_entered_by, list_pairs_of, list_queue, may
+from search_api import DbSession, count_open_for, list_entered_by, list_pairs_of, list_queue_for, may, view_for
 from ui.display import photo_url, summarise_pairs
 from ui.web import Page, redirect
 
@@ -21,19 +21,17 @@ def root() -> RedirectResponse:
 @router.get("/ui/", response_class=HTMLResponse)
 def home(page: Page, session: DbSession) -> HTMLResponse:
     user = page.user
-    area = user.district or None  # state and national users see every district
     pairs = []
     if may(user, "review_list"):
-        pairs = summarise_pairs(session=session, pairs=list_queue(session=session, district=area, limit=10))
+        pairs = summarise_pairs(session=session, pairs=list_queue_for(session=session, user=user, limit=10))
     mine = []
     for stored in list_entered_by(session=session, username=user.username, limit=10):
         open_pairs = [p for p in list_pairs_of(session=session, record_key=stored.key) if p.status in ("pending", "need_info")]
-        mine.append((stored, len(open_pairs)))
-    counts = count_records(session=session)
+        mine.append((view_for(user, stored), len(open_pairs)))
     return page.render(
         "home/index.html",
-        counts=counts,
-        open_pairs=count_open_pairs(session=session, district=area),
+        counts=count_records(session=session),
+        open_pairs=count_open_for(session=session, user=user),
         pairs=pairs,
         mine=mine,
         photo_url=photo_url,

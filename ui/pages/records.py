@@ -12,16 +12,21 @@ from PIL import Image
 from starlette.datastructures import UploadFile
 
 from embeddings import ImageRejected
-from indexer import PhotoRejected, get_record, get_record_or_raise, get_records_by_keys
+from indexer import PhotoRejected, get_record
 from search_api import (
     DbSession,
     MatcherDep,
+    PermissionDenied,
     RecordInvalid,
     ResourcesDep,
+    audit_match,
     authorize,
+    candidate_views,
+    get_stored_for,
     list_pairs_of,
     match_and_queue,
-    may,
+    photo_path_for,
+    read_record,
     save_record,
     send_for_review,
     store_photo,
@@ -128,31 +133,34 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
         return _form_page(page, kind, values, errors, status_code=422)
     record["photos"] = photos
     try:
-        save_record(res=res, matcher=matcher, session=session, data=record, user=page.user)
+        save_record(res=res, matcher=matcher, session=session, data=record, user=page.user, source=page.source)
     except RecordInvalid as exc:
         problems = {_problem_field(p["field"]): p["message"] for p in exc.problems}
         return _form_page(page, kind, values, problems, status_code=422)
+    except PermissionDenied as exc:  # e.g. another station's number: say so next to the unit field
+        unit_field = "police_station" if kind == "missing" else "cci_name"
+        return _form_page(page, kind, values, {unit_field: str(exc)}, status_code=403)
     return redirect(f"/ui/records/{kind}/{record['id']}?saved=1")
 
 
 @router.get("/records/{kind}/{record_id}", response_class=HTMLResponse)
 def record_page(kind: Kind, record_id: str, page: Page, session: DbSession, matcher: MatcherDep, saved: int = 0) -> HTMLResponse:
-    authorize(page.user, "read_record")
-    stored = get_record_or_raise(session=session, kind=kind, record_id=record_id)
-    candidates, _queued = match_and_queue(matcher=matcher, session=session, stored=stored)
-    others = get_records_by_keys(session=session, keys=[c.key for c in candidates])
+    view = read_record(session=session, user=page.user, kind=kind, record_id=record_id, source=page.source)
+    stored = get_stored_for(session=session, user=page.user, kind=kind, record_id=record_id)
+    found, _queued = match_and_queue(matcher=matcher, session=session, stored=stored)
+    candidates = candidate_views(session=session, user=page.user, stored=stored, candidates=found)
+    audit_match(session=session, user=page.user, stored=stored, shown=candidates, source=page.source)
     pairs = list_pairs_of(session=session, record_key=stored.key)
     pair_of = {(p.found_key if kind == "missing" else p.missing_key): p for p in pairs}
-    rows = [(c, others.get(c.key), pair_of.get(c.key)) for c in candidates]
     return page.render(
         "records/show.html",
+        record=view,
         stored=stored,
-        record=stored.record,
-        candidates=rows,
-        pairs=pairs,
+        candidates=[(c, pair_of.get(c["key"])) for c in candidates],
+        pairs=pairs if view["access"] == "full" else [],
         saved=bool(saved),
         photo_url=photo_url,
-        can_review=may(page.user, "review_list"),
+        inside=view["access"] == "full",
     )
 
 
@@ -167,24 +175,34 @@ def send_candidate_for_review(
     csrf: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     page.check_csrf(csrf)
-    stored = get_record_or_raise(session=session, kind=kind, record_id=record_id)
+    stored = get_stored_for(session=session, user=page.user, kind=kind, record_id=record_id)
     pair = send_for_review(matcher=matcher, session=session, stored=stored, other_key=other_key, user=page.user)
-    if may(page.user, "review_list"):
-        return redirect(f"/ui/review/{pair.pk}")
-    return redirect(f"/ui/records/{kind}/{record_id}")
+    return redirect(f"/ui/review/{pair.pk}")
 
 
 THUMB_SIDE = {"thumb": 160, "large": 640}
 
 
 @router.get("/photos/{kind}/{record_id}/{position}")
-def photo(kind: Kind, record_id: str, position: int, page: Page, session: DbSession, res: ResourcesDep, size: str = "thumb") -> Response:
-    """A record's photo, resized, to a logged-in user allowed to read records (never a static file)."""
-    authorize(page.user, "read_record")
-    stored = get_record_or_raise(session=session, kind=kind, record_id=record_id)
-    if not 0 <= position < len(stored.record.photos) or size not in THUMB_SIDE:
-        raise HTTPException(404, "no such photo")
-    path = res.photo_store.path_of(stored.record.photos[position])
+def photo(
+    kind: Kind,
+    record_id: str,
+    position: int,
+    page: Page,
+    session: DbSession,
+    res: ResourcesDep,
+    size: str = "thumb",
+    pair: int | None = None,
+) -> Response:
+    """A record's photo, resized, to a user the policy allows (never a static file)."""
+    if size not in THUMB_SIDE:
+        raise HTTPException(404, "no such photo size")
+    try:
+        path = photo_path_for(
+            res=res, session=session, user=page.user, kind=kind, record_id=record_id, position=position, large=size == "large", pair_pk=pair
+        )
+    except LookupError as exc:
+        raise HTTPException(404, "no such photo") from exc
     with Image.open(path) as image:
         image = image.convert("RGB")
         image.thumbnail((THUMB_SIDE[size], THUMB_SIDE[size]))

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 
-from search_api import ConfirmNeedsReason, DbSession, ResourcesDep, authorize, decide_pair, get_pair_or_raise, list_queue, pair_evidence
+from search_api import ConfirmNeedsReason, DbSession, ResourcesDep, decide_pair, get_pair_or_raise, list_queue_for, pair_evidence
 from ui.display import aligned_rows, explanation_rows, photo_url, summarise_pairs
 from ui.web import Page, redirect
 
@@ -17,8 +17,9 @@ QueueStatus = Literal["pending", "need_info", "confirmed", "rejected", "closed"]
 
 @router.get("", response_class=HTMLResponse)
 def queue(page: Page, session: DbSession, status: QueueStatus = "pending", district: str = "", min_score: float = 0.0) -> HTMLResponse:
-    authorize(page.user, "review_list")
-    rows = list_queue(session=session, status=status, district=district[:100] or None, min_score=min_score or None, limit=100)
+    rows = list_queue_for(
+        session=session, user=page.user, status=status, district=district[:100] or None, min_score=min_score or None, limit=100
+    )
     return page.render(
         "review/queue.html",
         pairs=summarise_pairs(session=session, pairs=rows),
@@ -30,7 +31,7 @@ def queue(page: Page, session: DbSession, status: QueueStatus = "pending", distr
 
 
 def _pair_page(page: Page, session: DbSession, pair_pk: int, *, error: str = "", note: str = "", status_code: int = 200) -> HTMLResponse:
-    evidence = pair_evidence(session=session, pair=get_pair_or_raise(session=session, pair_pk=pair_pk), user=page.user)
+    evidence = pair_evidence(session=session, pair=get_pair_or_raise(session=session, pair_pk=pair_pk), user=page.user, source=page.source)
     return page.render(
         "review/pair.html",
         status_code=status_code,
@@ -60,7 +61,7 @@ def decide(
 ) -> Response:
     page.check_csrf(csrf)
     try:
-        decide_pair(res=res, session=session, pair_pk=pair_pk, decision=decision, note=note, user=page.user)
+        decide_pair(res=res, session=session, pair_pk=pair_pk, decision=decision, note=note, user=page.user, source=page.source)
     except ConfirmNeedsReason:
         return _pair_page(page, session, pair_pk, error="note", note=note, status_code=422)
     return redirect(f"/ui/review/{pair_pk}?decided=1")

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from embeddings import ImageRejected, NoUsableFace
 from indexer import SearchFilters
-from search_api import DbSession, ResourcesDep, search_photo, search_text, with_records
+from search_api import DbSession, RateLimited, ResourcesDep, search_photo, search_text
 from ui.display import photo_url
 from ui.web import Page
 
@@ -57,8 +57,8 @@ async def search(request: Request, page: Page, session: DbSession, res: Resource
     filters, error = _filters(values)
     if filters is None:
         return page.render("search/index.html", status_code=422, values=values, results=None, error=error, photo_url=photo_url)
-    hits = search_text(res=res, user=page.user, query=values.get("q", ""), filters=filters, limit=30)
-    return page.render("search/index.html", values=values, results=with_records(session=session, hits=hits), error="", photo_url=photo_url)
+    hits = search_text(res=res, session=session, user=page.user, query=values.get("q", ""), filters=filters, limit=30, source=page.source)
+    return page.render("search/index.html", values=values, results=hits, error="", photo_url=photo_url)
 
 
 @router.get("/photo", response_class=HTMLResponse)
@@ -85,7 +85,7 @@ def photo_search(
         error = "choose a photo first"
     else:
         try:
-            results = search_photo(res=res, session=session, user=page.user, data=data, kind=kind or None, limit=12)
-        except (ImageRejected, NoUsableFace) as exc:
+            results = search_photo(res=res, session=session, user=page.user, data=data, kind=kind or None, limit=12, source=page.source)
+        except (ImageRejected, NoUsableFace, RateLimited) as exc:
             error = str(exc)
     return page.render("search/photo.html", status_code=422 if error else 200, results=results, error=error, photo_url=photo_url)
