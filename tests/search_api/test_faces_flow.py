@@ -98,9 +98,8 @@ def test_closed_records_leave_open_only_photo_search(settings: Settings, tmp_pat
 
     from search_api.resources import open_resources
 
-    with open_resources(settings) as res:
-        with res.engine.begin() as conn:
-            conn.execute(text("update child_records set updated_at = '2020-01-01 00:00:00' where source_id = 'MP-OB'"))
+    with open_resources(settings) as res, res.engine.begin() as conn:
+        conn.execute(text("update child_records set updated_at = '2020-01-01 00:00:00' where source_id = 'MP-OB'"))
     result = runner.invoke(app, ["retention", "run", "--days", "365"], catch_exceptions=False)
     assert result.exit_code == 0 and "archived 1 records" in result.stdout and "1 face vectors left" in result.stdout, result.output
     gone = json.loads(runner.invoke(app, ["faces", "search", probe, "--kind", "missing", "--all", "--json"]).stdout)
