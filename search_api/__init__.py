@@ -58,6 +58,11 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "decide_pair": ("search_api.review.flows", "decide_pair"),
     "ConfirmNeedsReason": ("search_api.review.service", "ConfirmNeedsReason"),
     "PairNotFound": ("search_api.review.service", "PairNotFound"),
+    # duplicates within one register
+    "flag_duplicates": ("search_api.records.flows", "flag_duplicates"),
+    "list_duplicates_for": ("search_api.review.flows", "list_duplicates_for"),
+    "decide_duplicate": ("search_api.review.flows", "decide_duplicate"),
+    "duplicate_flags_of": ("search_api.review.duplicates", "flags_of"),
     # audit
     "read_trail": ("search_api.audit.flows", "read_trail"),
     "verify_chain": ("search_api.audit.flows", "verify_chain"),

@@ -261,3 +261,45 @@ def run_match_bench(*, n_missing: int, n_found: int, records: Path | None, truth
     yield f"one record's candidates: p50 {p50:.1f} ms, p99 {p99:.1f} ms"
     yield from quality.lines()
     yield f"peak RSS: {_peak_rss_mib():.0f} MiB"
+
+
+def run_duplicates_bench(*, n_missing: int, n_found: int, share: float, seed: int, work_dir: Path) -> Iterator[str]:
+    """Within-side duplicates: the same child reported twice, or admitted to two homes."""
+    from indexer import iter_records
+    from search_api.fusion.evaluate import evaluate
+    from search_api.fusion.service import DUPLICATE_THRESHOLDS, Matcher
+
+    dataset = RegisterGenerator(seed=seed).dataset(n_missing, n_found, duplicate_share=share)
+    records, _ = dataset.write(work_dir / f"dup-input-{n_missing}-{n_found}-{seed}")
+    truth: dict[str, set[str]] = {}
+    for pair in dataset.duplicates:
+        truth.setdefault(pair["a"], set()).add(pair["b"])
+        truth.setdefault(pair["b"], set()).add(pair["a"])
+    settings = Settings(data_dir=work_dir / "dup-data")
+    if settings.data_dir.exists():
+        shutil.rmtree(settings.data_dir)
+    with open_resources(settings) as res:
+        report = res.ingestor().ingest_file(records)
+        yield f"ingested {report.rows} records ({len(dataset.duplicates)} duplicate pairs) in {report.seconds:.1f}s"
+        matcher = Matcher(res)
+        for kind in ("missing", "found"):
+            matcher.preload(kind)
+            with res.session_factory() as session:
+                side = [s.record for s in iter_records(session=session, kind=kind)]
+            results: dict[str, list[tuple[str, float]]] = {}
+            latencies: list[float] = []
+            for record in side:
+                t0 = time.perf_counter()
+                results[record.id] = [(c.id, c.score) for c in matcher.rank(record, limit=5, same_side=True)]
+                latencies.append((time.perf_counter() - t0) * 1000)
+            quality = evaluate(results, truth, DUPLICATE_THRESHOLDS[kind])
+            yield f"{kind}: {len(side)} records, per record p50 {_percentile(latencies, 50):.1f} ms"
+            yield from (f"  {line}" for line in quality.lines())
+            sweep = [(t, evaluate(results, truth, t)) for t in (0.3, 0.4, 0.5, 0.7, 0.9, 0.95, 0.97, 0.99)]
+            yield "  threshold sweep (flagged true / false): " + ", ".join(
+                f"{t:.2f}: {q.alerted_true:.2f}/{q.false_alert_rate:.3f}" for t, q in sweep
+            )
+            # where a threshold would sit: the best-scoring non-duplicate of records without one
+            tops = sorted((r[0][1] for q, r in results.items() if r and q not in truth), reverse=True)
+            if tops:
+                yield f"  non-duplicates' best scores: p99 {tops[len(tops) // 100]:.3f}, p98 {tops[len(tops) // 50]:.3f}"

@@ -104,7 +104,8 @@ def ingest(
             task = progress.add_task(f"ingest {file.name}", total=_count_lines(file))
             report = res.ingestor().ingest_file(file, progress=lambda n: progress.advance(task, n))
             faces = _sync_faces(res, progress)
-            queued = _match_changed(res, report.changed, progress) if match_now and 0 < len(report.changed) <= MATCH_ON_INGEST_MAX else None
+            match_them = match_now and 0 < len(report.changed) <= MATCH_ON_INGEST_MAX
+            matched = _match_changed(res, report.changed, progress) if match_them else None
     except (IndexerError, EmbeddingError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     if as_json:
@@ -121,8 +122,11 @@ def ingest(
             out.print(f"[red]rejected[/red] {problem}")
         if report.rejected_file:
             out.print(f"rejected rows written to {report.rejected_file}")
-        if queued is not None:
-            out.print(f"matched {len(report.changed)} new or changed records: {queued} pairs entered the review queue")
+        if matched is not None:
+            out.print(
+                f"matched {len(report.changed)} new or changed records: {matched[0]} pairs entered the review queue, "
+                f"{matched[1]} possible duplicates flagged"
+            )
         elif report.changed:
             out.print(f"{len(report.changed)} records changed: run 'trackchild match --all' to match them")
         if faces.photos:
@@ -198,27 +202,29 @@ def reindex() -> None:
 MATCH_ON_INGEST_MAX = 2000  # beyond this, a bulk load is matched with 'trackchild match --all'
 
 
-def _match_changed(res, keys: list[str], progress: Progress) -> int:  # type: ignore[no-untyped-def]
-    """Match records that just changed against the other register; queue strong pairs."""
+def _match_changed(res, keys: list[str], progress: Progress) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Match records that just changed against the other register (strong pairs are queued)
+    and against their own (possible duplicates are flagged); returns (queued, flagged)."""
     from indexer import get_records_by_keys
     from search_api.db import create_service_schema
     from search_api.fusion.service import Matcher
-    from search_api.records.flows import match_and_queue
+    from search_api.records.flows import flag_duplicates, match_and_queue
 
     keys = list(dict.fromkeys(keys))
     if not keys:
-        return 0
+        return 0, 0
     create_service_schema(res.engine)
     matcher = Matcher(res)
     task = progress.add_task("match", total=len(keys))
-    queued = 0
+    queued = flagged = 0
     for start in range(0, len(keys), 200):
         with res.session_factory() as session:
             for stored in get_records_by_keys(session=session, keys=keys[start : start + 200]).values():
                 queued += match_and_queue(matcher=matcher, session=session, stored=stored)[1]
+                flagged += flag_duplicates(matcher=matcher, session=session, stored=stored)[1]
                 progress.advance(task)
             session.commit()
-    return queued
+    return queued, flagged
 
 
 def _sync_faces(res, progress: Progress, *, rebuild: bool = False):  # type: ignore[no-untyped-def]
@@ -346,6 +352,41 @@ def match(
         out.print(f"{rank:>2}. {c.kind} {c.id}  score {c.score:.3f}  via {c.source}")
         for line in c.explanation.lines():
             out.print(f"      {line}")
+
+
+@app.command()
+def duplicates(
+    kind: Annotated[Kind, typer.Option(help="Which register to check")],
+    top: Annotated[int, typer.Option(min=1, max=50)] = 5,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write JSON lines here instead of stdout")] = None,
+) -> None:
+    """Possible duplicates within one register (one child reported twice, or admitted to two
+    homes): one JSON line per record with its same-register candidates, like match --all."""
+    from indexer import iter_records
+    from search_api.fusion.service import DUPLICATE_THRESHOLDS, Matcher
+
+    threshold, above = DUPLICATE_THRESHOLDS[kind.value], 0
+    with open_resources(Settings()) as res:
+        matcher = Matcher(res)
+        matcher.preload(kind.value)
+        with res.session_factory() as session:
+            records = [s.record for s in iter_records(session=session, kind=kind.value)]
+        handle = out_file.open("w", encoding="utf-8") if out_file else sys.stdout
+        try:
+            with _progress() as progress:
+                task = progress.add_task(f"duplicates {kind.value}", total=len(records))
+                for record in records:
+                    candidates = matcher.rank(record, limit=top, same_side=True)
+                    above += bool(candidates and candidates[0].score >= threshold)
+                    shown = [{"id": c.id, "score": c.score, "explain": c.explanation.to_json()} for c in candidates]
+                    line = {"id": record.id, "candidates": shown}
+                    handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    progress.advance(task)
+        finally:
+            if out_file:
+                handle.close()
+        _operator_audit(res, "duplicates_all", [], {"kind": kind.value})
+    console.print(f"{above} of {len(records)} {kind.value} records have a possible duplicate at or above {threshold:.2f}")
 
 
 @app.command("fit-model")
@@ -574,6 +615,20 @@ def demo_data(
         f"wrote {len(dataset.missing)} missing + {len(dataset.found)} found to {records_path}; "
         f"{len(dataset.truth)} true pairs in {truth_path}"
     )
+
+
+@bench_app.command("duplicates")
+def bench_duplicates(
+    n: Annotated[int, typer.Option(help="Missing reports (found children: n/2)")] = 10_000,
+    share: Annotated[float, typer.Option(help="Share of records reported (or admitted) a second time")] = 0.05,
+    seed: Annotated[int, typer.Option()] = 2027,
+    work_dir: Annotated[Path, typer.Option()] = Path("data/bench"),
+) -> None:
+    """Within-side duplicate detection on a generated register: recall and false flags."""
+    from search_api.bench import run_duplicates_bench
+
+    for line in run_duplicates_bench(n_missing=n, n_found=n // 2, share=share, seed=seed, work_dir=work_dir):
+        out.print(line)
 
 
 @bench_app.command("ingest")

@@ -25,6 +25,19 @@ def summarise_pairs(*, session: Session, pairs: list[Any]) -> list[PairSummary]:
     return [PairSummary(p.pk, p.score, p.status, records.get(p.missing_key), records.get(p.found_key)) for p in pairs]
 
 
+@dataclass(frozen=True)
+class DuplicateSummary:
+    pk: int
+    score: float
+    a: StoredRecord | None
+    b: StoredRecord | None
+
+
+def summarise_duplicates(*, session: Session, flags: list[Any]) -> list[DuplicateSummary]:
+    records = get_records_by_keys(session=session, keys=[k for f in flags for k in (f.key_a, f.key_b)])
+    return [DuplicateSummary(f.pk, f.score, records.get(f.key_a), records.get(f.key_b)) for f in flags]
+
+
 def photo_url(kind: str, record_id: str, position: int, size: str = "thumb", pair: int | None = None) -> str:
     """Photos go through the app; a large photo outside one's jurisdiction needs the pair it is shown in."""
     return f"/ui/photos/{kind}/{record_id}/{position}?size={size}" + (f"&pair={pair}" if pair is not None else "")

@@ -54,6 +54,7 @@ class Dataset:
     missing: list[dict] = field(default_factory=list)
     found: list[dict] = field(default_factory=list)
     truth: list[dict] = field(default_factory=list)  # {"found": id, "missing": id}
+    duplicates: list[dict] = field(default_factory=list)  # {"kind": k, "a": id, "b": id}: one child, two records
 
     def records(self) -> Iterator[dict]:
         yield from self.missing
@@ -68,6 +69,10 @@ class Dataset:
         with truth_path.open("w", encoding="utf-8") as handle:
             for pair in self.truth:
                 handle.write(json.dumps(pair) + "\n")
+        if self.duplicates:
+            with (folder / "duplicates.jsonl").open("w", encoding="utf-8") as handle:
+                for pair in self.duplicates:
+                    handle.write(json.dumps(pair) + "\n")
         return records_path, truth_path
 
 
@@ -354,13 +359,58 @@ class RegisterGenerator:
             "photos": [],
         }
 
+    def _child_of(self, report: dict) -> dict:
+        """The child behind a generated missing report (to report them again)."""
+        first, _, surname = report["name"].lower().partition(" ")
+        place = next(p for p in vocab.PLACES if p[0] == report["place"]["city"] and p[2] == report["place"]["state"])
+        return {
+            "sex": report["sex"], "first": first, "surname": surname or first, "family": surname or first,
+            "age": report["age"], "place": place, "language": report["languages"][0] if report["languages"] else "Hindi",
+            "father": report["father_name"].lower() or "ram kumar", "mother": report["mother_name"].lower() or "sita devi",
+            "nickname": report["aliases"][0].lower() if report["aliases"] else "",
+            "date": dt.date.fromisoformat(report["date"]), "height": report["height_cm"], "complexion": report["complexion"],
+            "hair": report["hair"], "marks": report["marks"], "clothing": report["clothing"],
+        }  # fmt: skip
+
+    def _child_of_found(self, found: dict) -> dict:
+        """The child behind a generated found record, as a second home would see them."""
+        words = [w for w in found["name"].lower().split() if w not in ("master", "baby", "km.", "kumari")] or ["unknown"]
+        place = next(p for p in vocab.PLACES if p[0] == found["place"]["city"] and p[2] == found["place"]["state"])
+        return {
+            "sex": found["sex"] or self.rng.choice("MF"), "first": words[0], "surname": words[-1], "family": words[-1],
+            "age": found["age"], "place": place, "language": found["languages"][0] if found["languages"] else "Hindi",
+            "father": found["father_name"].lower() or "ram kumar", "mother": found["mother_name"].lower() or "sita devi",
+            "nickname": found["aliases"][0].lower() if found["aliases"] else "",
+            "date": dt.date.fromisoformat(found["date"]), "height": found["height_cm"], "complexion": found["complexion"],
+            "hair": found["hair"], "marks": found["marks"], "clothing": found["clothing"],
+        }  # fmt: skip
+
     def unreported_found_child(self, record_id: str) -> dict:
         """A found child whose family never reported them (no true match)."""
         child = self._child()
         return self.found_child(child, record_id, found_date=self._found_date(child["date"]))
 
+    def second_missing_report(self, child: dict, record_id: str) -> dict:
+        """The same child reported again at another station (a relative, another city):
+        the name spelt differently, the age and date a little off, sometimes elsewhere."""
+        rng = self.rng
+        again = dict(child)
+        again["first"] = self.noisy_word(child["first"]) if rng.random() < 0.6 else child["first"]
+        if rng.random() < 0.3:
+            again["surname"] = self.noisy_word(child["surname"])
+        again["age"] = max(1, child["age"] + rng.choice([-1, 0, 0, 0, 1]))
+        again["date"] = child["date"] + dt.timedelta(days=rng.randint(-5, 30))
+        if rng.random() < 0.35:
+            again["place"] = rng.choice([p for p in vocab.PLACES if p[2] == child["place"][2]] or [child["place"]])
+        if rng.random() < 0.5:
+            again["marks"] = rng.choice(vocab.MARKS)
+        report = self.missing_report(again, record_id)
+        if rng.random() < 0.4:
+            report["father_name"] = ""
+        return report
+
     # -- a whole dataset --------------------------------------------------------------
-    def dataset(self, n_missing: int, n_found: int, *, matched_share: float = 0.5) -> Dataset:
+    def dataset(self, n_missing: int, n_found: int, *, matched_share: float = 0.5, duplicate_share: float = 0.0) -> Dataset:
         """``n_found`` found children, ``matched_share`` of whom have one of the missing reports.
 
         Example:
@@ -381,6 +431,20 @@ class RegisterGenerator:
                 data.truth.append({"found": found_id, "missing": missing_id})
         for found_id in found_ids[n_matched:]:
             data.found.append(self.unreported_found_child(found_id))
+        # within-side duplicates: the same child reported twice, or admitted to two homes
+        n_dup_missing = round(n_missing * duplicate_share)
+        for i, original in enumerate(data.missing[:n_dup_missing]):
+            child = self._child_of(original)
+            second = self.second_missing_report(child, f"MP-D{i:06d}")
+            data.missing.append(second)
+            data.duplicates.append({"kind": "missing", "a": original["id"], "b": second["id"]})
+        n_dup_found = round(n_found * duplicate_share)
+        for i, original in enumerate(data.found[:n_dup_found]):
+            child = self._child_of_found(original)
+            later = dt.date.fromisoformat(original["date"]) + dt.timedelta(days=self.rng.randint(5, 240))
+            second = self.found_child(child, f"FC-D{i:06d}", found_date=min(later, self.today))
+            data.found.append(second)
+            data.duplicates.append({"kind": "found", "a": original["id"], "b": second["id"]})
         self.rng.shuffle(data.missing)
         self.rng.shuffle(data.found)
         return data

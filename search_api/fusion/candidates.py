@@ -30,25 +30,41 @@ def text_query(view: ChildView) -> str:
     return " ".join(w for w in words if w)
 
 
-def age_window(view: ChildView) -> tuple[float | None, float | None]:
+# two records of the same side: the same child, ages entered (or estimated) a little apart
+AGE_WINDOW_SAME_SIDE = 4.0
+
+
+def age_window(view: ChildView, target_kind: str | None = None) -> tuple[float | None, float | None]:
     age = view.record.age
     if age is None:
         return None, None
+    if target_kind == view.kind:
+        return max(0.0, age - AGE_WINDOW_SAME_SIDE), age + AGE_WINDOW_SAME_SIDE
     if view.kind == "found":  # looking for missing reports filed when the child was younger
         return max(0.0, age - AGE_WINDOW_YOUNGER), age + AGE_WINDOW_OLDER
     return max(0.0, age - AGE_WINDOW_OLDER), age + AGE_WINDOW_YOUNGER
 
 
 def candidate_keys(
-    view: ChildView, *, text_index: TextIndex, face_index: FaceIndex | None, text_limit: int, face_limit: int
+    view: ChildView,
+    *,
+    text_index: TextIndex,
+    face_index: FaceIndex | None,
+    text_limit: int,
+    face_limit: int,
+    target_kind: str | None = None,
 ) -> dict[str, str]:
-    """Candidate record keys → where they came from ("text", "face" or "text+face")."""
+    """Candidate record keys → where they came from ("text", "face" or "text+face").
+
+    ``target_kind`` defaults to the other register; the same register finds duplicates
+    (the record itself is never its own candidate).
+    """
     found: dict[str, str] = {}
-    other = other_kind(view.kind)
+    other = target_kind or other_kind(view.kind)
     sex = view.record.sex if view.record.sex in ("M", "F") else None
     query = text_query(view)
     if query:
-        age_min, age_max = age_window(view)
+        age_min, age_max = age_window(view, other)
         filters = SearchFilters(kind=other, sex=sex, age_min=age_min, age_max=age_max)
         for hit in text_index.search(query, filters=filters, limit=text_limit, explain=False):
             found[hit.key] = "text"
@@ -60,4 +76,5 @@ def candidate_keys(
         for face in view.faces:
             for hit in face_index.search(face.vector, k=face_limit, kind=other):
                 found[hit.record_key] = "text+face" if found.get(hit.record_key) == "text" else found.get(hit.record_key, "face")
+    found.pop(view.key, None)
     return found

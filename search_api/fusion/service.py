@@ -13,12 +13,17 @@ from search_api.faces.flows import EmbeddingCache
 from search_api.fusion.candidates import candidate_keys
 from search_api.fusion.explain import Explanation
 from search_api.fusion.features import ALL_FEATURES
+from search_api.fusion.features.names import given_names_agree, parents_given_names_agree
 from search_api.fusion.model import FusionModel
 from search_api.fusion.views import ChildView, FaceVector, Pair
 from search_api.resources import Resources
 
 PSEUDO_RECORDS = 2000
 TYPICAL_NAME_FREQUENCY = 0.002
+# Fusion was fitted on missing→found pairs; its scores for two records of one register are
+# not calibrated, so each register's flag threshold is set from `trackchild bench duplicates`
+# (false flags ≤ 1% on generated registers; see the README).
+DUPLICATE_THRESHOLDS = {"missing": 0.95, "found": 0.40}
 MAX_CACHED_VIEWS = 400_000  # both registers at national scale fit; beyond, the oldest views go
 
 
@@ -102,7 +107,8 @@ class Matcher:
         return sum(1 for v in self._views.values() if v.kind == kind)
 
     def _score(self, a: ChildView, b: ChildView) -> tuple[float, list, float, list[float]]:
-        observations = [c.compare(Pair.of(a, b), self.frequency) for c in ALL_FEATURES]
+        pair = Pair.of(a, b) if a.kind != b.kind else Pair.same_side(a, b)
+        observations = [c.compare(pair, self.frequency) for c in ALL_FEATURES]
         score, total, weights = self.model.score(observations, prior=self.prior)
         return score, observations, total, weights
 
@@ -119,13 +125,25 @@ class Matcher:
             out.update({k: self.view(s.record) for k, s in stored.items()})
         return out
 
-    def rank(self, record: MissingReport | FoundChild, *, limit: int = 10) -> list[Candidate]:
-        """The other register's best candidates for this record, best first."""
+    def rank(self, record: MissingReport | FoundChild, *, limit: int = 10, same_side: bool = False) -> list[Candidate]:
+        """The other register's best candidates for this record, best first; with
+        ``same_side``, possible duplicates in its own register instead."""
         view = self.view(record)
         sources = candidate_keys(
-            view, text_index=self.res.text_index, face_index=self.face_index, text_limit=self.text_limit, face_limit=self.face_limit
+            view,
+            text_index=self.res.text_index,
+            face_index=self.face_index,
+            text_limit=self.text_limit,
+            face_limit=self.face_limit,
+            target_kind=record.kind if same_side else None,
         )
         others = self._views_for(list(sources))
+        if same_side:  # a duplicate shares what the child is called and who the parents are, not only the surname
+            others = {
+                k: o
+                for k, o in others.items()
+                if given_names_agree(view, o) is not False and parents_given_names_agree(view, o) is not False
+            }
         scored = [(self._score(view, other), key, other) for key, other in others.items()]
         scored.sort(key=lambda item: (-item[0][0], item[2].id))
         ranked = []

@@ -72,3 +72,13 @@ class Pair:
         if a.kind == b.kind:
             raise ValueError(f"a pair joins a missing report and a found child, not two {a.kind} records")
         return cls(a, b) if a.kind == "missing" else cls(b, a)
+
+    @classmethod
+    def same_side(cls, a: ChildView, b: ChildView) -> Pair:
+        """Two records of one register (a possible duplicate), the earlier in the report's
+        place: the later record is then read like a later sighting of the same child."""
+        if a.kind != b.kind:
+            raise ValueError("a duplicate pair joins two records of the same register")
+        da, db = a.record.date, b.record.date
+        earlier_first = da is None or (db is not None and da <= db)
+        return cls(a, b) if earlier_first else cls(b, a)

@@ -12,10 +12,11 @@ from embeddings import decode_image
 from indexer import IngestReport, StoredRecord, get_record, get_record_or_raise, get_records_by_keys, parse_record
 from search_api.audit.service import Actor, append
 from search_api.faces.flows import sync_faces
-from search_api.fusion.service import Candidate, Matcher
+from search_api.fusion.service import DUPLICATE_THRESHOLDS, Candidate, Matcher
 from search_api.policy import PermissionDenied, authorize, authorize_edit, covers
 from search_api.records.models import RecordEntryRow
 from search_api.resources import Resources
+from search_api.review import duplicates
 from search_api.review import service as review
 from search_api.review.models import ReviewPairRow
 from search_api.users.models import UserRow
@@ -34,6 +35,7 @@ class SavedRecord:
     stored: StoredRecord
     candidates: list[Candidate]
     queued: int  # pairs that entered the review queue
+    duplicates_flagged: int = 0  # records of the same register that may be this child
 
 
 def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "") -> SavedRecord:
@@ -64,7 +66,9 @@ def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dic
            detail={"changed": report.changed, "photos": len(stored.record.photos)})  # fmt: skip
     if stored.record.photos:
         sync_faces(res)
-    return SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
+    saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
+    _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    return saved
 
 
 def _with_own_unit(data: dict, user: UserRow) -> dict:
@@ -133,6 +137,22 @@ def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord)
         if other is not None:
             queued += queue_pair(session=session, stored=stored, other=other, candidate=candidate) is not None
     return candidates, queued
+
+
+def flag_duplicates(*, matcher: Matcher, session: Session, stored: StoredRecord, limit: int = 5) -> tuple[list[Candidate], int]:
+    """Possible duplicates of a record in its own register; those above the register's
+    duplicate threshold are flagged for a person to decide."""
+    candidates = matcher.rank(stored.record, limit=limit, same_side=True)
+    threshold = DUPLICATE_THRESHOLDS[stored.record.kind]
+    strong = [c for c in candidates if c.score >= threshold]
+    others = get_records_by_keys(session=session, keys=[c.key for c in strong])
+    flagged = 0
+    for candidate in strong:
+        other = others.get(candidate.key)
+        if other is not None:
+            row = duplicates.flag(session=session, a=stored, b=other, score=candidate.score, explanation=candidate.explanation.to_json())
+            flagged += row is not None
+    return candidates, flagged
 
 
 def queue_pair(*, session: Session, stored: StoredRecord, other: StoredRecord, candidate: Candidate) -> ReviewPairRow | None:

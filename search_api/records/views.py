@@ -22,7 +22,12 @@ Status = Literal["open", "traced", "closed", "in_care", "restored", "transferred
 
 def _saved(saved: flows.SavedRecord, session, user) -> dict:  # type: ignore[no-untyped-def]
     candidates = service.candidate_views(session=session, user=user, stored=saved.stored, candidates=saved.candidates)
-    return {"record": service.full_view(saved.stored), "candidates": candidates, "queued_for_review": saved.queued}
+    return {
+        "record": service.full_view(saved.stored),
+        "candidates": candidates,
+        "queued_for_review": saved.queued,
+        "duplicates_flagged": saved.duplicates_flagged,
+    }
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create (or re-submit) a missing report or found child")
@@ -111,6 +116,23 @@ def candidates(
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
     found, _ = flows.match_and_queue(matcher=matcher, session=session, stored=stored)
     shown = service.candidate_views(session=session, user=user, stored=stored, candidates=found[:limit])
+    service.audit_match(session=session, user=user, stored=stored, shown=shown, source=source)
+    return shown
+
+
+@router.get("/{kind}/{record_id}/duplicates", summary="Records of the same register that may be this child")
+def duplicates(
+    kind: Kind,
+    record_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    matcher: MatcherDep,
+    source: Source,
+    limit: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> list[dict]:
+    stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
+    found, _ = flows.flag_duplicates(matcher=matcher, session=session, stored=stored, limit=limit)
+    shown = service.candidate_views(session=session, user=user, stored=stored, candidates=found)
     service.audit_match(session=session, user=user, stored=stored, shown=shown, source=source)
     return shown
 

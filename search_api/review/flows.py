@@ -8,7 +8,7 @@ from indexer import get_records_by_keys
 from search_api.audit.service import Actor, append
 from search_api.policy import PermissionDenied, authorize, covers, may, may_decide, review_area, sees_pair
 from search_api.resources import Resources
-from search_api.review import service
+from search_api.review import duplicates, service
 from search_api.review.models import ReviewPairRow
 from search_api.review.schemas import DecisionRead, PairEvidence, ReviewPairRead
 from search_api.users.models import UserRow
@@ -90,3 +90,23 @@ def decide_pair(
             raise StatusUpdateFailed(f"status update failed: {report.rejected}")
         session.expire_all()
     return pair
+
+
+def list_duplicates_for(*, session: Session, user: UserRow, status: str = "pending", limit: int = 50, offset: int = 0):  # type: ignore[no-untyped-def]
+    """Possible duplicates within the user's jurisdiction."""
+    authorize(user, "review_list")
+    return duplicates.list_flags(session=session, status=status, area=review_area(user), limit=limit, offset=offset)
+
+
+def decide_duplicate(*, session: Session, flag_pk: int, decision: str, note: str, user: UserRow, source: str = ""):  # type: ignore[no-untyped-def]
+    """Same child / different children, by the DCPU or CWC of either record's district."""
+    authorize(user, "review_decide")
+    row = duplicates.get_or_raise(session=session, flag_pk=flag_pk)
+    records = get_records_by_keys(session=session, keys=[row.key_a, row.key_b])
+    a, b = records.get(row.key_a), records.get(row.key_b)
+    if not may_decide(user, a.record if a else None, b.record if b else None):
+        raise PermissionDenied(f"duplicate flag {flag_pk} belongs to the DCPU/CWC of another district")
+    duplicates.decide(session=session, row=row, decision=decision, note=note, username=user.username)
+    append(session=session, actor=Actor.of(user, source), action="duplicate_decision",
+           targets=[f"duplicate:{row.pk}", row.key_a, row.key_b], detail={"decision": decision})  # fmt: skip
+    return row

@@ -42,3 +42,28 @@ class ReviewDecisionRow(ServiceBase):
     username: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DuplicateFlagRow(ServiceBase):
+    """Two records of one register that may be the same child (reported at two stations,
+    admitted to two homes). A person decides; nothing is merged automatically."""
+
+    __tablename__ = "duplicate_flags"
+    __table_args__ = (UniqueConstraint("key_a", "key_b", name="uq_duplicate_flag"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    key_a: Mapped[str] = mapped_column(String(80), index=True)  # the smaller key of the two
+    key_b: Mapped[str] = mapped_column(String(80), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending, duplicate, distinct
+    evidence_hash: Mapped[str] = mapped_column(String(64))
+    district_a: Mapped[str] = mapped_column(String(100), default="")
+    district_b: Mapped[str] = mapped_column(String(100), default="")
+    state_a: Mapped[str] = mapped_column(String(100), default="")
+    state_b: Mapped[str] = mapped_column(String(100), default="")
+    explanation: Mapped[dict] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -45,3 +45,24 @@ class PairEvidence(BaseModel):
     missing: dict
     found: dict
     decisions: list[DecisionRead]
+
+
+class DuplicateFlagRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    pk: int
+    kind: str
+    key_a: str
+    key_b: str
+    score: float
+    status: str
+    explanation: dict
+    note: str
+    decided_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class DuplicateDecisionCreate(BaseModel):
+    decision: Literal["duplicate", "distinct", "reopen"]
+    note: str = Field(default="", max_length=4000)

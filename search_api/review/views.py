@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from search_api.deps import CurrentUser, DbSession, ResourcesDep, Source
 from search_api.review import flows, service
-from search_api.review.schemas import DecisionCreate, PairEvidence, ReviewPairRead
+from search_api.review.schemas import DecisionCreate, DuplicateDecisionCreate, DuplicateFlagRead, PairEvidence, ReviewPairRead
 
 router = APIRouter(prefix="/review", tags=["review"])
 
@@ -38,3 +38,23 @@ def decide(pair_pk: int, body: DecisionCreate, user: CurrentUser, session: DbSes
     restores the found child and closes the other open pairs of both children."""
     decided = flows.decide_pair(res=res, session=session, pair_pk=pair_pk, decision=body.decision, note=body.note, user=user, source=source)
     return flows.pair_evidence(session=session, pair=decided, user=user, source=source)
+
+
+@router.get("/duplicates", response_model=list[DuplicateFlagRead], summary="Possible duplicates within one register, in your jurisdiction")
+def duplicate_flags(
+    user: CurrentUser,
+    session: DbSession,
+    status: Annotated[str, Query(pattern="^(pending|duplicate|distinct)$")] = "pending",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[DuplicateFlagRead]:
+    rows = flows.list_duplicates_for(session=session, user=user, status=status, limit=limit, offset=offset)
+    return [DuplicateFlagRead.model_validate(r) for r in rows]
+
+
+@router.post("/duplicates/{flag_pk}/decision", response_model=DuplicateFlagRead, summary="Same child (duplicate) or different children")
+def decide_duplicate(
+    flag_pk: int, body: DuplicateDecisionCreate, user: CurrentUser, session: DbSession, source: Source
+) -> DuplicateFlagRead:
+    row = flows.decide_duplicate(session=session, flag_pk=flag_pk, decision=body.decision, note=body.note, user=user, source=source)
+    return DuplicateFlagRead.model_validate(row)

@@ -22,6 +22,8 @@ from search_api import (
     audit_match,
     authorize,
     candidate_views,
+    duplicate_flags_of,
+    flag_duplicates,
     get_stored_for,
     list_pairs_of,
     match_and_queue,
@@ -152,11 +154,15 @@ def record_page(kind: Kind, record_id: str, page: Page, session: DbSession, matc
     audit_match(session=session, user=page.user, stored=stored, shown=candidates, source=page.source)
     pairs = list_pairs_of(session=session, record_key=stored.key)
     pair_of = {(p.found_key if kind == "missing" else p.missing_key): p for p in pairs}
+    same_side, _flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    flags = {(f.key_b if f.key_a == stored.key else f.key_a): f for f in duplicate_flags_of(session=session, record_key=stored.key)}
+    shown = [d for d in candidate_views(session=session, user=page.user, stored=stored, candidates=same_side) if d["key"] in flags]
     return page.render(
         "records/show.html",
         record=view,
         stored=stored,
         candidates=[(c, pair_of.get(c["key"])) for c in candidates],
+        duplicates=[(d, flags[d["key"]]) for d in shown],
         pairs=pairs if view["access"] == "full" else [],
         saved=bool(saved),
         photo_url=photo_url,

@@ -7,8 +7,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 
-from search_api import ConfirmNeedsReason, DbSession, ResourcesDep, decide_pair, get_pair_or_raise, list_queue_for, pair_evidence
-from ui.display import aligned_rows, explanation_rows, photo_url, summarise_pairs
+from search_api import (
+    ConfirmNeedsReason,
+    DbSession,
+    ResourcesDep,
+    decide_duplicate,
+    decide_pair,
+    get_pair_or_raise,
+    list_duplicates_for,
+    list_queue_for,
+    pair_evidence,
+)
+from ui.display import aligned_rows, explanation_rows, photo_url, summarise_duplicates, summarise_pairs
 from ui.web import Page, redirect
 
 router = APIRouter(prefix="/ui/review")
@@ -20,9 +30,11 @@ def queue(page: Page, session: DbSession, status: QueueStatus = "pending", distr
     rows = list_queue_for(
         session=session, user=page.user, status=status, district=district[:100] or None, min_score=min_score or None, limit=100
     )
+    flags = list_duplicates_for(session=session, user=page.user, limit=50)
     return page.render(
         "review/queue.html",
         pairs=summarise_pairs(session=session, pairs=rows),
+        duplicates=summarise_duplicates(session=session, flags=flags),
         status=status,
         district=district,
         min_score=min_score,
@@ -65,3 +77,17 @@ def decide(
     except ConfirmNeedsReason:
         return _pair_page(page, session, pair_pk, error="note", note=note, status_code=422)
     return redirect(f"/ui/review/{pair_pk}?decided=1")
+
+
+@router.post("/duplicates/{flag_pk}", response_class=HTMLResponse)
+def decide_duplicate_flag(
+    flag_pk: int,
+    page: Page,
+    session: DbSession,
+    decision: Annotated[Literal["duplicate", "distinct"], Form()],
+    note: Annotated[str, Form(max_length=4000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    page.check_csrf(csrf)
+    decide_duplicate(session=session, flag_pk=flag_pk, decision=decision, note=note, user=page.user, source=page.source)
+    return redirect("/ui/review#duplicates")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from indexer import NormalisedName, TokenMatch, match_token
+from indexer import NormalisedName, TokenMatch, match_token, normalise_name
 from search_api.fusion.levels import Comparison, Feature, Level, Observed, always
 from search_api.fusion.views import Pair
 
@@ -111,3 +111,44 @@ def _compare_parents(pair: Pair, frequency: Frequency) -> Observed:
 
 name_phonetic = Comparison(_name_feature, _compare_names)
 parents_phonetic = Comparison(_parents_feature, _compare_parents)
+
+
+def _given_tokens(view) -> list:  # type: ignore[no-untyped-def]
+    """Tokens of the child's own names that are not family words (a surname shared with a
+    parent says "same family", not "same child": siblings and cousins share it)."""
+    family = {t.strict for n in view.parents for t in n.tokens}
+    for name in view.names:
+        if len(name.tokens) > 1:
+            family.add(name.tokens[-1].strict)
+    return [t for n in view.names for t in n.tokens if t.strict not in family]
+
+
+def given_names_agree(a, b) -> bool | None:  # type: ignore[no-untyped-def]
+    """Whether two records of one register share a given name or nickname (spelling and typos
+    allowed); None when either has none to compare. Two reports of one child agree on what
+    the child is called, not only on the family's surname."""
+    left, right = _given_tokens(a), _given_tokens(b)
+    if not left or not right:
+        return None
+    return any(match_token(x, y, allow_prefix=False) != TokenMatch.NONE for x in left for y in right)
+
+
+def _given_of(name: NormalisedName, family: set[str]) -> list:
+    return [t for t in name.tokens if t.strict not in family]
+
+
+def parents_given_names_agree(a, b) -> bool | None:  # type: ignore[no-untyped-def]
+    """Whether two records of one register name the same parents: fathers against fathers,
+    mothers against mothers, given names only (spelling allowed). False only when a parent
+    named on both sides disagrees and no parent agrees; None when nothing compares. Two
+    Pooja Sens of Howrah with fathers Rahul and Amit are two girls."""
+    verdicts = []
+    for field in ("father_name", "mother_name"):
+        left, right = normalise_name(getattr(a.record, field)), normalise_name(getattr(b.record, field))
+        family = {n.tokens[-1].strict for n in (*a.names, *b.names, left, right) if len(n.tokens) > 1}
+        x, y = _given_of(left, family), _given_of(right, family)
+        if x and y:
+            verdicts.append(any(match_token(p, q, allow_prefix=False) != TokenMatch.NONE for p in x for q in y))
+    if not verdicts:
+        return None
+    return any(verdicts)
