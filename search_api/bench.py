@@ -221,13 +221,40 @@ def run_faces_bench(*, photos_dir: Path, n_vectors: int, n_queries: int) -> Iter
     yield f"peak RSS: {_peak_rss_mib():.0f} MiB"
 
 
-def run_match_bench(*, n_missing: int, n_found: int, records: Path | None, truth: Path | None, seed: int, work_dir: Path) -> Iterator[str]:
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def _attach_photos(dataset, photos_dir: Path) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Give true pairs whose found child is weakly named (no name, or one word) two different
+    photos of one real identity: one on the report, one on the found child. One identity per
+    pair, so no two pairs share a face. Returns the (found id, missing id) pairs with photos."""
+    identities = sorted(d for d in photos_dir.iterdir() if d.is_dir() and d.name not in ("hard", "multi"))
+    by_id = {r["id"]: r for r in dataset.records()}
+    weak = [p for p in dataset.truth if len(by_id[p["found"]]["name"].split()) <= 1]
+    chosen = []
+    for identity, pair in zip(identities, weak, strict=False):
+        files = sorted(f for f in identity.iterdir() if f.suffix.lower() in PHOTO_SUFFIXES)
+        if len(files) < 2:
+            continue
+        by_id[pair["missing"]]["photos"] = [str(files[0].resolve())]
+        by_id[pair["found"]]["photos"] = [str(files[1].resolve())]
+        chosen.append((pair["found"], pair["missing"]))
+    return chosen
+
+
+def run_match_bench(
+    *, n_missing: int, n_found: int, records: Path | None, truth: Path | None, seed: int, work_dir: Path, photos: Path | None = None
+) -> Iterator[str]:
+    from search_api.faces.flows import sync_faces
     from search_api.fusion.evaluate import evaluate
     from search_api.fusion.service import Matcher
 
+    with_photos: list[tuple[str, str]] = []
     if records is None:
         dataset = RegisterGenerator(seed=seed).dataset(n_missing, n_found)
-        records, truth = dataset.write(work_dir / f"input-{n_missing}-{n_found}-{seed}")
+        if photos is not None:
+            with_photos = _attach_photos(dataset, photos)
+        records, truth = dataset.write(work_dir / f"input-{n_missing}-{n_found}-{seed}{'-photos' if photos else ''}")
     pairs = [json.loads(line) for line in truth.read_text().splitlines()] if truth else []
     true_ids: dict[str, set[str]] = {}
     for pair in pairs:
@@ -238,6 +265,9 @@ def run_match_bench(*, n_missing: int, n_found: int, records: Path | None, truth
     with open_resources(settings) as res:
         report = res.ingestor().ingest_file(records)
         yield f"ingested {report.rows} records in {report.seconds:.1f}s"
+        if with_photos:
+            faces = sync_faces(res)
+            yield f"photos: {faces.photos} on {len(with_photos)} true pairs, {faces.filed} faces filed"
         matcher = Matcher(res)
         started = time.perf_counter()
         preloaded = matcher.preload("missing")
@@ -255,6 +285,22 @@ def run_match_bench(*, n_missing: int, n_found: int, records: Path | None, truth
             latencies.append((time.perf_counter() - t0) * 1000)
             results[record.id] = [(c.id, c.score) for c in candidates]
         elapsed = time.perf_counter() - started
+        if with_photos:  # the same pairs without their faces: what the photo adds
+            text_only = Matcher(res, use_faces=False)
+            by_found = {r.id: r for r in found}
+            for found_id, missing_id in with_photos:
+                def rank_of(ranked: list, missing_id: str = missing_id) -> str:
+                    ids = [c.id for c in ranked]
+                    return str(ids.index(missing_id) + 1) if missing_id in ids else ">10"
+
+                without = text_only.rank(by_found[found_id], limit=10)
+                with_face = [c for c in matcher.rank(by_found[found_id], limit=10)]
+                true_with = next((c.score for c in with_face if c.id == missing_id), 0.0)
+                true_without = next((c.score for c in without if c.id == missing_id), 0.0)
+                yield (
+                    f"  {found_id} ({by_found[found_id].name or 'no name'!r}): true report ranked {rank_of(without)} "
+                    f"(score {true_without:.3f}) on text alone, {rank_of(with_face)} (score {true_with:.3f}) with the photo"
+                )
     quality = evaluate(results, true_ids, matcher.model.review_threshold)
     p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
     yield f"match --all found→missing: {len(found)} found vs {preloaded} missing in {elapsed:.1f}s"

@@ -425,11 +425,15 @@ def bench_match(
     truth: Annotated[Optional[Path], typer.Option(help="True pairs (JSONL) for --records")] = None,
     seed: Annotated[int, typer.Option()] = 2027,
     work_dir: Annotated[Path, typer.Option()] = Path("data/bench-match"),
+    photos: Annotated[
+        Optional[Path], typer.Option(help="Folder of identity folders (e.g. ../shared/faces): weakly named true pairs get photos")
+    ] = None,
 ) -> None:
     """recall@1/5/10, MRR, alert and false-alert rates and speed of match --all (found → missing)."""
     from search_api.bench import run_match_bench
 
-    for line in run_match_bench(n_missing=n, n_found=found, records=records, truth=truth, seed=seed, work_dir=work_dir):
+    lines = run_match_bench(n_missing=n, n_found=found, records=records, truth=truth, seed=seed, work_dir=work_dir, photos=photos)
+    for line in lines:
         out.print(line)
 
 

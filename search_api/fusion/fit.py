@@ -90,7 +90,7 @@ def _logistic(bits: np.ndarray, labels: np.ndarray, iterations: int = 100) -> tu
     return float(theta[0]), float(theta[1])
 
 
-FALSE_ALERT_TARGET = 0.015  # a margin under the 2 % goal: registers grow after fitting
+FALSE_ALERT_TARGET = 0.01  # a margin under the 2 % goal: registers grow after fitting (0.015 gave 2.1 % on bench match)
 
 
 def _review_threshold(model: FusionModel, scored: list[tuple[list[Observed], int]], owners: list[str], matched: set[str]) -> float:

@@ -23,7 +23,7 @@ TYPICAL_NAME_FREQUENCY = 0.002
 # Fusion was fitted on missing→found pairs; its scores for two records of one register are
 # not calibrated, so each register's flag threshold is set from `trackchild bench duplicates`
 # (false flags ≤ 1% on generated registers; see the README).
-DUPLICATE_THRESHOLDS = {"missing": 0.95, "found": 0.40}
+DUPLICATE_THRESHOLDS = {"missing": 0.97, "found": 0.50}
 MAX_CACHED_VIEWS = 400_000  # both registers at national scale fit; beyond, the oldest views go
 
 
