@@ -72,6 +72,17 @@ def candidate_keys(
             # ages are sometimes wildly wrong: the best name matches at any age come too
             for hit in text_index.search(query, filters=SearchFilters(kind=other, sex=sex), limit=max(10, text_limit // 4), explain=False):
                 found.setdefault(hit.key, "text")
+        # A lone common first name ("Rahul") ties with thousands of records nationally; most
+        # children are found in their own district or state, so search there too. A fuller
+        # name already ranks its records high nationally: it skips this (and its cost).
+        place = view.record.place
+        weakly_named = max((len(n.tokens) for n in view.names), default=0) <= 1
+        for area in ({"state": place.state, "district": place.district}, {"state": place.state}):
+            if not weakly_named or not all(area.values()):
+                continue
+            local = SearchFilters(kind=other, sex=sex, age_min=age_min, age_max=age_max, **area)
+            for hit in text_index.search(query, filters=local, limit=max(10, text_limit // 4), explain=False):
+                found.setdefault(hit.key, "text")
     if face_index is not None and len(face_index) and view.faces:
         for face in view.faces:
             for hit in face_index.search(face.vector, k=face_limit, kind=other):

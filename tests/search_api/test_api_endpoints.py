@@ -59,6 +59,13 @@ PROTECTED = [
     ("get", "/review/queue"),
     ("get", "/review/pairs/1"),
     ("post", "/review/pairs/1/decision"),
+    ("get", "/records/found/FC-000001/duplicates"),
+    ("get", "/review/duplicates"),
+    ("post", "/review/duplicates/1/decision"),
+    ("get", "/records/export/jsonl"),
+    ("post", "/records/retention/run"),
+    ("get", "/audit"),
+    ("get", "/audit/verify"),
 ]
 
 
@@ -205,3 +212,18 @@ def test_review_queue_decisions_and_status_changes(client: TestClient) -> None:
         client.get("/records/found/FC-R-2/candidates", headers=cci)  # re-matching the same evidence
         assert all(p["found_key"] != "found:FC-R-2" for p in client.get("/review/queue", headers=officer).json())
     assert json.dumps(queue)  # the queue is plain JSON
+
+
+def test_the_unauthenticated_list_covers_every_route() -> None:
+    """A new endpoint must join PROTECTED (or be deliberately open)."""
+    from fastapi.routing import APIRoute
+
+    open_paths = {"/health", "/auth/token"}
+    uncovered = []
+    for route in create_app(Settings()).routes:
+        if not isinstance(route, APIRoute) or route.path in open_paths or not route.include_in_schema:
+            continue
+        for method in route.methods:
+            if not any(m.upper() == method and route.path_regex.match(p.split("?")[0]) for m, p in PROTECTED):
+                uncovered.append(f"{method} {route.path}")
+    assert not uncovered, uncovered
