@@ -359,31 +359,25 @@ class RegisterGenerator:
             "photos": [],
         }
 
-    def _child_of(self, report: dict) -> dict:
-        """The child behind a generated missing report (to report them again)."""
-        first, _, surname = report["name"].lower().partition(" ")
-        place = next(p for p in vocab.PLACES if p[0] == report["place"]["city"] and p[2] == report["place"]["state"])
+    def _child_behind(self, record: dict, first: str, surname: str) -> dict:
+        """The child behind a generated record (to report or admit them a second time)."""
+        place = next(p for p in vocab.PLACES if p[0] == record["place"]["city"] and p[2] == record["place"]["state"])
         return {
-            "sex": report["sex"], "first": first, "surname": surname or first, "family": surname or first,
-            "age": report["age"], "place": place, "language": report["languages"][0] if report["languages"] else "Hindi",
-            "father": report["father_name"].lower() or "ram kumar", "mother": report["mother_name"].lower() or "sita devi",
-            "nickname": report["aliases"][0].lower() if report["aliases"] else "",
-            "date": dt.date.fromisoformat(report["date"]), "height": report["height_cm"], "complexion": report["complexion"],
-            "hair": report["hair"], "marks": report["marks"], "clothing": report["clothing"],
+            "sex": record["sex"] or self.rng.choice("MF"), "first": first, "surname": surname, "family": surname,
+            "age": record["age"], "place": place, "language": record["languages"][0] if record["languages"] else "Hindi",
+            "father": record["father_name"].lower() or "ram kumar", "mother": record["mother_name"].lower() or "sita devi",
+            "nickname": record["aliases"][0].lower() if record["aliases"] else "",
+            "date": dt.date.fromisoformat(record["date"]), "height": record["height_cm"], "complexion": record["complexion"],
+            "hair": record["hair"], "marks": record["marks"], "clothing": record["clothing"],
         }  # fmt: skip
 
+    def _child_of(self, report: dict) -> dict:
+        first, _, surname = report["name"].lower().partition(" ")
+        return self._child_behind(report, first, surname or first)
+
     def _child_of_found(self, found: dict) -> dict:
-        """The child behind a generated found record, as a second home would see them."""
         words = [w for w in found["name"].lower().split() if w not in ("master", "baby", "km.", "kumari")] or ["unknown"]
-        place = next(p for p in vocab.PLACES if p[0] == found["place"]["city"] and p[2] == found["place"]["state"])
-        return {
-            "sex": found["sex"] or self.rng.choice("MF"), "first": words[0], "surname": words[-1], "family": words[-1],
-            "age": found["age"], "place": place, "language": found["languages"][0] if found["languages"] else "Hindi",
-            "father": found["father_name"].lower() or "ram kumar", "mother": found["mother_name"].lower() or "sita devi",
-            "nickname": found["aliases"][0].lower() if found["aliases"] else "",
-            "date": dt.date.fromisoformat(found["date"]), "height": found["height_cm"], "complexion": found["complexion"],
-            "hair": found["hair"], "marks": found["marks"], "clothing": found["clothing"],
-        }  # fmt: skip
+        return self._child_behind(found, words[0], words[-1])
 
     def unreported_found_child(self, record_id: str) -> dict:
         """A found child whose family never reported them (no true match)."""

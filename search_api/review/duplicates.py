@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from search_api.db import utcnow
 from search_api.review.models import DuplicateFlagRow
-from search_api.review.service import PairNotFound, evidence_hash
+from search_api.review.service import PairNotFound, evidence_hash, within_area
 
 DUPLICATE_DECISIONS = {"duplicate": "duplicate", "distinct": "distinct", "reopen": "pending"}
 
@@ -38,12 +38,8 @@ def flag(*, session: Session, a, b, score: float, explanation: dict) -> Duplicat
 
 
 def _within(stmt, area: tuple[str, str] | None):  # type: ignore[no-untyped-def]
-    if area is None:
-        return stmt
-    state, district = area
-    if district:
-        return stmt.where(or_(DuplicateFlagRow.district_a.ilike(district), DuplicateFlagRow.district_b.ilike(district)))
-    return stmt.where(or_(DuplicateFlagRow.state_a.ilike(state), DuplicateFlagRow.state_b.ilike(state)))
+    districts = (DuplicateFlagRow.district_a, DuplicateFlagRow.district_b)
+    return within_area(stmt, area, districts=districts, states=(DuplicateFlagRow.state_a, DuplicateFlagRow.state_b))
 
 
 def list_flags(

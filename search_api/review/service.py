@@ -69,14 +69,24 @@ def enqueue(
     return row if reopened else None
 
 
-def _within(stmt, area: tuple[str, str] | None):  # type: ignore[no-untyped-def]
-    """Pairs with either child in the area: (state, "") is a whole state, (state, district) one district."""
+def within_area(stmt, area: tuple[str, str] | None, *, districts: tuple, states: tuple):  # type: ignore[no-untyped-def]
+    """Rows with either child in the area: (state, "") is a whole state, (state, district) one
+    district; ``districts``/``states`` are the two columns holding each child's."""
     if area is None:
         return stmt
     state, district = area
     if district:
-        return stmt.where(or_(ReviewPairRow.missing_district.ilike(district), ReviewPairRow.found_district.ilike(district)))
-    return stmt.where(or_(ReviewPairRow.missing_state.ilike(state), ReviewPairRow.found_state.ilike(state)))
+        return stmt.where(or_(*(column.ilike(district) for column in districts)))
+    return stmt.where(or_(*(column.ilike(state) for column in states)))
+
+
+def _within(stmt, area: tuple[str, str] | None):  # type: ignore[no-untyped-def]
+    return within_area(
+        stmt,
+        area,
+        districts=(ReviewPairRow.missing_district, ReviewPairRow.found_district),
+        states=(ReviewPairRow.missing_state, ReviewPairRow.found_state),
+    )
 
 
 def list_queue(
