@@ -321,7 +321,7 @@ def match(
     if bool(record_id) == all_records:
         raise _fail("give either a RECORD_ID or --all")
     with open_resources(Settings()) as res:
-        matcher = Matcher(res)
+        matcher = Matcher(res, check_current=False)
         if all_records:
             side = "found" if direction is Direction.found_to_missing else "missing"
             handle = out_file.open("w", encoding="utf-8") if out_file else sys.stdout
@@ -367,7 +367,7 @@ def duplicates(
 
     threshold, above = DUPLICATE_THRESHOLDS[kind.value], 0
     with open_resources(Settings()) as res:
-        matcher = Matcher(res)
+        matcher = Matcher(res, check_current=False)
         matcher.preload(kind.value)
         with res.session_factory() as session:
             records = [s.record for s in iter_records(session=session, kind=kind.value)]

@@ -251,6 +251,12 @@ def get_records_by_keys(*, session: Session, keys: Sequence[str]) -> dict[str, S
     return {record_key(r.kind, r.source_id): _to_stored(r) for r in rows}
 
 
+def content_hashes(*, session: Session, keys: Sequence[str]) -> dict[str, str]:
+    """``kind:id`` → content hash, for checking whether a cached copy is still current."""
+    pairs = [(kind, record_id) for kind, _, record_id in (key.partition(":") for key in keys)]
+    return {record_key(kind, source_id): digest for (kind, source_id), (_pk, digest) in _existing_hashes(session, pairs).items()}
+
+
 def _filtered(stmt: Select, *, kind: str | None, status: str | None, state: str | None, district: str | None, sex: str | None) -> Select:
     if kind:
         stmt = stmt.where(ChildRecordRow.kind == kind)

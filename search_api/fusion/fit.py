@@ -107,7 +107,7 @@ def _review_threshold(model: FusionModel, scored: list[tuple[list[Observed], int
 
 def fit_model(res: Resources, truth: Iterable[tuple[str, str]], *, photos_dir: Path | None = None, text_limit: int = 200) -> FusionModel:
     """Fit on the records in ``res`` (both registers) and (missing id, found id) true pairs."""
-    matcher = Matcher(res, _placeholder_model(), text_limit=text_limit, use_faces=False)
+    matcher = Matcher(res, _placeholder_model(), text_limit=text_limit, use_faces=False, check_current=False)
     matcher.preload("missing")
     matcher.preload("found")
     views = matcher._views

@@ -8,8 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from embeddings import FaceIndex
-from indexer import FoundChild, MissingReport, StoredRecord, count_records, get_records_by_keys, iter_records
-from search_api.faces.flows import EmbeddingCache
+from indexer import FoundChild, MissingReport, StoredRecord, content_hashes, count_records, get_records_by_keys, iter_records
+from search_api.faces.flows import OPEN_STATUSES, EmbeddingCache
 from search_api.fusion.candidates import candidate_keys
 from search_api.fusion.explain import Explanation
 from search_api.fusion.features import ALL_FEATURES
@@ -44,7 +44,14 @@ class Matcher:
     """Scores pairs and ranks candidates; holds caches for a batch run."""
 
     def __init__(
-        self, res: Resources, model: FusionModel | None = None, *, text_limit: int = 200, face_limit: int = 20, use_faces: bool = True
+        self,
+        res: Resources,
+        model: FusionModel | None = None,
+        *,
+        text_limit: int = 200,
+        face_limit: int = 20,
+        use_faces: bool = True,
+        check_current: bool = True,
     ) -> None:
         self.res = res
         self.model = model or FusionModel.load()
@@ -53,6 +60,10 @@ class Matcher:
         self.face_index: FaceIndex | None = res.face_index if use_faces else None
         self._cache = EmbeddingCache(res.settings.data_dir / "embeddings", res.face_index.model_id) if use_faces else None
         self._views: dict[str, ChildView] = {}
+        self._view_hashes: dict[str, str] = {}  # content hash each cached view was built from
+        # re-check cached views against the store on every ranking (off for batch runs over a
+        # store nobody else is writing to)
+        self.check_current = check_current
         self._doc_count = max(1, res.text_index.count())
         self.refresh_register_size()
         self.frequency = lru_cache(maxsize=200_000)(self._frequency)
@@ -89,7 +100,9 @@ class Matcher:
         if view is None or view.record != record:
             view = ChildView.of(record, self._faces(record))
             if len(self._views) >= MAX_CACHED_VIEWS:  # a long-running server must not grow without bound
-                self._views.pop(next(iter(self._views)))
+                oldest = next(iter(self._views))
+                del self._views[oldest]
+                self._view_hashes.pop(oldest, None)
             self._views[record.key] = view
         return view
 
@@ -104,6 +117,7 @@ class Matcher:
         with self.res.session_factory() as session:
             for stored in iter_records(session=session, kind=kind):
                 self.view(stored.record)
+                self._view_hashes[stored.key] = stored.content_hash
         return sum(1 for v in self._views.values() if v.kind == kind)
 
     def _score(self, a: ChildView, b: ChildView) -> tuple[float, list, float, list[float]]:
@@ -117,17 +131,29 @@ class Matcher:
         return score, Explanation.build(total - sum(weights), observations, weights, total, score)
 
     def _views_for(self, keys: list[str]) -> dict[str, ChildView]:
+        if self.check_current and keys:
+            # a long-running server: records change under it (status, photos, edits by others)
+            with self.res.session_factory() as session:
+                current = content_hashes(session=session, keys=keys)
+            for key in keys:
+                if key in self._views and self._view_hashes.get(key) != current.get(key):
+                    del self._views[key]
         out = {k: self._views[k] for k in keys if k in self._views}
         missing = [k for k in keys if k not in out]
         if missing:
             with self.res.session_factory() as session:
                 stored: dict[str, StoredRecord] = get_records_by_keys(session=session, keys=missing)
-            out.update({k: self.view(s.record) for k, s in stored.items()})
+            for k, s in stored.items():
+                out[k] = self.view(s.record)
+                self._view_hashes[k] = s.content_hash
         return out
 
-    def rank(self, record: MissingReport | FoundChild, *, limit: int = 10, same_side: bool = False) -> list[Candidate]:
+    def rank(
+        self, record: MissingReport | FoundChild, *, limit: int = 10, same_side: bool = False, open_only: bool = False
+    ) -> list[Candidate]:
         """The other register's best candidates for this record, best first; with
-        ``same_side``, possible duplicates in its own register instead."""
+        ``same_side``, possible duplicates in its own register instead; with ``open_only``,
+        only open reports and children still in care (a traced child is nobody's candidate)."""
         view = self.view(record)
         sources = candidate_keys(
             view,
@@ -138,6 +164,8 @@ class Matcher:
             target_kind=record.kind if same_side else None,
         )
         others = self._views_for(list(sources))
+        if open_only:
+            others = {k: o for k, o in others.items() if o.record.status in OPEN_STATUSES}
         if same_side:  # a duplicate shares what the child is called and who the parents are, not only the surname
             others = {
                 k: o

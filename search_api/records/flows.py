@@ -128,7 +128,7 @@ def list_entered_by(*, session: Session, username: str, limit: int = 20) -> list
 def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord) -> tuple[list[Candidate], int]:
     """Match a record against the other register now; pairs above the threshold are queued."""
     matcher.refresh_register_size()
-    candidates = matcher.rank(stored.record, limit=10)
+    candidates = matcher.rank(stored.record, limit=10, open_only=True)
     strong = [c for c in candidates if c.score >= matcher.model.review_threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
     queued = 0

@@ -198,6 +198,10 @@ def test_review_queue_decisions_and_status_changes(client: TestClient) -> None:
     assert client.get("/records/missing/MP-R-1", headers=officer).json()["status"] == "traced"
     assert client.get("/records/found/FC-R-1", headers=officer).json()["status"] == "restored"
     assert client.get("/review/pairs/99999", headers=officer).status_code == 404
+    # a traced report is nobody's candidate any more (the batch contract, match --all, still ranks everything)
+    again = found_child(id="FC-R-3", name="Yadavi Rathore", age=8, sex="F", place={"district": "Patna", "state": "Bihar"})
+    proposed = client.post("/records", json=again, headers=cci).json()["candidates"]
+    assert "MP-R-1" not in {c["id"] for c in proposed}
     # a rejected pair does not come back unless the evidence changes
     client.post("/records", json=missing_report(id="MP-R-2", name="Kunal Verma", age=6, sex="M"), headers=police)
     client.post(
