@@ -41,10 +41,9 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "list_entered_by": ("search_api.records.flows", "list_entered_by"),
     "RecordInvalid": ("search_api.records.flows", "RecordInvalid"),
     "get_stored_for": ("search_api.records.service", "get_stored_for"),
-    "read_record": ("search_api.records.service", "read_record"),
+    "open_record": ("search_api.records.service", "open_record"),
     "view_for": ("search_api.records.service", "view_for"),
-    "candidate_views": ("search_api.records.service", "candidate_views"),
-    "audit_match": ("search_api.records.service", "audit_match"),
+    "show_candidates": ("search_api.records.service", "show_candidates"),
     "photo_path_for": ("search_api.records.service", "photo_path_for"),
     # search
     "search_text": ("search_api.search.service", "search_text"),

@@ -44,11 +44,16 @@ def _bench_settings(n: int, work_dir: Path) -> Settings:
     return Settings(data_dir=work_dir / f"n{n}" / "data")
 
 
+def _empty_store(data_dir: Path) -> Settings:
+    """Settings on a data dir emptied first: each run measures a fresh store."""
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    return Settings(data_dir=data_dir)
+
+
 def run_ingest_bench(*, n: int, work_dir: Path) -> Iterator[str]:
     records = bench_input(n, work_dir)
-    settings = _bench_settings(n, work_dir)
-    if settings.data_dir.exists():
-        shutil.rmtree(settings.data_dir)
+    settings = _empty_store(_bench_settings(n, work_dir).data_dir)
     rss_before = _peak_rss_mib()
     with open_resources(settings) as res:
         ingestor = res.ingestor()
@@ -259,10 +264,7 @@ def run_match_bench(
     true_ids: dict[str, set[str]] = {}
     for pair in pairs:
         true_ids.setdefault(pair["found"], set()).add(pair["missing"])
-    settings = Settings(data_dir=work_dir / "data")
-    if settings.data_dir.exists():
-        shutil.rmtree(settings.data_dir)
-    with open_resources(settings) as res:
+    with open_resources(_empty_store(work_dir / "data")) as res:
         report = res.ingestor().ingest_file(records)
         yield f"ingested {report.rows} records in {report.seconds:.1f}s"
         if with_photos:
@@ -321,10 +323,7 @@ def run_duplicates_bench(*, n_missing: int, n_found: int, share: float, seed: in
     for pair in dataset.duplicates:
         truth.setdefault(pair["a"], set()).add(pair["b"])
         truth.setdefault(pair["b"], set()).add(pair["a"])
-    settings = Settings(data_dir=work_dir / "dup-data")
-    if settings.data_dir.exists():
-        shutil.rmtree(settings.data_dir)
-    with open_resources(settings) as res:
+    with open_resources(_empty_store(work_dir / "dup-data")) as res:
         report = res.ingestor().ingest_file(records)
         yield f"ingested {report.rows} records ({len(dataset.duplicates)} duplicate pairs) in {report.seconds:.1f}s"
         matcher = Matcher(res, check_current=False)  # a batch run: nobody else writes

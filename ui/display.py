@@ -44,23 +44,10 @@ def photo_url(kind: str, record_id: str, position: int, size: str = "thumb", pai
 
 
 # the rows of the side-by-side view, in the order a reviewer reads them
-COMPARED_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("aliases", "aliases"),
-    ("sex", "sex"),
-    ("age", "age"),
-    ("date", "date"),
-    ("place", "place"),
-    ("father_name", "father_name"),
-    ("mother_name", "mother_name"),
-    ("languages", "languages"),
-    ("height_cm", "height_cm"),
-    ("complexion", "complexion"),
-    ("hair", "hair"),
-    ("marks", "marks"),
-    ("clothing", "clothing"),
-    ("description", "description"),
-)
+COMPARED_FIELDS: tuple[str, ...] = (
+    "name", "aliases", "sex", "age", "date", "place", "father_name", "mother_name",
+    "languages", "height_cm", "complexion", "hair", "marks", "clothing", "description",
+)  # fmt: skip
 
 
 def field_text(record: dict, field: str) -> str:
@@ -86,7 +73,7 @@ class AlignedRow:
 def aligned_rows(missing: dict, found: dict) -> list[AlignedRow]:
     """Fields side by side. Only plain equality is marked here; the evidence weights come from fusion."""
     rows = []
-    for field, _label in COMPARED_FIELDS:
+    for field in COMPARED_FIELDS:
         left, right = field_text(missing, field), field_text(found, field)
         if not left and not right:
             continue

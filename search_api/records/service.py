@@ -26,17 +26,22 @@ def full_view(stored: StoredRecord) -> dict:
     }
 
 
-def view_for(user: UserRow, stored: StoredRecord, *, opened_by_pair: bool = False) -> dict:
+def view_for(user: UserRow, stored: StoredRecord) -> dict:
     """The record as this user may see it."""
-    return full_view(stored) if opened_by_pair or covers(user, stored.record) else limited_view(stored.record)
+    return full_view(stored) if covers(user, stored.record) else limited_view(stored.record)
 
 
-def read_record(*, session: Session, user: UserRow, kind: str, record_id: str, source: str = "") -> dict:
+def open_record(*, session: Session, user: UserRow, kind: str, record_id: str, source: str = "") -> tuple[StoredRecord, dict]:
+    """The stored record and the view this user may see of it; the viewing is audited."""
     authorize(user, "read_record")
     stored = get_record_or_raise(session=session, kind=kind, record_id=record_id)  # type: ignore[arg-type]
     view = view_for(user, stored)
     append(session=session, actor=Actor.of(user, source), action="record_view", targets=[stored.key], detail={"access": view["access"]})
-    return view
+    return stored, view
+
+
+def read_record(*, session: Session, user: UserRow, kind: str, record_id: str, source: str = "") -> dict:
+    return open_record(session=session, user=user, kind=kind, record_id=record_id, source=source)[1]
 
 
 def get_stored_for(*, session: Session, user: UserRow, kind: str, record_id: str) -> StoredRecord:
@@ -84,9 +89,12 @@ def candidate_views(*, session: Session, user: UserRow, stored: StoredRecord, ca
     return out
 
 
-def audit_match(*, session: Session, user: UserRow, stored: StoredRecord, shown: list[dict], source: str = "") -> None:
+def show_candidates(*, session: Session, user: UserRow, stored: StoredRecord, candidates: list[Candidate], source: str = "") -> list[dict]:
+    """``candidate_views`` for a person looking at them: the match is audited with what was shown."""
+    shown = candidate_views(session=session, user=user, stored=stored, candidates=candidates)
     append(session=session, actor=Actor.of(user, source), action="match", targets=[stored.key, *[c["key"] for c in shown]],
            detail={"results": len(shown)})  # fmt: skip
+    return shown
 
 
 def photo_path_for(

@@ -115,9 +115,7 @@ def candidates(
 ) -> list[dict]:
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
     found, _ = flows.match_and_queue(matcher=matcher, session=session, stored=stored)
-    shown = service.candidate_views(session=session, user=user, stored=stored, candidates=found[:limit])
-    service.audit_match(session=session, user=user, stored=stored, shown=shown, source=source)
-    return shown
+    return service.show_candidates(session=session, user=user, stored=stored, candidates=found[:limit], source=source)
 
 
 @router.get("/{kind}/{record_id}/duplicates", summary="Records of the same register that may be this child")
@@ -132,9 +130,7 @@ def duplicates(
 ) -> list[dict]:
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
     found, _ = flows.flag_duplicates(matcher=matcher, session=session, stored=stored, limit=limit)
-    shown = service.candidate_views(session=session, user=user, stored=stored, candidates=found)
-    service.audit_match(session=session, user=user, stored=stored, shown=shown, source=source)
-    return shown
+    return service.show_candidates(session=session, user=user, stored=stored, candidates=found, source=source)
 
 
 @router.post("/{kind}/{record_id}/photos", status_code=status.HTTP_201_CREATED, summary="Add a photo (JPEG, PNG, WEBP)")
