@@ -35,7 +35,10 @@ def get_session(res: ResourcesDep) -> Iterator[Session]:
             raise
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# "function" scope: commit before the answer leaves. With the default ("request") the commit
+# ran after the response was sent, so a client following a redirect could beat it (a fresh
+# login's token not yet stored: the browser test failed now and then on exactly that).
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_current_user(token: Annotated[str, Depends(oauth2_scheme)], session: DbSession) -> UserRow:

@@ -231,3 +231,13 @@ def test_the_unauthenticated_list_covers_every_route() -> None:
             if not any(m.upper() == method and route.path_regex.match(p.split("?")[0]) for m, p in PROTECTED):
                 uncovered.append(f"{method} {route.path}")
     assert not uncovered, uncovered
+
+
+def test_the_session_commits_before_the_answer_leaves() -> None:
+    """A client that follows a redirect at once must find what the request wrote (a new login's
+    token): the session dependency ends before the response is sent, not after."""
+    from typing import get_args
+
+    from search_api.deps import DbSession
+
+    assert get_args(DbSession)[1].scope == "function"
