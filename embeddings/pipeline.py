@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from embeddings.config import FaceConfig
 from embeddings.errors import EmbeddingError, ImageRejected, NoUsableFace
 from embeddings.models import DetectedFace, FaceDetector, FaceEncoder
-from embeddings.transforms import crop_face, decode_image, detection_copy, face_quality
+from embeddings.runtime import import_torch
+from embeddings.transforms import crop_face, decode_reduced, detection_copy, face_quality
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -55,8 +63,20 @@ def _primary_order(face: DetectedFace, size: tuple[int, int]) -> float:
     return area * (1.0 - min(0.7, off_centre))
 
 
+@dataclass(frozen=True)
+class _FoundFace:
+    face: DetectedFace  # in the photo's own pixel coordinates
+    crop: np.ndarray
+    quality: float
+
+
 class FacePipeline:
     """The face pipeline. ``load()`` is explicit; the first call also loads on demand.
+
+    ``cfg.threads`` photos are decoded and detected side by side, and crops are embedded in
+    ``cfg.batch_size`` chunks side by side, each worker with one torch thread: on this
+    2-core CPU that beat two torch threads inside each operation (MTCNN's small layers
+    barely parallelise), 0.99 s against 1.53 s to detect faces in 31 photos.
 
     Example:
         >>> pipeline = FacePipeline(FaceConfig(models_dir=Path("data/models"))).load()  # doctest: +SKIP
@@ -69,55 +89,70 @@ class FacePipeline:
         self.cfg = cfg
         self.detector = FaceDetector(cfg)
         self.encoder = FaceEncoder(cfg)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
         return self.encoder.model_id
 
     def load(self) -> FacePipeline:
+        # parallelism comes from the workers (see class doc); OpenCV's own pool only competed
+        import_torch().set_num_threads(1)
+        cv2.setNumThreads(1)
         self.detector.load()
         self.encoder.load()
         return self
 
+    def _map(self, work: Callable[[T], R], items: list[T]) -> list[R]:
+        """``work`` over ``items`` on the pipeline's workers, in order."""
+        if self.cfg.threads == 1 or len(items) < 2:
+            return [work(item) for item in items]
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.cfg.threads, thread_name_prefix="faces")
+        return list(self._pool.map(work, items))
+
     def embed_images(self, photos: list[bytes]) -> list[PhotoFaces]:
         """Every photo's faces, batched; a bad photo gets an error, never an exception."""
-        images: list[Image.Image | None] = []
-        outcomes: list[PhotoFaces | None] = []
-        for data in photos:
-            try:
-                images.append(decode_image(data, max_bytes=self.cfg.max_bytes, max_pixels=self.cfg.max_pixels))
-                outcomes.append(None)
-            except EmbeddingError as exc:
-                images.append(None)
-                outcomes.append(PhotoFaces((), str(exc)))
-        live = [i for i, img in enumerate(images) if img is not None]
-        copies = [detection_copy(images[i], self.cfg.detect_max_side) for i in live]  # type: ignore[arg-type]
-        detections = self.detector.detect_batch([c for c, _ in copies]) if live else []
-        crops: list[np.ndarray] = []
-        owners: list[tuple[int, DetectedFace, float]] = []
-        for i, (_copy, scale), found in zip(live, copies, detections, strict=True):
-            image = images[i]
-            assert image is not None
-            faces = [self._to_original(f, scale) for f in found if f.prob >= self.cfg.min_detection_prob]
-            faces = [f for f in faces if min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= self.cfg.min_face_px]
-            if not faces:
-                outcomes[i] = PhotoFaces((), "no usable face: none detected" if not found else "no usable face: faces too small or unclear")
-                continue
-            faces.sort(key=lambda f: _primary_order(f, image.size), reverse=True)
-            for face in faces:
-                crop = crop_face(image, face.box, margin=self.cfg.margin, size=self.cfg.image_size)
-                quality = face_quality(box=face.box, prob=face.prob, landmarks=face.landmarks, crop=crop, min_face_px=self.cfg.min_face_px)
-                crops.append(crop)
-                owners.append((i, face, quality))
-        vectors = self.encoder.embed_batch(np.stack(crops)) if crops else np.zeros((0, 512), dtype=np.float32)
+        self.load()
+        found = self._map(self._find_faces, photos)
+        owners = [(i, f) for i, faces in enumerate(found) if not isinstance(faces, str) for f in faces]
+        crops = [f.crop for _, f in owners]
+        # even chunks, at least one per worker, none above the batch size
+        n_chunks = max(min(self.cfg.threads, len(crops)), -(-len(crops) // self.cfg.batch_size))
+        chunks = np.array_split(np.stack(crops), n_chunks) if crops else []
+        vectors = np.concatenate(self._map(self.encoder.embed_batch, chunks)) if chunks else np.zeros((0, 512), np.float32)
         per_photo: dict[int, list[FaceEmbedding]] = {}
-        for (i, face, quality), vector in zip(owners, vectors, strict=True):
+        for (i, f), vector in zip(owners, vectors, strict=True):
             per_photo.setdefault(i, []).append(
-                FaceEmbedding(face.box, face.prob, quality, quality < self.cfg.quality_floor, vector, self.model_id)
+                FaceEmbedding(f.face.box, f.face.prob, f.quality, f.quality < self.cfg.quality_floor, vector, self.model_id)
             )
-        for i, faces in per_photo.items():
-            outcomes[i] = PhotoFaces(tuple(faces))
-        return [o if o is not None else PhotoFaces((), "no usable face") for o in outcomes]
+        return [PhotoFaces((), faces) if isinstance(faces, str) else PhotoFaces(tuple(per_photo[i])) for i, faces in enumerate(found)]
+
+    def _find_faces(self, data: bytes) -> list[_FoundFace] | str:
+        """One photo's usable faces, primary first, each cropped and graded; or why none."""
+        try:
+            image, decoded_scale = decode_reduced(
+                data, max_bytes=self.cfg.max_bytes, max_pixels=self.cfg.max_pixels, max_side=self.cfg.decode_max_side
+            )
+        except EmbeddingError as exc:
+            return str(exc)
+        copy, copy_scale = detection_copy(image, self.cfg.detect_max_side)
+        detected = self.detector.detect(copy)
+        faces = [_scaled(f, copy_scale) for f in detected if f.prob >= self.cfg.min_detection_prob]
+        # the size floor is in the photo's own pixels, whatever it was decoded at
+        faces = [f for f in faces if min(f.box[2] - f.box[0], f.box[3] - f.box[1]) / decoded_scale >= self.cfg.min_face_px]
+        if not faces:
+            return "no usable face: none detected" if not detected else "no usable face: faces too small or unclear"
+        faces.sort(key=lambda f: _primary_order(f, image.size), reverse=True)
+        out = []
+        for face in faces:
+            crop = crop_face(image, face.box, margin=self.cfg.margin, size=self.cfg.image_size)
+            in_photo = _scaled(face, decoded_scale)
+            quality = face_quality(box=in_photo.box, prob=face.prob, landmarks=face.landmarks, crop=crop, min_face_px=self.cfg.min_face_px)
+            out.append(_FoundFace(in_photo, crop, quality))
+        return out
 
     def embed_image(self, data: bytes) -> list[FaceEmbedding]:
         """Faces of one photo, primary first; raises ``NoUsableFace`` or ``ImageRejected``."""
@@ -128,10 +163,11 @@ class FacePipeline:
             raise ImageRejected(outcome.error)
         return list(outcome.faces)
 
-    @staticmethod
-    def _to_original(face: DetectedFace, scale: float) -> DetectedFace:
-        if scale == 1.0:
-            return face
-        box = tuple(v / scale for v in face.box)
-        landmarks = face.landmarks / scale if face.landmarks is not None else None
-        return DetectedFace(box, face.prob, landmarks)  # type: ignore[arg-type]
+
+def _scaled(face: DetectedFace, scale: float) -> DetectedFace:
+    """The face in the coordinates of an image ``1/scale`` times the size."""
+    if scale == 1.0:
+        return face
+    box = tuple(v / scale for v in face.box)
+    landmarks = face.landmarks / scale if face.landmarks is not None else None
+    return DetectedFace(box, face.prob, landmarks)  # type: ignore[arg-type]

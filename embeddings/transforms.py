@@ -12,6 +12,7 @@ import io
 import math
 import warnings
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -22,6 +23,18 @@ ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO"
 
 def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
     """Decode untrusted bytes into an upright 8-bit RGB image, or raise ``ImageRejected``."""
+    return decode_reduced(data, max_bytes=max_bytes, max_pixels=max_pixels, max_side=None)[0]
+
+
+def decode_reduced(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int | None) -> tuple[Image.Image, float]:
+    """Like ``decode_image``, but a JPEG larger than ``max_side`` is decoded at 1/2, 1/4 or 1/8
+    scale (libjpeg's DCT scaling, a real downsample), keeping its long side at least
+    ``max_side``. Returns the image and its scale against the file's own size.
+
+    Halving a 12-megapixel photo's side cuts its decoding time about in half, and a face
+    still gets more pixels than the 160-px crop needs unless it is under a tenth of the
+    photo's long side.
+    """
     if not data:
         raise ImageRejected("the file is empty")
     if len(data) > max_bytes:
@@ -36,6 +49,9 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image
             # checked on the header, before any pixel is decoded
             if width * height > max_pixels:
                 raise ImageRejected(f"the image is {width}x{height} pixels; the limit is {max_pixels:,} pixels")
+            if max_side is not None and image.format == "JPEG" and max(width, height) > max_side:
+                ratio = max_side / max(width, height)
+                image.draft(None, (math.ceil(width * ratio), math.ceil(height * ratio)))
             image.load()
     except ImageRejected:
         raise
@@ -45,8 +61,9 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image
         raise ImageRejected(f"not a readable image ({type(exc).__name__})") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageRejected(f"the image is truncated or corrupt ({exc})") from exc
+    scale = max(image.size) / max(width, height)
     image = ImageOps.exif_transpose(image) or image
-    return to_rgb8(image)
+    return to_rgb8(image), scale
 
 
 def to_rgb8(image: Image.Image) -> Image.Image:
@@ -66,14 +83,16 @@ def to_rgb8(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def detection_copy(image: Image.Image, max_side: int) -> tuple[Image.Image, float]:
-    """A copy small enough for the detector, and the factor that maps its boxes back."""
+def detection_copy(image: Image.Image, max_side: int) -> tuple[np.ndarray, float]:
+    """An (H, W, 3) uint8 copy small enough for the detector, and the factor that maps its
+    boxes back. Area-averaged with OpenCV: several times faster than PIL's filter here."""
+    pixels = np.asarray(image)
     longest = max(image.size)
     if longest <= max_side:
-        return image, 1.0
+        return pixels, 1.0
     scale = max_side / longest
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.BILINEAR), scale
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), scale
 
 
 def crop_face(image: Image.Image, box: tuple[float, float, float, float], *, margin: int, size: int) -> np.ndarray:

@@ -166,64 +166,87 @@ def _clustered_unit_vectors(rng, n: int, identities: int, noise: float = 0.04): 
     return out
 
 
-def run_faces_bench(*, photos_dir: Path, n_vectors: int, n_queries: int) -> Iterator[str]:
+def run_faces_bench(*, photos_dir: Path, n_vectors: int, n_queries: int, passes: int = 5) -> Iterator[str]:
     import numpy as np
 
-    from embeddings import FaceIndex, FacePipeline
+    from embeddings import FacePipeline
 
     settings = Settings()
     pipeline = FacePipeline(settings.face_config())
     started = time.perf_counter()
     pipeline.load()
-    yield f"model load: {time.perf_counter() - started:.1f}s ({pipeline.model_id}, {settings.face_threads} threads)"
+    yield f"model load: {time.perf_counter() - started:.1f}s ({pipeline.model_id}, {settings.face_threads} workers)"
     files = sorted(p for p in photos_dir.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     datas = [p.read_bytes() for p in files]
     if datas:
-        pipeline.embed_images(datas[:2])  # warm up
-        started = time.perf_counter()
-        outcomes = [o for start in range(0, len(datas), 16) for o in pipeline.embed_images(datas[start : start + 16])]
-        elapsed = time.perf_counter() - started
+        pipeline.embed_images(datas[:4])  # warm up
+        rates = []
+        for _ in range(passes):  # a shared 2-core VM is noisy: several passes, the median reported
+            started = time.perf_counter()
+            # 16 photos per call, as ingestion does
+            outcomes = [o for start in range(0, len(datas), 16) for o in pipeline.embed_images(datas[start : start + 16])]
+            rates.append(len(datas) / (time.perf_counter() - started))
         faces = sum(len(o.faces) for o in outcomes)
         size_mb = sum(map(len, datas)) / 1e6
-        yield f"end to end: {len(datas)} photos ({size_mb:.1f} MB, {faces} faces) in {elapsed:.1f}s = {len(datas) / elapsed:.1f} photos/s"
+        yield (
+            f"end to end: {len(datas)} photos ({size_mb:.1f} MB, {faces} faces), {settings.face_threads} workers: "
+            f"median {statistics.median(rates):.1f} photos/s over {passes} passes ({', '.join(f'{r:.1f}' for r in rates)})"
+        )
         crops = np.random.default_rng(0).integers(0, 255, (64, 160, 160, 3), dtype=np.uint8)
         pipeline.encoder.embed_batch(crops[:8])
         started = time.perf_counter()
         pipeline.encoder.embed_batch(crops)
-        yield f"embedding only: {64 / (time.perf_counter() - started):.1f} faces/s at batch {settings.face_config().batch_size}"
+        yield f"embedding only, one worker: {64 / (time.perf_counter() - started):.1f} faces/s at batch {settings.face_config().batch_size}"
+    # two cluster strengths: two photos of one identity score about 0.55 (adult faces, as
+    # FaceNet scores them) or about 0.4 (weaker: a child photographed years apart)
+    for noise in (0.04, 0.06):
+        yield from _face_search_bench(n_vectors, n_queries, noise)
+    yield f"peak RSS: {_peak_rss_mib():.0f} MiB"
+
+
+def _face_search_bench(n_vectors: int, n_queries: int, noise: float) -> Iterator[str]:
+    """Exact against sketch search on clustered face-like vectors: latency and recall@10."""
+    import numpy as np
+
+    from embeddings import FaceIndex
+
     rng = np.random.default_rng(7)
     # 20 photos per identity, so the true top 10 of a query photo are photos of the same identity
     identities = max(10, n_vectors // 20)
-    data = _clustered_unit_vectors(rng, n_vectors, identities=identities)
+    data = _clustered_unit_vectors(rng, n_vectors, identities=identities, noise=noise)
     # queries: new photos of indexed identities (same centres: same generator seed, fresh noise)
     centre_rng = np.random.default_rng(7)
     centres = centre_rng.standard_normal((identities, 512)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     noise_rng = np.random.default_rng(8)
-    queries = centres[noise_rng.integers(0, identities, n_queries)] + 0.04 * noise_rng.standard_normal((n_queries, 512)).astype(np.float32)
+    queries = centres[noise_rng.integers(0, identities, n_queries)] + noise * noise_rng.standard_normal((n_queries, 512)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     items = [(f"found:{i}", "p", "found", True) for i in range(n_vectors)]
     results = {}
-    for name, flat_max in (("exact (IDMap2,Flat)", 10**9), ("HNSW32", 0)):
+    for name, flat_max in (("exact (IDMap2,Flat)", 10**9), ("sketch + exact re-rank", 0)):
         index = FaceIndex(model_id="bench", flat_max=flat_max)
         started = time.perf_counter()
         for start in range(0, n_vectors, 100_000):
             index.add_batch(items[start : start + 100_000], data[start : start + 100_000])
         build = time.perf_counter() - started
         index.search(queries[0], k=10)
-        latencies, hits = [], []
+        latencies, hits, best = [], [], []
         for q in queries:
             t0 = time.perf_counter()
-            hits.append({h.record_key for h in index.search(q, k=10)})
+            found = index.search(q, k=10)
             latencies.append((time.perf_counter() - t0) * 1000)
+            hits.append({h.record_key for h in found})
+            best.append(found[0].score)
         results[name] = hits
         p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
         yield f"face search {name}: {n_vectors:,} vectors, build {build:.1f}s, p50 {p50:.2f} ms, p99 {p99:.2f} ms"
         del index
     exact, approx = results.values()
     recall = statistics.fmean(len(a & e) / max(1, len(e)) for a, e in zip(approx, exact, strict=True))
-    yield f"HNSW recall@10 against exact search: {recall:.3f} (clustered face-like data, {n_queries} queries)"
-    yield f"peak RSS: {_peak_rss_mib():.0f} MiB"
+    yield (
+        f"sketch recall@10 against exact search: {recall:.3f} "
+        f"(clusters with noise {noise}: best same-identity cosine median {statistics.median(best):.2f}, {n_queries} queries)"
+    )
 
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -291,6 +314,7 @@ def run_match_bench(
             text_only = Matcher(res, use_faces=False, check_current=False)
             by_found = {r.id: r for r in found}
             for found_id, missing_id in with_photos:
+
                 def rank_of(ranked: list, missing_id: str = missing_id) -> str:
                     ids = [c.id for c in ranked]
                     return str(ids.index(missing_id) + 1) if missing_id in ids else ">10"

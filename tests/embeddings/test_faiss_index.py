@@ -1,4 +1,4 @@
-"""The FAISS face index: add/replace/remove, filters, HNSW beyond the flat size, save/load, model checks."""
+"""The FAISS face index: add/replace/remove, filters, the sketch beyond the flat size, save/load, model checks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from embeddings import FaceIndex, FaceIndexMismatch
+from embeddings.faiss_index import FLAT_FACTORY, SKETCH_FACTORY
 
 
 def unit(rng: np.random.Generator, n: int, d: int = 512) -> np.ndarray:
@@ -51,25 +52,35 @@ def test_unnormalised_vectors_are_refused() -> None:
         FaceIndex(model_id="m").add(record_key="k", photo_id="p", vector=np.ones(512, np.float32), kind="found")
 
 
-def test_switches_to_hnsw_beyond_flat_max_with_high_recall() -> None:
+def test_switches_to_the_sketch_beyond_flat_max_with_high_recall_and_exact_scores(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # 150 identities of 20 photos; two photos of one identity score about 0.55, as real faces do
     rng = np.random.default_rng(3)
-    data = clustered(rng, 3000)
+    centres = unit(rng, 150)
+    members = centres[np.repeat(np.arange(150), 20)] + 0.04 * rng.standard_normal((3000, 512)).astype(np.float32)
+    data = members / np.linalg.norm(members, axis=1, keepdims=True)
     exact = FaceIndex(model_id="m", flat_max=10**6)
     approx = FaceIndex(model_id="m", flat_max=1000)
     items = [(f"found:{i}", "p", "found", True) for i in range(len(data))]
     exact.add_batch(items, data)
     approx.add_batch(items, data)
-    assert exact.factory.endswith("Flat") and approx.factory.endswith("HNSW32")
-    queries = clustered(np.random.default_rng(4), 100)
-    recall = np.mean(
-        [
-            len({h.record_key for h in a} & {h.record_key for h in e}) / 10
-            for a, e in zip(approx.search_batch(queries, k=10), exact.search_batch(queries, k=10), strict=True)
-        ]
-    )
+    assert exact.factory == FLAT_FACTORY and approx.factory == SKETCH_FACTORY
+    fresh = centres[rng.integers(0, 150, 100)] + 0.04 * rng.standard_normal((100, 512)).astype(np.float32)  # new photos
+    queries = fresh / np.linalg.norm(fresh, axis=1, keepdims=True)
+    approx_hits, exact_hits = approx.search_batch(queries, k=10), exact.search_batch(queries, k=10)
+    pairs = list(zip(approx_hits, exact_hits, strict=True))
+    recall = np.mean([len({h.record_key for h in a} & {h.record_key for h in e}) / 10 for a, e in pairs])
     assert recall >= 0.95
-    approx.remove("found:0")  # HNSW removal: tombstoned, never returned
+    # re-ranked exactly: the scores are the true cosines, best first
+    for a, e in pairs:
+        truth = {h.record_key: h.score for h in e}
+        assert all(abs(h.score - truth[h.record_key]) < 1e-4 for h in a if h.record_key in truth)
+        assert [h.score for h in a] == sorted((h.score for h in a), reverse=True)
+    approx.remove("found:0")  # removal: tombstoned, never returned
     assert all(h.record_key != "found:0" for h in approx.search(data[0], k=10))
+    approx.save(tmp_path / "faces")  # tombstones dropped, the sketch kept
+    loaded = FaceIndex.load(tmp_path / "faces", model_id="m")
+    assert loaded.factory == SKETCH_FACTORY and len(loaded) == 2999
+    assert [h.record_key for h in loaded.search(data[1], k=1)] == ["found:1"]
 
 
 def test_save_and_load_round_trip_and_refuse_other_models(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -86,7 +86,7 @@ def test_exif_orientation_is_applied() -> None:
 
 def test_huge_images_are_downscaled_for_detection() -> None:
     copy, scale = detection_copy(Image.new("RGB", (4000, 3000)), 640)
-    assert copy.size == (640, 480) and scale == pytest.approx(0.16)
+    assert copy.shape == (480, 640, 3) and scale == pytest.approx(0.16)
 
 
 def test_crop_near_the_edge_is_padded_not_stretched() -> None:
