@@ -16,6 +16,8 @@ class FaceConfig(BaseModel):
     facenet_pb: Path | None = None
     # pixels of context added around the detected box before resizing to 160x160
     margin: int = Field(default=20, ge=0, le=100)  # measured: widest same/different gap of 14, 20, 32, 44
+    # turn each face so its eyes are level before cropping (measured: d' 5.33 → 5.54)
+    level_eyes: bool = True
     image_size: int = 160
     # uploads: bytes and decoded pixels bounded before any model sees them
     max_bytes: int = Field(default=15 * 1024 * 1024, gt=0)

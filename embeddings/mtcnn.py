@@ -155,11 +155,16 @@ class MtcnnCascade:
         height, width = image.shape[:2]
         threshold = self.settings.thresholds[0]
         found = []
+        first: np.ndarray | None = None
         for scale in self._scales(height, width):
             size = (int(width * scale + 1), int(height * scale + 1))
-            # the pyramid is resampled from the 8-bit image: several times faster than float
-            level = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-            offsets, probs = self.pnet(_to_input(level[None]))
+            # 8-bit area resampling, each level from the pyramid's first (largest) level rather
+            # than from the whole image: a third of the time, and still an area average
+            if first is None:
+                level = first = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            else:
+                level = cv2.resize(first, size, interpolation=cv2.INTER_AREA)
+            offsets, probs = self.pnet(_to_input(level.astype(np.float32)[None]))
             score = probs[0, 1].numpy()
             ys, xs = np.nonzero(score >= threshold)
             if not len(ys):

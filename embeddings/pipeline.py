@@ -148,7 +148,8 @@ class FacePipeline:
         faces.sort(key=lambda f: _primary_order(f, image.size), reverse=True)
         out = []
         for face in faces:
-            crop = crop_face(image, face.box, margin=self.cfg.margin, size=self.cfg.image_size)
+            landmarks = face.landmarks if self.cfg.level_eyes else None
+            crop = crop_face(image, face.box, margin=self.cfg.margin, size=self.cfg.image_size, landmarks=landmarks)
             in_photo = _scaled(face, decoded_scale)
             quality = face_quality(box=in_photo.box, prob=face.prob, landmarks=face.landmarks, crop=crop, min_face_px=self.cfg.min_face_px)
             out.append(_FoundFace(in_photo, crop, quality))

@@ -95,21 +95,41 @@ def detection_copy(image: Image.Image, max_side: int) -> tuple[np.ndarray, float
     return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), scale
 
 
-def crop_face(image: Image.Image, box: tuple[float, float, float, float], *, margin: int, size: int) -> np.ndarray:
+def crop_face(
+    image: Image.Image, box: tuple[float, float, float, float], *, margin: int, size: int, landmarks: np.ndarray | None = None
+) -> np.ndarray:
     """A square ``size``×``size`` RGB crop around ``box`` with ``margin`` output pixels of context.
 
     The square is centred on the box and padded with black beyond the image edge, so a
-    face near the edge keeps its shape instead of being stretched.
+    face near the edge keeps its shape instead of being stretched. Given the five
+    landmarks, the face is turned about the box centre so that the eyes are level first
+    (a tilted head; measured on ../shared/faces: d' 5.33 → 5.54, issue 3's note).
     """
     x1, y1, x2, y2 = box
     side = max(x2 - x1, y2 - y1)
     side_with_margin = side * size / max(1, size - margin)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    half = side_with_margin / 2
-    left, top = round(cx - half), round(cy - half)
-    extent = max(1, round(side_with_margin))
-    region = image.crop((left, top, left + extent, top + extent))  # pads with black outside
-    return np.asarray(region.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
+    roll = pose_from_landmarks(landmarks)[1] if landmarks is not None else 0.0
+    if abs(roll) < 1.0:
+        half = side_with_margin / 2
+        left, top = round(cx - half), round(cy - half)
+        extent = max(1, round(side_with_margin))
+        region = image.crop((left, top, left + extent, top + extent))  # pads with black outside
+        return np.asarray(region.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
+    # a region √2 wider holds the turned square whole; it is shrunk first, so turning is cheap
+    outer = side_with_margin * 1.42
+    left, top = round(cx - outer / 2), round(cy - outer / 2)
+    extent = max(1, round(outer))
+    region = image.crop((left, top, left + extent, top + extent))
+    working = min(extent, round(2 * size * 1.42))
+    if working < extent:
+        region = region.resize((working, working), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    factor = working / extent
+    centre = ((cx - left) * factor, (cy - top) * factor)
+    region = region.rotate(roll, resample=Image.Resampling.BILINEAR, center=centre)  # counter-clockwise: eyes level
+    inner = side_with_margin * factor
+    square = (centre[0] - inner / 2, centre[1] - inner / 2, centre[0] + inner / 2, centre[1] + inner / 2)
+    return np.asarray(region.resize((size, size), Image.Resampling.BILINEAR, box=square), dtype=np.uint8)
 
 
 def standardise(crops: np.ndarray) -> np.ndarray:

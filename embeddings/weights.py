@@ -30,7 +30,8 @@ BLOCK_SCALES = {"block35": 0.17, "block17": 0.10, "block8": 0.20, "Block8": 1.0}
 
 
 def model_id(cfg: FaceConfig) -> str:
-    return MODEL_IDS[cfg.model]
+    """What made a vector: the weights and the crop. Vectors of different ids never mix."""
+    return f"{MODEL_IDS[cfg.model]}+crop-m{cfg.margin}{'-level' if cfg.level_eyes else ''}"
 
 
 def find_facenet_pb(cfg: FaceConfig) -> Path:
@@ -128,7 +129,7 @@ def converted_weights_path(cfg: FaceConfig) -> Path:
     """The cached, converted state dict for the configured model (converting on first use)."""
     if cfg.model == "vggface2":
         return _vggface2_checkpoint()
-    target = cfg.models_dir / f"{model_id(cfg)}.pt"
+    target = cfg.models_dir / f"{MODEL_IDS[cfg.model]}.pt"
     manifest = target.with_suffix(".json")
     if target.exists() and manifest.exists():
         recorded = json.loads(manifest.read_text())["sha256"]
@@ -146,7 +147,7 @@ def converted_weights_path(cfg: FaceConfig) -> Path:
     os.replace(tmp, target)
     manifest.write_text(
         json.dumps(
-            {"model_id": model_id(cfg), "sha256": _sha256(target), "source": source.name, "source_sha256": _sha256(source)}, indent=2
+            {"model_id": MODEL_IDS[cfg.model], "sha256": _sha256(target), "source": source.name, "source_sha256": _sha256(source)}, indent=2
         )
     )
     return target

@@ -197,6 +197,7 @@ def run_faces_bench(*, photos_dir: Path, n_vectors: int, n_queries: int, passes:
         started = time.perf_counter()
         pipeline.encoder.embed_batch(crops)
         yield f"embedding only, one worker: {64 / (time.perf_counter() - started):.1f} faces/s at batch {settings.face_config().batch_size}"
+        yield f"peak RSS after the photos: {_peak_rss_mib():.0f} MiB"
     # two cluster strengths: two photos of one identity score about 0.55 (adult faces, as
     # FaceNet scores them) or about 0.4 (weaker: a child photographed years apart)
     for noise in (0.04, 0.06):
