@@ -228,10 +228,16 @@ def _match_changed(res, keys: list[str], progress: Progress) -> tuple[int, int]:
 
 
 def _sync_faces(res, progress: Progress, *, rebuild: bool = False):  # type: ignore[no-untyped-def]
+    from embeddings import FaceIndexMismatch
     from search_api.faces.flows import sync_faces
 
     task = progress.add_task("faces", total=None)
-    return sync_faces(res, rebuild=rebuild, progress=lambda n: progress.advance(task, n))
+    try:
+        return sync_faces(res, rebuild=rebuild, progress=lambda n: progress.advance(task, n))
+    except FaceIndexMismatch as exc:
+        # the face model or crop changed since the index was built: every photo is embedded again
+        progress.console.print(f"{exc}: re-embedding every photo now")
+        return sync_faces(res, rebuild=True, progress=lambda n: progress.advance(task, n))
 
 
 @faces_app.command("embed")

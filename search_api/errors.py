@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from embeddings import ImageRejected, NoUsableFace
+from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
 from indexer import RecordNotFound
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
@@ -27,6 +27,7 @@ def install(app: FastAPI) -> None:
         (NoUsableFace, 422),
         (ConfirmNeedsReason, 422),
         (UsernameTaken, 409),
+        (FaceIndexMismatch, 503),  # the face model changed: photo search waits for 'trackchild reindex'
     ]
     for exc_type, status in mapping:
         app.add_exception_handler(exc_type, lambda _r, exc, status=status: _answer(status, str(exc)))  # type: ignore[misc]

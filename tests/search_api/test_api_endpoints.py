@@ -158,6 +158,13 @@ def test_photo_upload_and_photo_search(client: TestClient) -> None:
     assert client.post("/search/photo", files={"file": ("big.jpg", big, "image/jpeg")}, headers=police).status_code == 413
     blank = client.post("/search/photo", files={"file": ("b.png", _png((300, 300)), "image/png")}, headers=police)
     assert blank.status_code == 422 and "no usable face" in blank.text
+    # the saved face index is from another model or crop: a clear 503 until 'trackchild reindex', never mixed vectors
+    res = client.app.state.resources
+    manifest = res.face_index_dir / "manifest.json"
+    manifest.write_text(manifest.read_text().replace(res.face_index.model_id, "facenet-other+crop-m44"))
+    res._face_index = None  # as a restarted server would find it
+    switched = client.post("/search/photo", files={"file": ("p.jpg", probe, "image/jpeg")}, headers=police)
+    assert switched.status_code == 503 and "trackchild reindex" in switched.text
 
 
 def test_review_queue_decisions_and_status_changes(client: TestClient) -> None:

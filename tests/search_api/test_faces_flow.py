@@ -48,6 +48,22 @@ def test_ingest_files_faces_and_photo_search_finds_the_same_person(settings: Set
     assert json.loads(result.stdout)[0]["key"] == "found:FC-OB"
 
 
+def test_a_changed_crop_re_embeds_every_photo_on_the_next_ingest(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = _register(tmp_path)
+    assert runner.invoke(app, ["ingest", str(records)], catch_exceptions=False).exit_code == 0
+    manifest = settings.data_dir / "face_index" / "manifest.json"
+    assert json.loads(manifest.read_text())["model_id"].endswith("+crop-m20-level")
+    monkeypatch.setenv("TRACKCHILD_FACE_MARGIN", "32")  # another crop: old vectors must not mix with new ones
+    result = runner.invoke(app, ["ingest", str(records)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "re-embedding every photo now" in result.output and "faces filed 4" in result.output
+    assert json.loads(manifest.read_text())["model_id"].endswith("+crop-m32-level")
+    result = runner.invoke(app, ["faces", "search", str(FACES / "obama_240p.jpg"), "--kind", "missing", "--json"], catch_exceptions=False)
+    assert json.loads(result.stdout)[0]["key"] == "missing:MP-OB"
+
+
 def test_sync_is_idempotent_uses_the_cache_and_survives_rebuild(settings: Settings, tmp_path: Path) -> None:
     records = _register(tmp_path)
     with open_resources(settings) as res:
