@@ -7,6 +7,8 @@ filters the text search only loosely (unknown sex matches both).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from embeddings import FaceIndex
 from indexer import SearchFilters, TextIndex
 from search_api.fusion.views import ChildView
@@ -45,6 +47,18 @@ def age_window(view: ChildView, target_kind: str | None = None) -> tuple[float |
     return max(0.0, age - AGE_WINDOW_OLDER), age + AGE_WINDOW_YOUNGER
 
 
+def _date_window(view: ChildView, target_kind: str) -> tuple[dt.date, dt.date] | None:
+    """Dates of the other register's likely records: a report up to a year before a child was
+    found (or a child found up to a year after the report), with a month of slack for dates
+    entered late or a child found days before the report was filed."""
+    date = view.record.date
+    if date is None or target_kind == view.kind:
+        return None
+    if view.kind == "found":
+        return date - dt.timedelta(days=365), date + dt.timedelta(days=30)
+    return date - dt.timedelta(days=30), date + dt.timedelta(days=365)
+
+
 def candidate_keys(
     view: ChildView,
     *,
@@ -63,6 +77,8 @@ def candidate_keys(
     other = target_kind or other_kind(view.kind)
     sex = view.record.sex if view.record.sex in ("M", "F") else None
     query = text_query(view)
+    place = view.record.place
+    weakly_named = max((len(n.tokens) for n in view.names), default=0) <= 1
     if query:
         age_min, age_max = age_window(view, other)
         filters = SearchFilters(kind=other, sex=sex, age_min=age_min, age_max=age_max)
@@ -75,14 +91,32 @@ def candidate_keys(
         # A lone common first name ("Rahul") ties with thousands of records nationally; most
         # children are found in their own district or state, so search there too. A fuller
         # name already ranks its records high nationally: it skips this (and its cost).
-        place = view.record.place
-        weakly_named = max((len(n.tokens) for n in view.names), default=0) <= 1
         for area in ({"state": place.state, "district": place.district}, {"state": place.state}):
             if not weakly_named or not all(area.values()):
                 continue
             local = SearchFilters(kind=other, sex=sex, age_min=age_min, age_max=age_max, **area)
             for hit in text_index.search(query, filters=local, limit=max(10, text_limit // 4), explain=False):
                 found.setdefault(hit.key, "text")
+    # A child known by one word (or none) is often found in the district it went missing
+    # from, soon after: also search the reports filed there in the year before, of the right
+    # sex and age (a few hundred at most, where nationally "Rahul" ties with thousands), the
+    # best name matches first; a child with no name at all gets the first of that block.
+    # An extra pass, not a filter: the passes above still reach any district and date.
+    window = _date_window(view, other)
+    if weakly_named and window is not None and place.state and place.district:
+        age_min, age_max = age_window(view, other)
+        nearby = SearchFilters(
+            kind=other,
+            sex=sex,
+            age_min=age_min,
+            age_max=age_max,
+            state=place.state,
+            district=place.district,
+            date_from=window[0],
+            date_to=window[1],
+        )
+        for hit in text_index.search(query, filters=nearby, limit=max(10, text_limit // 4), explain=False):
+            found.setdefault(hit.key, "text")
     if face_index is not None and len(face_index) and view.faces:
         for face in view.faces:
             for hit in face_index.search(face.vector, k=face_limit, kind=other):
