@@ -79,8 +79,8 @@ def candidate_keys(
     query = text_query(view)
     place = view.record.place
     weakly_named = max((len(n.tokens) for n in view.names), default=0) <= 1
+    age_min, age_max = age_window(view, other)
     if query:
-        age_min, age_max = age_window(view, other)
         filters = SearchFilters(kind=other, sex=sex, age_min=age_min, age_max=age_max)
         for hit in text_index.search(query, filters=filters, limit=text_limit, explain=False):
             found[hit.key] = "text"
@@ -104,7 +104,6 @@ def candidate_keys(
     # An extra pass, not a filter: the passes above still reach any district and date.
     window = _date_window(view, other)
     if weakly_named and window is not None and place.state and place.district:
-        age_min, age_max = age_window(view, other)
         nearby = SearchFilters(
             kind=other,
             sex=sex,
