@@ -91,17 +91,20 @@ class FacePipeline:
         self.encoder = FaceEncoder(cfg)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._loaded = False
 
     @property
     def model_id(self) -> str:
         return self.encoder.model_id
 
     def load(self) -> FacePipeline:
-        # parallelism comes from the workers (see class doc); OpenCV's own pool only competed
-        import_torch().set_num_threads(1)
-        cv2.setNumThreads(1)
-        self.detector.load()
-        self.encoder.load()
+        if not self._loaded:  # once: every batch calls this
+            # parallelism comes from the workers (see class doc); OpenCV's own pool only competed
+            import_torch().set_num_threads(1)
+            cv2.setNumThreads(1)
+            self.detector.load()
+            self.encoder.load()
+            self._loaded = True
         return self
 
     def _map(self, work: Callable[[T], R], items: list[T]) -> list[R]:
