@@ -173,7 +173,8 @@ class FaceIndex:
         live = np.array(sorted(self._keys), dtype=np.int64)
         vectors = self._vectors_of(live) if len(live) else np.zeros((0, self.dimension), np.float32)
         if factory == SKETCH_FACTORY:
-            self._use_parts([self._new_sketch_part(vectors) for _ in range(SKETCH_PARTS)])
+            trained = self._new_sketch_part(vectors)
+            self._use_parts([trained, *(faiss.clone_index(trained) for _ in range(SKETCH_PARTS - 1))])
         else:
             self._use_parts([faiss.index_factory(self.dimension, factory, faiss.METRIC_INNER_PRODUCT)])
         self.factory = factory
@@ -195,8 +196,8 @@ class FaceIndex:
         """Random rotation + per-bit median thresholds (trained on these vectors), exact re-rank.
 
         faiss keeps both parts in L2 terms; on unit vectors L2 order is cosine order and
-        ``search_batch`` turns squared distances back into cosines. Every half is trained on
-        the same sample (faiss's rotation is seeded), so all halves sketch alike.
+        ``search_batch`` turns squared distances back into cosines. The halves are copies of
+        one trained (still empty) part, so all halves sketch alike.
         """
         sketch = faiss.IndexLSH(self.dimension, SKETCH_BITS, True, True)  # rotate, train thresholds
         refined = faiss.IndexRefineFlat(sketch)
