@@ -1,8 +1,9 @@
-"""Record builders for tests: a valid record with only the fields a test cares about changed."""
+"""Builders for tests: a valid record with only the fields a test cares about changed, and accounts."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from typing import Any
 
 _ids = itertools.count(1)
@@ -37,3 +38,15 @@ def found_child(**fields: Any) -> dict[str, Any]:
     }
     record.update(fields)
     return record
+
+
+def add_users(res: Any, *, password: str, people: Iterable[tuple[str, str, str, str, str]]) -> None:
+    """Accounts, all with one password: (username, role, state, district, unit) each, one commit."""
+    from search_api.users import service as users
+    from search_api.users.schemas import UserCreate
+
+    with res.session_factory() as session:
+        for username, role, state, district, unit in people:
+            user_in = UserCreate(username=username, role=role, state=state, district=district, unit=unit, password=password)
+            users.create(session=session, user_in=user_in)
+        session.commit()

@@ -13,10 +13,8 @@ from PIL import Image
 
 from search_api.app import create_app
 from search_api.config import Settings
-from search_api.users import service as users
-from search_api.users.schemas import UserCreate
 from tests.conftest import SAMPLE_RECORDS
-from tests.factories import found_child, missing_report
+from tests.factories import add_users, found_child, missing_report
 
 FACES = Path(__file__).resolve().parents[1] / "fixtures" / "faces"
 PASSWORD = "a long enough password"
@@ -26,16 +24,13 @@ PASSWORD = "a long enough password"
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         res = test_client.app.state.resources
-        with res.session_factory() as session:
-            for name, role, state, district, unit in (
-                ("constable", "police", "Bihar", "Patna", "Patna Kotwali"),
-                ("caseworker", "cci", "West Bengal", "Howrah", "Children Home, Howrah"),
-                ("officer", "dcpu", "Bihar", "Patna", ""),
-                ("registrar", "admin", "", "", ""),
-            ):
-                user_in = UserCreate(username=name, role=role, state=state, district=district, unit=unit, password=PASSWORD)
-                users.create(session=session, user_in=user_in)
-            session.commit()
+        people = [
+            ("constable", "police", "Bihar", "Patna", "Patna Kotwali"),
+            ("caseworker", "cci", "West Bengal", "Howrah", "Children Home, Howrah"),
+            ("officer", "dcpu", "Bihar", "Patna", ""),
+            ("registrar", "admin", "", "", ""),
+        ]
+        add_users(res, password=PASSWORD, people=people)
         res.ingestor().ingest_file(SAMPLE_RECORDS)
         yield test_client
 

@@ -16,9 +16,7 @@ from search_api.cli import app as cli
 from search_api.config import Settings
 from search_api.fusion.features.names import given_names_agree, parents_given_names_agree
 from search_api.fusion.views import ChildView
-from search_api.users import service as users
-from search_api.users.schemas import UserCreate
-from tests.factories import missing_report
+from tests.factories import add_users, missing_report
 
 PASSWORD = "duplicates password 2026"
 
@@ -53,16 +51,13 @@ def test_same_register_gates(left: dict, right: dict, given: bool | None, parent
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         res = test_client.app.state.resources
-        with res.session_factory() as session:
-            for name, role, district, unit in (
-                ("kotwali", "police", "Patna", "Patna Kotwali"),
-                ("gandhi_maidan", "police", "Patna", "Gandhi Maidan PS"),
-                ("officer", "dcpu", "Patna", ""),
-                ("gaya_officer", "dcpu", "Gaya", ""),
-            ):
-                user_in = UserCreate(username=name, role=role, state="Bihar", district=district, unit=unit, password=PASSWORD)
-                users.create(session=session, user_in=user_in)
-            session.commit()
+        people = [
+            ("kotwali", "police", "Bihar", "Patna", "Patna Kotwali"),
+            ("gandhi_maidan", "police", "Bihar", "Patna", "Gandhi Maidan PS"),
+            ("officer", "dcpu", "Bihar", "Patna", ""),
+            ("gaya_officer", "dcpu", "Bihar", "Gaya", ""),
+        ]
+        add_users(res, password=PASSWORD, people=people)
         yield test_client
 
 

@@ -17,9 +17,7 @@ from sqlalchemy import text
 
 from search_api.app import create_app
 from search_api.config import Settings
-from search_api.users import service as users
-from search_api.users.schemas import UserCreate
-from tests.factories import found_child, missing_report
+from tests.factories import add_users, found_child, missing_report
 
 PASSWORD = "protection password 2026"
 FACES = Path(__file__).resolve().parents[1] / "fixtures" / "faces"
@@ -30,11 +28,8 @@ def client(settings: Settings) -> Iterator[TestClient]:
     settings = settings.model_copy(update={"lockout_failures": 3, "login_attempts_per_minute": 6, "photo_searches_per_minute": 2})
     with TestClient(create_app(settings)) as test_client:
         res = test_client.app.state.resources
-        with res.session_factory() as session:
-            for name, role, unit in (("constable", "police", "Patna Kotwali"), ("officer", "dcpu", ""), ("chief", "admin", "")):
-                user_in = UserCreate(username=name, role=role, state="Bihar", district="Patna", unit=unit, password=PASSWORD)
-                users.create(session=session, user_in=user_in)
-            session.commit()
+        people = [("constable", "police", "Patna Kotwali"), ("officer", "dcpu", ""), ("chief", "admin", "")]
+        add_users(res, password=PASSWORD, people=[(name, role, "Bihar", "Patna", unit) for name, role, unit in people])
         yield test_client
 
 

@@ -9,9 +9,7 @@ from fastapi.testclient import TestClient
 
 from search_api.app import create_app
 from search_api.config import Settings
-from search_api.users import service as users
-from search_api.users.schemas import UserCreate
-from tests.factories import found_child, missing_report
+from tests.factories import add_users, found_child, missing_report
 
 PASSWORD = "both stores 2026"
 
@@ -20,11 +18,8 @@ def test_journey_and_audit_chain_on_each_store(store_url: str, tmp_path: Path) -
     settings = Settings(data_dir=tmp_path / "data", database_url=store_url)
     with TestClient(create_app(settings)) as client:
         res = client.app.state.resources
-        with res.session_factory() as session:
-            for name, role, unit in (("pol", "police", "Patna Kotwali"), ("off", "dcpu", ""), ("adm", "admin", "")):
-                user_in = UserCreate(username=name, role=role, state="Bihar", district="Patna", unit=unit, password=PASSWORD)
-                users.create(session=session, user_in=user_in)
-            session.commit()
+        people = [("pol", "police", "Patna Kotwali"), ("off", "dcpu", ""), ("adm", "admin", "")]
+        add_users(res, password=PASSWORD, people=[(name, role, "Bihar", "Patna", unit) for name, role, unit in people])
 
         def auth(name: str) -> dict[str, str]:
             token = client.post("/auth/token", data={"username": name, "password": PASSWORD}).json()["access_token"]

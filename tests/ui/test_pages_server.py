@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search_api import Settings, open_resources
+from tests.factories import add_users
 from ui import create_web_app
 from ui.i18n import LABELS
 
@@ -20,16 +21,11 @@ PASSWORD = "pages-test-pass-2026"
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     from search_api.db import create_service_schema
-    from search_api.users import service as users
-    from search_api.users.schemas import UserCreate
 
     with open_resources(settings) as res:
         create_service_schema(res.engine)
-        with res.session_factory() as session:
-            for name, role in (("police1", "police"), ("cci1", "cci"), ("admin1", "admin")):
-                user_in = UserCreate(username=name, password=PASSWORD, role=role, state="Bihar", district="Patna")
-                users.create(session=session, user_in=user_in)
-            session.commit()
+        people = [(name, role, "Bihar", "Patna", "") for name, role in (("police1", "police"), ("cci1", "cci"), ("admin1", "admin"))]
+        add_users(res, password=PASSWORD, people=people)
     with TestClient(create_web_app(settings)) as test_client:
         yield test_client
 
