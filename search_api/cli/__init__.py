@@ -1,0 +1,29 @@
+"""The ``trackchild`` command: a thin caller of the same services the API uses.
+
+Each command group lives in its own module; this root only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from search_api.cli import audit, bench, faces, match, model, records, serve, users
+
+app = typer.Typer(
+    help="TrackChild: match missing reports with found children.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+# top-level commands (trackchild ingest, match, serve, ...) come from their group's module
+for group in (records, match, model, serve):
+    app.registered_commands.extend(group.app.registered_commands)
+app.add_typer(bench.app, name="bench")
+app.add_typer(faces.app, name="faces")
+app.add_typer(users.app, name="user")
+app.add_typer(audit.app, name="audit")
+app.add_typer(records.retention_app, name="retention")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

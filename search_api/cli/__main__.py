@@ -1,0 +1,3 @@
+from search_api.cli import main
+
+main()

@@ -1,0 +1,106 @@
+"""Matching: one record's candidates, every record's, duplicates within a register."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from search_api.cli.common import Kind, console, fail, operator_audit, out, progress_bar
+from search_api.config import Settings
+from search_api.resources import open_resources
+
+app = typer.Typer()
+
+
+class Direction(StrEnum):
+    found_to_missing = "found-to-missing"
+    missing_to_found = "missing-to-found"
+
+
+@app.command()
+def match(
+    record_id: Annotated[Optional[str], typer.Argument(help="One record's id (human-readable output)")] = None,
+    all_records: Annotated[bool, typer.Option("--all", help="Every record of one side, as JSON lines")] = False,
+    direction: Annotated[Direction, typer.Option()] = Direction.found_to_missing,
+    top: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write JSON lines here instead of stdout")] = None,
+    kind: Annotated[Optional[Kind], typer.Option(help="Which register RECORD_ID is in, if both have it")] = None,
+) -> None:
+    """Ranked, explained candidates from the other register."""
+    from indexer import find_records_by_id
+    from search_api.fusion.service import Matcher
+
+    if bool(record_id) == all_records:
+        raise fail("give either a RECORD_ID or --all")
+    with open_resources(Settings()) as res:
+        matcher = Matcher(res, check_current=False)
+        if all_records:
+            side = "found" if direction is Direction.found_to_missing else "missing"
+            handle = out_file.open("w", encoding="utf-8") if out_file else sys.stdout
+            try:
+                with progress_bar() as progress:
+                    task = progress.add_task(f"match {side}", total=None)
+                    for rid, candidates in matcher.match_all(side, limit=top):
+                        line = {
+                            "id": rid,
+                            "candidates": [{"id": c.id, "score": c.score, "explain": c.explanation.to_json()} for c in candidates],
+                        }
+                        handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                        progress.advance(task)
+            finally:
+                if out_file:
+                    handle.close()
+            operator_audit(res, "match_all", [], {"side": side})
+            return
+        with res.session_factory() as session:
+            stored = [s for s in find_records_by_id(session=session, record_id=record_id) if not kind or s.record.kind == kind.value]  # type: ignore[arg-type]
+        if len(stored) != 1:
+            raise fail(f"no record with id {record_id!r}" if not stored else f"{record_id!r} is in both registers: add --kind")
+        record = stored[0].record
+        candidates = matcher.rank(record, limit=top)
+        operator_audit(res, "match", [record.key, *[c.key for c in candidates]], {"results": len(candidates)})
+    out.print(f"{record.kind} {record.id}: {len(candidates)} candidates")
+    for rank, c in enumerate(candidates, start=1):
+        out.print(f"{rank:>2}. {c.kind} {c.id}  score {c.score:.3f}  via {c.source}")
+        for line in c.explanation.lines():
+            out.print(f"      {line}")
+
+
+@app.command()
+def duplicates(
+    kind: Annotated[Kind, typer.Option(help="Which register to check")],
+    top: Annotated[int, typer.Option(min=1, max=50)] = 5,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write JSON lines here instead of stdout")] = None,
+) -> None:
+    """Possible duplicates within one register (one child reported twice, or admitted to two
+    homes): one JSON line per record with its same-register candidates, like match --all."""
+    from indexer import iter_records
+    from search_api.fusion.service import DUPLICATE_THRESHOLDS, Matcher
+
+    threshold, above = DUPLICATE_THRESHOLDS[kind.value], 0
+    with open_resources(Settings()) as res:
+        matcher = Matcher(res, check_current=False)
+        matcher.preload(kind.value)
+        with res.session_factory() as session:
+            records = [s.record for s in iter_records(session=session, kind=kind.value)]
+        handle = out_file.open("w", encoding="utf-8") if out_file else sys.stdout
+        try:
+            with progress_bar() as progress:
+                task = progress.add_task(f"duplicates {kind.value}", total=len(records))
+                for record in records:
+                    candidates = matcher.rank(record, limit=top, same_side=True)
+                    above += bool(candidates and candidates[0].score >= threshold)
+                    shown = [{"id": c.id, "score": c.score, "explain": c.explanation.to_json()} for c in candidates]
+                    line = {"id": record.id, "candidates": shown}
+                    handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    progress.advance(task)
+        finally:
+            if out_file:
+                handle.close()
+        operator_audit(res, "duplicates_all", [], {"kind": kind.value})
+    console.print(f"{above} of {len(records)} {kind.value} records have a possible duplicate at or above {threshold:.2f}")

@@ -1,0 +1,28 @@
+"""Serving the web pages and the API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from search_api.cli.common import out
+
+app = typer.Typer()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Listen address (loopback by default)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Run the web pages (/ui/) and the API (docs at /docs) on embedded defaults."""
+    import uvicorn
+
+    out.print(f"TrackChild on http://{host}:{port}/ui/  (API docs: http://{host}:{port}/docs)")
+    # The pages sit above the API (ui imports search_api, never the reverse), so the
+    # composed app is named here by its import path rather than imported.
+    # uvicorn's own access log prints query strings (a search for a child's name); ours prints paths only
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    uvicorn.run("ui:create_web_app", factory=True, host=host, port=port, log_level="info", proxy_headers=True, access_log=False)
