@@ -16,8 +16,11 @@ from search_api import errors
 from search_api.audit.views import router as audit_router
 from search_api.config import Settings
 from search_api.db import create_service_schema
+from search_api.notifications.flows import start_background_worker
+from search_api.notifications.views import router as notifications_router
 from search_api.records.views import router as records_router
 from search_api.resources import open_resources
+from search_api.restoration.views import router as restoration_router
 from search_api.review.views import router as review_router
 from search_api.search.views import router as search_router
 from search_api.users.views import router as users_router
@@ -58,9 +61,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         create_service_schema(resources.engine)
         app.state.resources = resources
         app.state.matcher = None
+        stop_worker = start_background_worker(resources)
         try:
             yield
         finally:
+            if stop_worker is not None:
+                stop_worker.set()
             resources.close()
 
     # /docs is served from local files below: the stock page loads Swagger UI from a CDN
@@ -76,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict:
         return {"status": "ok"}
 
-    for router in (users_router, records_router, search_router, review_router, audit_router):
+    for router in (users_router, records_router, search_router, review_router, audit_router, restoration_router, notifications_router):
         app.include_router(router)
 
     @app.middleware("http")

@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     lockout_failures: int = Field(default=5, gt=0)  # wrong passwords in a row before a lock-out
     lockout_minutes: int = Field(default=15, gt=0)
     retention_days: int = Field(default=365, gt=0)  # restored/traced children are archived after this
+    # after the match (issue 15): due dates per step (days), per state where a state sets its own,
+    # e.g. TRACKCHILD_DUE_DAYS_BY_STATE='{"Bihar": {"review": 5, "cwc_order": 10}}'
+    due_days_by_state: dict[str, dict[str, int]] = Field(default_factory=dict)
+    escalate_after_days: int = Field(default=7, gt=0)  # still overdue this long after the district was told: the state's nodal officers
+    # notifications: in-app always; email when an SMTP server is named; SMS into a file (no provider is reachable offline)
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "trackchild@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    sms_file: Path | None = None  # default: <data_dir>/sms-outbox.jsonl
+    notify_interval_seconds: int = Field(default=30, ge=0)  # the worker inside 'serve'; 0 turns it off
 
     def face_config(self) -> FaceConfig:
         return FaceConfig(

@@ -23,7 +23,9 @@ def create_service_schema(engine: Engine) -> None:
     real migration.
     """
     from search_api.audit import models as _audit  # noqa: F401 - registers the tables
+    from search_api.notifications import models as _notifications  # noqa: F401
     from search_api.records import models as _records  # noqa: F401
+    from search_api.restoration import models as _restoration  # noqa: F401
     from search_api.review import models as _review  # noqa: F401
     from search_api.users import models as _users  # noqa: F401
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from search_api.cli import audit, bench, faces, match, model, records, serve, users
+from search_api.cli import audit, bench, faces, match, model, notify, records, restoration, serve, users
 
 app = typer.Typer(
     help="TrackChild: match missing reports with found children.",
@@ -23,6 +23,8 @@ app.add_typer(faces.app, name="faces")
 app.add_typer(users.app, name="user")
 app.add_typer(audit.app, name="audit")
 app.add_typer(records.retention_app, name="retention")
+app.add_typer(restoration.app, name="case")
+app.add_typer(notify.app, name="notify")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -13,6 +13,7 @@ from indexer import IngestReport, StoredRecord, get_record, get_record_or_raise,
 from search_api.audit.service import Actor, append
 from search_api.faces.flows import sync_faces
 from search_api.fusion.service import DUPLICATE_THRESHOLDS, Candidate, Matcher
+from search_api.notifications import service as notifications
 from search_api.policy import PermissionDenied, authorize, authorize_edit, covers
 from search_api.records.models import RecordEntryRow
 from search_api.resources import Resources
@@ -64,11 +65,24 @@ def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dic
     _note_entry(session=session, record_key=stored.key, username=user.username)
     append(session=session, actor=Actor.of(user, source), action="record_edit", targets=[stored.key],
            detail={"changed": report.changed, "photos": len(stored.record.photos)})  # fmt: skip
+    if report.created:
+        _tell_nodal_officers(session=session, stored=stored)
     if stored.record.photos:
         sync_faces(res)
     saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
     _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
     return saved
+
+
+def _tell_nodal_officers(*, session: Session, stored: StoredRecord) -> None:
+    """The court's direction: a new missing report or found child goes at once to the nodal
+    officers of its district (ids and place only)."""
+    place = stored.record.place
+    what = "missing report" if stored.record.kind == "missing" else "found child"
+    notifications.notify(session=session, users=notifications.nodal_officers(session=session, state=place.state, district=place.district),
+                         event=f"new_{stored.record.kind}", subject_key=stored.key,
+                         text=f"New {what} {stored.key} in {place.district}, {place.state}",
+                         link=f"/ui/records/{stored.record.kind}/{stored.record.id}")  # fmt: skip
 
 
 def _with_own_unit(data: dict, user: UserRow) -> dict:
@@ -158,7 +172,7 @@ def flag_duplicates(*, matcher: Matcher, session: Session, stored: StoredRecord,
 def queue_pair(*, session: Session, stored: StoredRecord, other: StoredRecord, candidate: Candidate) -> ReviewPairRow | None:
     """Put one scored pair in the review queue (also used when a person sends a weaker candidate)."""
     missing, found = (stored, other) if stored.record.kind == "missing" else (other, stored)
-    return review.enqueue(
+    row = review.enqueue(
         session=session,
         missing_key=missing.key,
         found_key=found.key,
@@ -170,6 +184,13 @@ def queue_pair(*, session: Session, stored: StoredRecord, other: StoredRecord, c
         missing_state=missing.record.place.state,
         found_state=found.record.place.state,
     )
+    if row is not None:
+        # a candidate above the review threshold: the units on both sides hear of it
+        units = [u for s in (missing, found) for u in notifications.units_of(session=session, record=s.record)]
+        notifications.notify(session=session, users=units, event="candidate", subject_key=f"pair:{row.pk}",
+                             text=f"Possible match for review: {missing.key} ~ {found.key} (pair {row.pk})",
+                             link=f"/ui/review/{row.pk}")  # fmt: skip
+    return row
 
 
 def send_for_review(*, matcher: Matcher, session: Session, stored: StoredRecord, other_key: str, user: UserRow) -> ReviewPairRow:

@@ -89,6 +89,11 @@ def decide_pair(
         if not report.ok:
             raise StatusUpdateFailed(f"status update failed: {report.rejected}")
         session.expire_all()
+        if missing is not None and found is not None:
+            from search_api.restoration.flows import on_confirmed
+
+            on_confirmed(session=session, settings=res.settings, pair=service.get_or_raise(session=session, pair_pk=pair_pk),
+                         missing=missing.record, found=found.record, user=user, source=source)  # fmt: skip
     return pair
 
 

@@ -66,3 +66,7 @@ class DuplicateFlagRead(BaseModel):
 class DuplicateDecisionCreate(BaseModel):
     decision: Literal["duplicate", "distinct", "reopen"]
     note: str = Field(default="", max_length=4000)
+
+
+class ReopenCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from search_api.deps import CurrentUser, DbSession, ResourcesDep, Source
-from search_api.review import flows, service
-from search_api.review.schemas import DecisionCreate, DuplicateDecisionCreate, DuplicateFlagRead, PairEvidence, ReviewPairRead
+from search_api.review import flows, reopen, service
+from search_api.review.schemas import DecisionCreate, DuplicateDecisionCreate, DuplicateFlagRead, PairEvidence, ReopenCreate, ReviewPairRead
 
 router = APIRouter(prefix="/review", tags=["review"])
 
@@ -38,6 +38,13 @@ def decide(pair_pk: int, body: DecisionCreate, user: CurrentUser, session: DbSes
     restores the found child and closes the other open pairs of both children."""
     decided = flows.decide_pair(res=res, session=session, pair_pk=pair_pk, decision=body.decision, note=body.note, user=user, source=source)
     return flows.pair_evidence(session=session, pair=decided, user=user, source=source)
+
+
+@router.post("/pairs/{pair_pk}/reopen", response_model=PairEvidence, summary="Reopen a confirmed or rejected pair, with a reason")
+def reopen_pair(pair_pk: int, body: ReopenCreate, user: CurrentUser, session: DbSession, res: ResourcesDep, source: Source) -> PairEvidence:
+    """Statuses roll back, a restoration case is suspended, the pair returns to the queue; audited, nothing deleted."""
+    pair = reopen.reopen_pair(res=res, session=session, pair_pk=pair_pk, reason=body.reason, user=user, source=source)
+    return flows.pair_evidence(session=session, pair=pair, user=user, source=source)
 
 
 @router.get("/duplicates", response_model=list[DuplicateFlagRead], summary="Possible duplicates within one register, in your jurisdiction")

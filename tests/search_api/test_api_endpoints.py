@@ -61,6 +61,17 @@ PROTECTED = [
     ("post", "/records/retention/run"),
     ("get", "/audit"),
     ("get", "/audit/verify"),
+    ("post", "/review/pairs/1/reopen"),
+    ("get", "/restoration/cases"),
+    ("get", "/restoration/cases/1"),
+    ("post", "/restoration/cases/1/steps/cwc_order"),
+    ("get", "/restoration/overdue"),
+    ("get", "/notifications"),
+    ("get", "/notifications/unread"),
+    ("post", "/notifications/read"),
+    ("get", "/me/contact"),
+    ("put", "/me/contact"),
+    ("put", "/users/someone/nodal"),
 ]
 
 
