@@ -308,8 +308,8 @@ def test_writes_from_many_request_threads_are_never_lost(engine: str, es_server:
 
     def writer(n: int) -> None:
         try:
-            for doc in _docs(per_thread, prefix=f"MP-T{n}-"):
-                index.upsert([doc])
+            for i in range(per_thread):  # each request builds its document, then queues it
+                index.upsert(_docs(1, prefix=f"MP-T{n}-{i}-"))
         except BaseException as exc:  # pragma: no cover - reported below
             failures.append(exc)
 
