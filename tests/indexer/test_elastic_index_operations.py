@@ -9,6 +9,7 @@ it was before issue 14.
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 import tomllib
@@ -67,7 +68,8 @@ def proxy(es_server: EsServer) -> Iterator[FaultProxy]:
 def test_client_major_is_pinned_to_the_servers(engine: str) -> None:
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert "elasticsearch>=8.13,<9" in extras["elasticsearch"]  # a 9.x client sends compatible-with=9, which ES 8 refuses
-    assert elasticsearch.__versionstr__.startswith("8.")
+    # CI's ES 9 leg installs the 9.x client on purpose and says so
+    assert elasticsearch.__versionstr__.split(".")[0] == os.environ.get("TRACKCHILD_EXPECT_ES_CLIENT_MAJOR", "8")
 
 
 def test_a_server_refusing_the_clients_version_names_the_pin(engine: str, es_server: EsServer, proxy: FaultProxy, alias: str) -> None:
