@@ -13,6 +13,7 @@ import contextlib
 import http.client
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -51,8 +52,29 @@ def free_port() -> int:
 
 
 def _noida_binary() -> str | None:
+    """The server binary itself (the ``noida-db`` script is a wrapper that would outlive a terminate as a parent only)."""
+    try:
+        from importlib.resources import files
+
+        binary = files("noida_db").joinpath("noida-db")
+        if binary.is_file():
+            return str(binary)
+    except ImportError:
+        pass
     beside_python = Path(sys.executable).parent / "noida-db"
     return str(beside_python) if beside_python.exists() else shutil.which("noida-db")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server and anything it started (its own process group)."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
@@ -101,23 +123,18 @@ def es_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EsServer]:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: teardown stops the whole of it
             )
         try:
             _wait_healthy(url, proc, log)
         except RuntimeError as exc:
             last_error = exc
-            proc.kill()
-            proc.wait()
+            _stop(proc)
             continue
         try:
             yield EsServer(url=url, label="es-emulator")
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc)
         return
     raise RuntimeError(f"could not start the noida-db emulator: {last_error}")
 

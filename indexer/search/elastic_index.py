@@ -246,6 +246,8 @@ class ElasticTextIndex:
                     f"elasticsearch: the server at {self.url} refuses client {CLIENT_VERSION} (a client talks to servers of its"
                     " own major version and the next one): for an Elasticsearch 8 server install 'elasticsearch>=8.13,<9'"
                 ) from exc
+            if cause is not None and _status(cause) == 403:
+                return  # a key without the `monitor` privilege may not read the version; the index calls will tell
             raise
         server = str(info["version"]["number"])
         if int(server.split(".")[0]) < 8:
