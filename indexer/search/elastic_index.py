@@ -326,13 +326,17 @@ class ElasticTextIndex:
         Kept: the live generation, the one it replaced unless ``keep_replaced`` is false (a
         process may still be writing to it through a request resolved before the swap; the
         next rebuild deletes it), and generations being built (another process's rebuild)
-        unless older than ``STALE_BUILD_SECONDS``. Deleted: older replaced generations,
-        failed rebuilds, stale builds.
+        unless older than ``STALE_BUILD_SECONDS``, and complete generations newer than the
+        live one (a rebuild between its last write and its swap). Deleted: older replaced
+        generations, failed rebuilds, stale builds.
         """
         now = time.time()
         doomed: list[str] = []
-        retired = [g for g in self.generations() if not g.live and g.name != self._rebuild_index]
-        complete = [g for g in retired if g.state == "complete"]
+        generations = self.generations()
+        live = max((g.number for g in generations if g.live), default=0)
+        retired = [g for g in generations if not g.live and g.name != self._rebuild_index]
+        # a complete generation above the live one is a rebuild about to be swapped in, not a replaced one
+        complete = [g for g in retired if g.state == "complete" and g.number < live]
         doomed += [g.name for g in (complete[:-1] if keep_replaced else complete)]
         doomed += [g.name for g in retired if g.state == "failed"]
         doomed += [g.name for g in retired if g.state == "building" and now - g.created_at > STALE_BUILD_SECONDS]
@@ -491,7 +495,7 @@ class ElasticTextIndex:
         """Point the alias at the rebuilt generation in one atomic request; the old one is kept."""
         found = self._call(f"check {name}", self._client.indices.get_mapping, index=name, ignore_unavailable=True)
         meta = (found.get(name, {}).get("mappings") or {}).get("_meta", {}).get("trackchild", {})
-        if meta.get("state") != "building" or meta.get("mapping_version") != MAPPING_VERSION:
+        if meta.get("state") not in ("building", "complete") or meta.get("mapping_version") != MAPPING_VERSION:
             with self._lock:
                 self._rebuild_index = None
             raise TextIndexError(

@@ -166,8 +166,13 @@ def test_prune_deletes_failed_and_stale_builds_but_not_a_running_one(engine: str
         settings=INDEX_SETTINGS,
         mappings={**INDEX_MAPPINGS, "_meta": {"trackchild": {"mapping_version": MAPPING_VERSION, "state": "building", "created_at": 1.0}}},
     )
-    assert sorted(index.prune_generations()) == [f"{alias}-000009", f"{alias}-000010"]
-    assert running in {g.name for g in index.generations()}
+    index._client.indices.create(  # a rebuild that has marked itself complete and is about to swap the alias
+        index=f"{alias}-000011",
+        settings=INDEX_SETTINGS,
+        mappings={**INDEX_MAPPINGS, "_meta": {"trackchild": {"mapping_version": MAPPING_VERSION, "state": "complete", "created_at": 1.0}}},
+    )
+    assert sorted(index.prune_generations(keep_replaced=False)) == [f"{alias}-000009", f"{alias}-000010"]
+    assert {running, f"{alias}-000011"} <= {g.name for g in index.generations()}
     other.close()  # a rebuild never committed is abandoned at close
     assert running not in {g.name for g in index.generations()}
     index.close()
