@@ -4,7 +4,7 @@ This root is the package's public surface: other packages import from ``indexer`
 """
 
 from indexer.demo import Dataset, NoiseProfile, RegisterGenerator, render_in_script
-from indexer.errors import BackendUnavailable, IndexerError, PhotoRejected, RecordNotFound, TextIndexError
+from indexer.errors import BackendUnavailable, IndexerError, IndexMappingMismatch, PhotoRejected, RecordNotFound, TextIndexError
 from indexer.ingest import Ingestor, IngestReport, RowProblem
 from indexer.normalise import NameToken, NormalisedName, TokenMatch, best_token_match, detect_script, match_token, normalise_name
 from indexer.records import FoundChild, MissingReport, Place, ReportedBy, parse_record, record_key, split_record_key
@@ -39,6 +39,7 @@ __all__ = [
     "FieldMatch",
     "FoundChild",
     "IndexDocument",
+    "IndexMappingMismatch",
     "IndexerError",
     "IngestReport",
     "Ingestor",

@@ -24,3 +24,7 @@ class TextIndexError(IndexerError):
 
 class BackendUnavailable(TextIndexError):
     """The chosen backend cannot be used here (package missing, server unreachable)."""
+
+
+class IndexMappingMismatch(TextIndexError):
+    """The live index was built with another mapping version than this code writes: run ``trackchild reindex``."""

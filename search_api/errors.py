@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
-from indexer import RecordNotFound
+from indexer import RecordNotFound, TextIndexError
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
@@ -33,6 +33,8 @@ def install(app: FastAPI) -> None:
         (ReopenRefused, 422),
         (UsernameTaken, 409),
         (FaceIndexMismatch, 503),  # the face model changed: photo search waits for 'trackchild reindex'
+        # the search server is unreachable, or its index needs 'trackchild reindex' (the message says which)
+        (TextIndexError, 503),
     ]
     for exc_type, status in mapping:
         app.add_exception_handler(exc_type, lambda _r, exc, status=status: _answer(status, str(exc)))  # type: ignore[misc]
