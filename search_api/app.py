@@ -16,6 +16,7 @@ from search_api import errors
 from search_api.audit.views import router as audit_router
 from search_api.config import Settings
 from search_api.db import create_service_schema
+from search_api.fusion.model import load_active
 from search_api.records.views import router as records_router
 from search_api.resources import open_resources
 from search_api.review.views import router as review_router
@@ -58,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         create_service_schema(resources.engine)
         app.state.resources = resources
         app.state.matcher = None
+        # the active fusion model is loaded (and checked) at start, not on the first request
+        app.state.fusion_model = load_active(settings.data_dir)
+        logging.getLogger("trackchild").info("fusion model: %s", app.state.fusion_model.source)
         try:
             yield
         finally:
