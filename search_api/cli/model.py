@@ -33,7 +33,7 @@ app = typer.Typer(help="The fusion model: fit it on the live store, show it, cho
 
 @app.command("fit")
 def fit(
-    text_limit: Annotated[int, typer.Option(help="Candidates per found child that EM sees (blocking's best first)")] = 50,
+    text_limit: Annotated[int, typer.Option(help="Candidates per found child that EM sees (blocking's best first)")] = 10,
     max_found: Annotated[int, typer.Option(help="Found children whose blocked pairs EM sees (a sample beyond)")] = 5000,
     random_pairs: Annotated[int, typer.Option(help="Random pairs of the two registers for u")] = 30_000,
     labels: Annotated[bool, typer.Option(help="Learn from reviewers' confirmed/rejected pairs")] = True,
@@ -57,7 +57,7 @@ def fit(
     if activate:
         use_version(settings.data_dir, version)
     out.print(f"saved fusion model {version} to {version_path(settings.data_dir, version)}" + (" (now in use)" if activate else ""))
-    if not result.em.converged:
+    if not result.converged:
         out.print("[yellow]warning:[/yellow] EM did not converge; check the figures before using this version")
 
 

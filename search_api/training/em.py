@@ -66,7 +66,7 @@ def run_em(
     m_start: Sequence[np.ndarray],
     u_start: Sequence[np.ndarray],
     prior_start: float,
-    fix_u: bool = False,
+    fix_u: bool | Sequence[bool] = False,
     weights: np.ndarray | None = None,
     max_iterations: int = 200,
     tolerance: float = 1e-5,
@@ -78,7 +78,8 @@ def run_em(
         levels: (pairs, features) integer array of level indexes, 0 = missing data.
         m_start, u_start: starting probabilities per feature (index 0 ignored).
         prior_start: starting λ, strictly between 0 and 1.
-        fix_u: keep u at ``u_start`` (u measured elsewhere, e.g. on random pairs).
+        fix_u: keep u at ``u_start`` (u measured elsewhere, e.g. on random pairs); one flag per
+            feature, or one for all.
         weights: optional multiplicity of each row.
         pseudo_count: pairs' worth of pull towards the starting shares (keeps levels never
             seen in one class from reaching zero).
@@ -102,6 +103,7 @@ def run_em(
     m = [np.asarray(x, dtype=float).copy() for x in m_start]
     u = [np.asarray(x, dtype=float).copy() for x in u_start]
     lam = float(prior_start)
+    fixed = [fix_u] * len(u) if isinstance(fix_u, bool) else list(fix_u)
     trail: list[float] = []
     change = float("inf")
     iteration = 0
@@ -118,13 +120,10 @@ def run_em(
         new_m = [
             _normalise(np.bincount(patterns[:, f], weights=w_match, minlength=len(m[f])), m_start[f], pseudo_count) for f in range(len(m))
         ]
-        if fix_u:
-            new_u = u
-        else:
-            new_u = [
-                _normalise(np.bincount(patterns[:, f], weights=w_other, minlength=len(u[f])), u_start[f], pseudo_count)
-                for f in range(len(u))
-            ]
+        new_u = [
+            u[f] if fixed[f] else _normalise(np.bincount(patterns[:, f], weights=w_other, minlength=len(u[f])), u_start[f], pseudo_count)
+            for f in range(len(u))
+        ]
         new_lam = float(np.clip(w_match.sum() / total, 1e-9, 1 - 1e-9))
         change = max(
             abs(new_lam - lam),

@@ -40,6 +40,10 @@ from search_api.training.pairs import (
 )
 
 KEPT_FEATURES = ("face_cosine",)  # fitted on photo pairs, not here
+# Text blocking selects pairs on these: among the pairs it proposes, different children agree
+# on them far more often than random pairs do, so inside EM their u is free (estimated on the
+# blocked pairs); the model keeps the random-pair u for scoring, as Splink does.
+SELECTED_BY_BLOCKING = ("name_phonetic", "parents_phonetic", "sex_agreement", "age_gap_years", "marks_overlap")
 # The fixed order of each feature's levels, strongest evidence for "same child" first.
 # Levels not in a chain (found shortly before the report) are free.
 LEVEL_ORDER: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -72,6 +76,10 @@ class FitResult:
     model: FusionModel
     em: EMResult
     lines: list[str] = field(default_factory=list)
+
+    @property
+    def converged(self) -> bool:
+        return self.em.converged
 
 
 def _conditional(params: dict[str, LevelParams], names: list[str], attr: str) -> np.ndarray:
@@ -145,7 +153,7 @@ def fit_from_store(
     res: Resources,
     *,
     start: FusionModel,
-    text_limit: int = 50,
+    text_limit: int = 10,
     max_found: int | None = 5000,
     n_random: int = 30_000,
     use_labels: bool = True,
@@ -173,26 +181,32 @@ def fit_from_store(
     random_levels, _ = level_matrix(matcher, random_pairs(snap, n=n_random, seed=seed))
     u_random = [_shares(random_levels[:, c], len(LEVEL_NAMES[f])) for f, c in zip(features, columns, strict=True)]
     frequencies = term_frequencies(snap)
-    # 2. EM over the blocked pairs
+    # 2. EM over the pairs blocking proposes, u fixed at the random-pair u except where blocking selects
     n_found_blocked = min(len(snap.found), max_found or len(snap.found))
     pairs = blocked_pairs(matcher, snap, text_limit=text_limit, max_found=max_found, seed=seed)
     if not pairs:
         raise FitError("blocking proposed no pair: is the text index built (trackchild reindex)?")
-    levels, observed = level_matrix(matcher, pairs)
-    m_start = [_conditional(start.levels[f], LEVEL_NAMES[f], "m") for f in features]
+    levels, _ = level_matrix(matcher, pairs)
     share = start.match_share or 0.5
-    prior_start = float(np.clip(share * n_found_blocked / len(pairs), 1e-4, 0.5))
-    em = run_em(levels[:, columns], m_start=m_start, u_start=u_random, prior_start=prior_start, max_iterations=max_iterations)
+    em = run_em(
+        levels[:, columns],
+        m_start=[_conditional(start.levels[f], LEVEL_NAMES[f], "m") for f in features],
+        u_start=u_random,
+        prior_start=float(np.clip(share * n_found_blocked / len(pairs), 1e-4, 0.5)),
+        fix_u=[f not in SELECTED_BY_BLOCKING for f in features],
+        max_iterations=max_iterations,
+    )
     lines += [
         f"u from {n_random:,} random pairs; EM over the {len(pairs):,} pairs blocking proposes for {n_found_blocked:,} found children"
-        f" (text limit {text_limit})",
+        f" (text limit {text_limit}; u free inside EM for {', '.join(SELECTED_BY_BLOCKING)})",
         *em.lines(),
     ]
+    m_em = em.m
     # 3. reviewers' decisions
     labelled = reviewer_labels(matcher) if use_labels else []
     train = [p for p in labelled if not p.held_out]
     held = [p for p in labelled if p.held_out]
-    m_fit, supervised = _supervised(em.m, train, features) if train else (em.m, {})
+    m_fit, supervised = _supervised(m_em, train, features) if train else (m_em, {})
     # 4. fixed meanings, floors, the model
     new_levels: dict[str, dict[str, LevelParams]] = {}
     pooled_all: dict[str, list[str]] = {}
@@ -207,7 +221,14 @@ def fit_from_store(
         }
     for feature in KEPT_FEATURES:
         new_levels[feature] = {lvl: LevelParams(p.m, p.u) for lvl, p in start.levels[feature].items()}
-    matches = em.prior * len(pairs)
+    # a found child is at most one missing child: its pairs' posteriors are capped at 1 in total
+    owners: dict[str, float] = {}
+    for pair, posterior in zip(pairs, em.posterior, strict=True):  # type: ignore[arg-type]
+        owners[pair.found.key] = owners.get(pair.found.key, 0.0) + float(posterior)
+    matches = max(1.0, sum(min(1.0, total) for total in owners.values()))
+    lines.append(
+        f"expected true pairs: {matches:,.1f} (each found child counted at most once; EM's λ alone says {em.prior * len(pairs):,.1f})"
+    )
     model = FusionModel(
         prior=float(np.clip(matches / (len(snap.missing) * n_found_blocked), 1e-12, 0.5)),
         levels={f: new_levels[f] for f in FEATURE_NAMES},
@@ -215,17 +236,18 @@ def fit_from_store(
         review_threshold=start.review_threshold,
         term_frequencies=frequencies,
     )
-    # 5. calibration: on EM's posteriors over the blocked pairs, then on decisions when there are both kinds
-    totals = np.array([model.score(obs)[1] for obs in observed])
-    model.calibration_a, model.calibration_b = logistic(totals, em.posterior)  # type: ignore[arg-type]
-    calibrated_on = f"EM posteriors of {len(pairs):,} blocked pairs"
+    # 5. calibration: on reviewers' decisions when both outcomes are there; else the
+    # Fellegi–Sunter posterior as it stands (a=1, b=0)
+    model.calibration_a, model.calibration_b = 1.0, 0.0
+    calibrated_on = "none yet (no reviewer decisions of both kinds): the Fellegi–Sunter posterior as it stands"
     n_yes, n_no = sum(p.label for p in train), sum(1 - p.label for p in train)
     if n_yes >= MIN_CALIBRATION and n_no >= MIN_CALIBRATION:
         label_totals = np.array([model.score(p.observations)[1] for p in train])
         model.calibration_a, model.calibration_b = logistic(
-            label_totals, np.array([p.label for p in train], dtype=float), centre=(model.calibration_a, model.calibration_b)
+            label_totals,
+            np.array([p.label for p in train], dtype=float),
         )
-        calibrated_on = f"{n_yes} confirmed and {n_no} rejected reviewer decisions (centred on the EM calibration)"
+        calibrated_on = f"{n_yes} confirmed and {n_no} rejected reviewer decisions"
     model.fitted_on = {
         "method": "EM on the live store" + (" + reviewer decisions" if labelled else ""),
         "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -238,14 +260,17 @@ def fit_from_store(
         "random_pairs_for_u": n_random,
         "text_limit": text_limit,
         "em": {
+            "pairs": em.pairs,
+            "patterns": em.patterns,
             "iterations": em.iterations,
             "converged": em.converged,
             "max_change": em.max_change,
             "log_likelihood_first": em.log_likelihood[0] if em.log_likelihood else None,
             "log_likelihood_last": em.log_likelihood[-1] if em.log_likelihood else None,
             "lambda": em.prior,
-            "expected_true_pairs": round(matches, 1),
+            "u_free_inside_em": list(SELECTED_BY_BLOCKING),
         },
+        "expected_true_pairs_in_blocked_pairs": round(matches, 1),
         "reviewer_decisions": {
             "confirmed": sum(p.label for p in labelled),
             "rejected": sum(1 - p.label for p in labelled),

@@ -79,6 +79,30 @@ def blocked_pairs(matcher: Matcher, snap: StoreSnapshot, *, text_limit: int, max
     return pairs
 
 
+def same_district_pairs(snap: StoreSnapshot, *, per_found: int, max_found: int | None, seed: int = 0) -> list[Pair]:
+    """Pairs blocked on place alone: for each found child, up to ``per_found`` missing reports of
+    the same district and state, drawn at random. Names, sex and age play no part in choosing
+    them, so EM can estimate those features' m here (it cannot on the name-blocked pairs)."""
+    rng = np.random.default_rng(seed + 1)
+    by_district: dict[tuple[str, str], list[ChildView]] = {}
+    for view in snap.missing:
+        place = view.record.place
+        if place.district:
+            by_district.setdefault((place.state.strip().lower(), place.district.strip().lower()), []).append(view)
+    found = snap.found
+    if max_found is not None and len(found) > max_found:
+        found = [found[i] for i in sorted(rng.choice(len(found), size=max_found, replace=False))]
+    pairs = []
+    for view in found:
+        place = view.record.place
+        pool = by_district.get((place.state.strip().lower(), place.district.strip().lower()), []) if place.district else []
+        if not pool:
+            continue
+        chosen = rng.choice(len(pool), size=min(per_found, len(pool)), replace=False)
+        pairs.extend(Pair(pool[i], view) for i in chosen)
+    return pairs
+
+
 def random_pairs(snap: StoreSnapshot, *, n: int, seed: int = 0) -> list[Pair]:
     """Uniform pairs of the two registers: almost all different children (u, as Fellegi–Sunter means it)."""
     if not snap.missing or not snap.found:
