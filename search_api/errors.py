@@ -10,7 +10,7 @@ from indexer import RecordNotFound
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
-from search_api.review.service import ConfirmNeedsReason, PairNotFound
+from search_api.review.service import CannotReopen, ConfirmNeedsReason, PairNotFound
 from search_api.users.service import UsernameTaken
 
 
@@ -26,6 +26,7 @@ def install(app: FastAPI) -> None:
         (ImageRejected, 415),
         (NoUsableFace, 422),
         (ConfirmNeedsReason, 422),
+        (CannotReopen, 409),
         (UsernameTaken, 409),
         (FaceIndexMismatch, 503),  # the face model changed: photo search waits for 'trackchild reindex'
     ]

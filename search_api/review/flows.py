@@ -22,13 +22,14 @@ class StatusUpdateFailed(RuntimeError):
 
 def list_queue_for(
     *, session: Session, user: UserRow, status: str = "pending", district: str | None = None, min_score: float | None = None,
-    limit: int = 50, offset: int = 0,
+    limit: int = 50, offset: int = 0, order: str = "score",
 ) -> list[ReviewPairRow]:  # fmt: skip
-    """The queue within the user's jurisdiction (district, state or national)."""
+    """The queue within the user's jurisdiction (district, state or national), best first or least sure first."""
     authorize(user, "review_list")
     return service.list_queue(
-        session=session, status=status, district=district, min_score=min_score, limit=limit, offset=offset, area=review_area(user)
-    )
+        session=session, status=status, district=district, min_score=min_score, limit=limit, offset=offset, area=review_area(user),
+        order=order,
+    )  # fmt: skip
 
 
 def count_open_for(*, session: Session, user: UserRow) -> int:
