@@ -63,7 +63,7 @@ def fit(
 
 def _describe(model: FusionModel, version: str) -> list[str]:
     lines = [
-        f"fusion model {version}" + (" [in use]" if version == active_version(Settings().data_dir) else ""),
+        f"fusion model {version}" + (" (in use)" if version == active_version(Settings().data_dir) else ""),
         f"  {model.source}" if version == COLD_START else f"  file {version_path(Settings().data_dir, version)}",
         f"  prior {model.prior:.3g}, match share {model.match_share}, calibration a={model.calibration_a:.3f} b={model.calibration_b:.3f},"
         f" review threshold {model.review_threshold:.3f}",
