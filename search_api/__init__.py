@@ -56,6 +56,7 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "pair_evidence": ("search_api.review.flows", "pair_evidence"),
     "decide_pair": ("search_api.review.flows", "decide_pair"),
     "ConfirmNeedsReason": ("search_api.review.service", "ConfirmNeedsReason"),
+    "CannotReopen": ("search_api.review.service", "CannotReopen"),
     "PairNotFound": ("search_api.review.service", "PairNotFound"),
     # duplicates within one register
     "flag_duplicates": ("search_api.records.flows", "flag_duplicates"),

@@ -18,6 +18,7 @@ from search_api.config import Settings
 from search_api.db import create_service_schema
 from search_api.notifications.flows import start_background_worker
 from search_api.notifications.views import router as notifications_router
+from search_api.fusion.model import load_active
 from search_api.records.views import router as records_router
 from search_api.resources import open_resources
 from search_api.restoration.views import router as restoration_router
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.resources = resources
         app.state.matcher = None
         stop_worker = start_background_worker(resources)
+        # the active fusion model is loaded (and checked) at start, not on the first request
+        app.state.fusion_model = load_active(settings.data_dir)
+        logging.getLogger("trackchild").info("fusion model: %s", app.state.fusion_model.source)
         try:
             yield
         finally:

@@ -272,11 +272,23 @@ def _attach_photos(dataset, photos_dir: Path) -> list[tuple[str, str]]:  # type:
 
 
 def run_match_bench(
-    *, n_missing: int, n_found: int, records: Path | None, truth: Path | None, seed: int, work_dir: Path, photos: Path | None = None
+    *,
+    n_missing: int,
+    n_found: int,
+    records: Path | None,
+    truth: Path | None,
+    seed: int,
+    work_dir: Path,
+    photos: Path | None = None,
+    model_path: Path | None = None,
 ) -> Iterator[str]:
     from search_api.faces.flows import sync_faces
     from search_api.fusion.evaluate import evaluate
+    from search_api.fusion.model import FusionModel
     from search_api.fusion.service import Matcher
+
+    model = FusionModel.load(model_path) if model_path else FusionModel.load()
+    yield f"fusion model: {model.source}"
 
     with_photos: list[tuple[str, str]] = []
     if records is None:
@@ -294,7 +306,7 @@ def run_match_bench(
         if with_photos:
             faces = sync_faces(res)
             yield f"photos: {faces.photos} on {len(with_photos)} true pairs, {faces.filed} faces filed"
-        matcher = Matcher(res, check_current=False)  # a batch run: nobody else writes
+        matcher = Matcher(res, model, check_current=False)  # a batch run: nobody else writes
         started = time.perf_counter()
         preloaded = matcher.preload("missing")
         yield f"preloaded {preloaded} missing reports in {time.perf_counter() - started:.1f}s"
@@ -312,7 +324,7 @@ def run_match_bench(
             results[record.id] = [(c.id, c.score) for c in candidates]
         elapsed = time.perf_counter() - started
         if with_photos:  # the same pairs without their faces: what the photo adds
-            text_only = Matcher(res, use_faces=False, check_current=False)
+            text_only = Matcher(res, model, use_faces=False, check_current=False)
             by_found = {r.id: r for r in found}
             for found_id, missing_id in with_photos:
 

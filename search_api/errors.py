@@ -11,8 +11,7 @@ from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
 from search_api.restoration.service import CaseNotFound, StepRefused
-from search_api.review.reopen import ReopenRefused
-from search_api.review.service import ConfirmNeedsReason, PairNotFound
+from search_api.review.service import CannotReopen, ConfirmNeedsReason, PairNotFound
 from search_api.users.service import UsernameTaken
 
 
@@ -30,7 +29,7 @@ def install(app: FastAPI) -> None:
         (ConfirmNeedsReason, 422),
         (CaseNotFound, 404),
         (StepRefused, 422),
-        (ReopenRefused, 422),
+        (CannotReopen, 409),
         (UsernameTaken, 409),
         (FaceIndexMismatch, 503),  # the face model changed: photo search waits for 'trackchild reindex'
         # the search server is unreachable, or its index needs 'trackchild reindex' (the message says which)

@@ -16,10 +16,11 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 # top-level commands (trackchild ingest, match, serve, ...) come from their group's module
-for group in (records, match, model, serve):
+for group in (records, match, serve):
     app.registered_commands.extend(group.app.registered_commands)
 app.add_typer(bench.app, name="bench")
 app.add_typer(faces.app, name="faces")
+app.add_typer(model.app, name="model")
 app.add_typer(users.app, name="user")
 app.add_typer(audit.app, name="audit")
 app.add_typer(records.retention_app, name="retention")

@@ -23,11 +23,14 @@ def bench_match(
     photos: Annotated[
         Optional[Path], typer.Option(help="Folder of identity folders (e.g. ../shared/faces): weakly named true pairs get photos")
     ] = None,
+    model: Annotated[Optional[Path], typer.Option(help="A fusion model file (default: the shipped cold-start model)")] = None,
 ) -> None:
     """recall@1/5/10, MRR, alert and false-alert rates and speed of match --all (found → missing)."""
     from search_api.bench import run_match_bench
 
-    lines = run_match_bench(n_missing=n, n_found=found, records=records, truth=truth, seed=seed, work_dir=work_dir, photos=photos)
+    lines = run_match_bench(
+        n_missing=n, n_found=found, records=records, truth=truth, seed=seed, work_dir=work_dir, photos=photos, model_path=model
+    )
     for line in lines:
         out.print(line)
 

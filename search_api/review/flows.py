@@ -22,13 +22,14 @@ class StatusUpdateFailed(RuntimeError):
 
 def list_queue_for(
     *, session: Session, user: UserRow, status: str = "pending", district: str | None = None, min_score: float | None = None,
-    limit: int = 50, offset: int = 0,
+    limit: int = 50, offset: int = 0, order: str = "score",
 ) -> list[ReviewPairRow]:  # fmt: skip
-    """The queue within the user's jurisdiction (district, state or national)."""
+    """The queue within the user's jurisdiction (district, state or national), best first or least sure first."""
     authorize(user, "review_list")
     return service.list_queue(
-        session=session, status=status, district=district, min_score=min_score, limit=limit, offset=offset, area=review_area(user)
-    )
+        session=session, status=status, district=district, min_score=min_score, limit=limit, offset=offset, area=review_area(user),
+        order=order,
+    )  # fmt: skip
 
 
 def count_open_for(*, session: Session, user: UserRow) -> int:
@@ -67,7 +68,11 @@ def decide_pair(
 ) -> ReviewPairRow:
     """confirm / reject / need_info with a note, by the DCPU or CWC of either child's district.
     Confirming traces the missing report and restores the found child (through the ingest
-    path, so the indexes follow)."""
+    path, so the indexes follow). ``reopen`` undoes a decision (``review.reopen``)."""
+    if decision == "reopen":
+        from search_api.review.reopen import reopen_pair
+
+        return reopen_pair(res=res, session=session, pair_pk=pair_pk, reason=note, user=user, source=source)
     authorize(user, "review_decide")
     pair = service.get_or_raise(session=session, pair_pk=pair_pk)
     missing, found = _pair_records(session, pair)

@@ -16,14 +16,10 @@ from search_api.policy import PermissionDenied, authorize, may_decide
 from search_api.resources import Resources
 from search_api.restoration import service as restoration
 from search_api.review import service
-from search_api.review.models import ReviewDecisionRow, ReviewPairRow
+from search_api.review.models import ReviewPairRow
 from search_api.users.models import UserRow
 
 STATUS_ON_REOPEN = {"missing": "open", "found": "in_care"}
-
-
-class ReopenRefused(ValueError):
-    pass
 
 
 def reopen_pair(*, res: Resources, session: Session, pair_pk: int, reason: str, user: UserRow, source: str = "") -> ReviewPairRow:
@@ -34,13 +30,8 @@ def reopen_pair(*, res: Resources, session: Session, pair_pk: int, reason: str, 
     missing, found = records.get(pair.missing_key), records.get(pair.found_key)
     if not may_decide(user, missing.record if missing else None, found.record if found else None):
         raise PermissionDenied(f"review pair {pair.pk} belongs to the DCPU/CWC of another district")
-    if not reason.strip():
-        raise ReopenRefused("reopening a decision needs a reason")
-    if pair.status not in ("confirmed", "rejected"):
-        raise ReopenRefused(f"review pair {pair.pk} is {pair.status}: only a confirmed or rejected pair can be reopened")
     was = pair.status
-    session.add(ReviewDecisionRow(pair_pk=pair.pk, decision="reopen", note=reason.strip(), username=user.username, role=user.role))
-    pair.status, pair.updated_at = "pending", utcnow()
+    service.decide(session=session, pair=pair, decision="reopen", note=reason, user=user)  # checks the status and the reason
     reopened_others: list[int] = []
     if was == "confirmed":
         # the pairs the confirmation closed go back to the queue as well
@@ -69,6 +60,6 @@ def reopen_pair(*, res: Resources, session: Session, pair_pk: int, reason: str, 
         rolled = [{**s.record.model_dump(mode="json"), "status": STATUS_ON_REOPEN[s.record.kind]} for s in (missing, found) if s]
         report = res.ingestor().ingest_records(rolled, source="review")
         if not report.ok:
-            raise ReopenRefused(f"status roll-back failed: {report.rejected}")
+            raise service.CannotReopen(f"status roll-back failed: {report.rejected}")
         session.expire_all()
     return pair

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Decision = Literal["confirm", "reject", "need_info"]
+Decision = Literal["confirm", "reject", "need_info", "reopen"]  # reopen: a rejected or closed pair, with a reason
 
 
 class ReviewPairRead(BaseModel):

@@ -20,9 +20,10 @@ def queue(
     min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    order: Annotated[str, Query(pattern="^(score|least_sure)$", description="score: best first; least_sure: nearest 0.5 first")] = "score",
 ) -> list[ReviewPairRead]:
     rows = flows.list_queue_for(
-        session=session, user=user, status=status, district=district, min_score=min_score, limit=limit, offset=offset
+        session=session, user=user, status=status, district=district, min_score=min_score, limit=limit, offset=offset, order=order
     )
     return [ReviewPairRead.model_validate(r) for r in rows]
 
@@ -35,7 +36,8 @@ def pair(pair_pk: int, user: CurrentUser, session: DbSession, source: Source) ->
 @router.post("/pairs/{pair_pk}/decision", response_model=PairEvidence)
 def decide(pair_pk: int, body: DecisionCreate, user: CurrentUser, session: DbSession, res: ResourcesDep, source: Source) -> PairEvidence:
     """confirm / reject / need_info, with a note. Confirming traces the missing report,
-    restores the found child and closes the other open pairs of both children."""
+    restores the found child and closes the other open pairs of both children. A rejected
+    or closed pair never returns to the queue by itself: ``reopen`` (with a reason) does it."""
     decided = flows.decide_pair(res=res, session=session, pair_pk=pair_pk, decision=body.decision, note=body.note, user=user, source=source)
     return flows.pair_evidence(session=session, pair=decided, user=user, source=source)
 
