@@ -27,30 +27,46 @@ def ingest(
     file: Annotated[Path, typer.Argument(help="Records as .jsonl or .csv", exists=True, dir_okay=False, readable=True)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     match_now: Annotated[bool, typer.Option("--match/--no-match", help="Match new and changed records now (up to 2,000)")] = True,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Reject a row for any bad field (default: clear the field, warn, keep the child)")
+    ] = False,
 ) -> None:
-    """Validate and load a register file. Bad rows are reported and skipped; the rest load."""
+    """Validate and load a register file.
+
+    A row is rejected only when it cannot be a record (unreadable line, no kind, no usable
+    id); any other bad field is cleared with a warning naming line, id, field and value.
+    With --strict, a row with any bad field is rejected instead.
+
+    Exit codes: 0 loaded (perhaps with warnings); 1 some rows were rejected; 2 the run failed.
+    """
     settings = Settings()
     try:
         with open_resources(settings) as res, progress_bar() as progress:
             task = progress.add_task(f"ingest {file.name}", total=count_lines(file))
-            report = res.ingestor().ingest_file(file, progress=lambda n: progress.advance(task, n))
+            report = res.ingestor().ingest_file(file, progress=lambda n: progress.advance(task, n), strict=strict)
             faces = _sync_faces(res, progress)
             match_them = match_now and 0 < len(report.changed) <= MATCH_ON_INGEST_MAX
             matched = _match_changed(res, report.changed, progress) if match_them else None
     except (IndexerError, EmbeddingError, ValueError) as exc:
         raise fail(str(exc)) from exc
+    except Exception as exc:  # exit code 2: the run failed (1 is kept for "some rows were rejected")
+        raise fail(f"ingest failed: {type(exc).__name__}: {exc}") from exc
     if as_json:
         out.print_json(data=report.to_json())
     else:
         out.print(
             f"{report.rows} rows: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.rejected_rows} rejected; {report.indexed} indexed "
-            f"in {report.seconds:.1f}s"
+            f"in {report.seconds:.1f}s; {len(report.warnings)} warnings"
         )
         for problem in report.warnings[:20]:
-            out.print(f"[yellow]warning[/yellow] {problem}")
+            out.print(f"[yellow]warning[/yellow] {_escape(problem)}")
+        if len(report.warnings) > 20:
+            out.print(f"… and {len(report.warnings) - 20} more warnings")
+        if report.warnings_file:
+            out.print(f"warnings written to {report.warnings_file}")
         for problem in report.rejected[:50]:
-            out.print(f"[red]rejected[/red] {problem}")
+            out.print(f"[red]rejected[/red] {_escape(problem)}")
         if report.rejected_file:
             out.print(f"rejected rows written to {report.rejected_file}")
         if matched is not None:
@@ -67,6 +83,12 @@ def ingest(
             )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _escape(problem: object) -> str:
+    from rich.markup import escape
+
+    return escape(str(problem))
 
 
 @app.command()
