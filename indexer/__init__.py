@@ -3,7 +3,7 @@
 This root is the package's public surface: other packages import from ``indexer`` only.
 """
 
-from indexer.demo import Dataset, NoiseProfile, RegisterGenerator, render_in_script
+from indexer.demo import Dataset, IndependentGenerator, NoiseProfile, RegisterGenerator, render_in_script
 from indexer.errors import BackendUnavailable, IndexerError, PhotoRejected, RecordNotFound, TextIndexError
 from indexer.ingest import Ingestor, IngestReport, RowProblem
 from indexer.normalise import NameToken, NormalisedName, TokenMatch, best_token_match, detect_script, match_token, normalise_name
@@ -40,6 +40,7 @@ __all__ = [
     "District",
     "FieldMatch",
     "FoundChild",
+    "IndependentGenerator",
     "IndexDocument",
     "IndexerError",
     "IngestReport",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from embeddings import EmbeddingError
-from indexer import IndexerError, RegisterGenerator, SearchFilters, count_records
+from indexer import IndependentGenerator, IndexerError, RegisterGenerator, SearchFilters, count_records
 from search_api.cli.common import Kind, SexOption, count_lines, fail, operator_audit, out, progress_bar
 from search_api.config import Settings
 from search_api.resources import open_resources
@@ -214,6 +215,11 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             out.print(f"{key:>18}: {value}")
 
 
+class DemoGenerator(StrEnum):
+    classic = "classic"
+    independent = "independent"
+
+
 @app.command("demo-data")
 def demo_data(
     n: Annotated[int, typer.Argument(help="Number of missing reports", min=1)],
@@ -221,10 +227,14 @@ def demo_data(
     matched_share: Annotated[float, typer.Option(help="Share of found children who have a missing report", min=0, max=1)] = 0.5,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for records.jsonl and truth.jsonl")] = Path("data/demo"),
     seed: Annotated[int, typer.Option()] = 7,
+    generator: Annotated[
+        DemoGenerator, typer.Option(help="classic, or independent: noise written from how registers go wrong, as exported")
+    ] = DemoGenerator.classic,
 ) -> None:
     """Generate a realistic synthetic register with ground truth (records.jsonl, truth.jsonl)."""
     n_found = found if found is not None else max(1, n // 2)
-    dataset = RegisterGenerator(seed=seed).dataset(n, n_found, matched_share=matched_share)
+    maker = IndependentGenerator(seed=seed) if generator is DemoGenerator.independent else RegisterGenerator(seed=seed)
+    dataset = maker.dataset(n, n_found, matched_share=matched_share)
     records_path, truth_path = dataset.write(out_dir)
     out.print(
         f"wrote {len(dataset.missing)} missing + {len(dataset.found)} found to {records_path}; "
