@@ -3,10 +3,11 @@
 This root is the package's public surface: other packages import from ``indexer`` only.
 """
 
-from indexer.demo import Dataset, NoiseProfile, RegisterGenerator, render_in_script
+from indexer.demo import Dataset, IndependentGenerator, NoiseProfile, RegisterGenerator, render_in_script
 from indexer.errors import BackendUnavailable, IndexerError, IndexMappingMismatch, PhotoRejected, RecordNotFound, TextIndexError
 from indexer.ingest import Ingestor, IngestReport, RowProblem
 from indexer.normalise import NameToken, NormalisedName, TokenMatch, best_token_match, detect_script, match_token, normalise_name
+from indexer.places import District, locate_place, resolve_district, resolve_state
 from indexer.records import FoundChild, MissingReport, Place, ReportedBy, parse_record, record_key, split_record_key
 from indexer.search import FieldMatch, IndexDocument, SearchFilters, TextHit, TextIndex, TextIndexConfig, build_document, open_text_index
 from indexer.store import (
@@ -36,8 +37,10 @@ from indexer.store import (
 __all__ = [
     "BackendUnavailable",
     "Dataset",
+    "District",
     "FieldMatch",
     "FoundChild",
+    "IndependentGenerator",
     "IndexDocument",
     "IndexMappingMismatch",
     "IndexerError",
@@ -79,6 +82,7 @@ __all__ = [
     "iter_photos",
     "iter_records",
     "list_records",
+    "locate_place",
     "make_engine",
     "make_session_factory",
     "match_token",
@@ -88,6 +92,8 @@ __all__ = [
     "photo_paths",
     "record_key",
     "render_in_script",
+    "resolve_district",
+    "resolve_state",
     "split_record_key",
     "sqlite_url",
 ]

@@ -16,9 +16,9 @@ from search_api import errors
 from search_api.audit.views import router as audit_router
 from search_api.config import Settings
 from search_api.db import create_service_schema
+from search_api.fusion.model import load_active
 from search_api.notifications.flows import start_background_worker
 from search_api.notifications.views import router as notifications_router
-from search_api.fusion.model import load_active
 from search_api.records.views import router as records_router
 from search_api.resources import open_resources
 from search_api.restoration.views import router as restoration_router

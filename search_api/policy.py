@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer import resolve_district, resolve_state
 from search_api.users.models import UserRow
 
 # action → roles allowed (the role column of the table above)
@@ -68,8 +69,23 @@ def _same(a: str | None, b: str | None) -> bool:
     return bool(a and b) and a.strip().casefold() == b.strip().casefold()  # type: ignore[union-attr]
 
 
+def _same_state(a: str | None, b: str | None) -> bool:
+    """One state, also under an old name or usual spelling (Orissa is Odisha)."""
+    return _same(a, b) or (bool(a and b) and resolve_state(a) is not None and resolve_state(a) == resolve_state(b))  # type: ignore[arg-type]
+
+
+def _same_district(user: UserRow, state: str, district: str) -> bool:
+    """One district, also under an old name (Gurgaon is Gurugram): records are stored by the gazetteer's name."""
+    if _same(user.district, district):
+        return True
+    if not (user.district and district):
+        return False
+    mine, theirs = resolve_district(user.district, user.state or ""), resolve_district(district, state or "")
+    return mine is not None and mine == theirs
+
+
 def _in_district(user: UserRow, state: str, district: str) -> bool:
-    return _same(user.district, district) and (not user.state or not state or _same(user.state, state))
+    return _same_district(user, state, district) and (not user.state or not state or _same_state(user.state, state))
 
 
 def covers(user: UserRow, record: Any) -> bool:
@@ -79,7 +95,7 @@ def covers(user: UserRow, record: Any) -> bool:
     if scope == "national":
         return True
     if scope == "state":
-        return _same(user.state, place.state)
+        return _same_state(user.state, place.state)
     if scope == "district":
         return _in_district(user, place.state, place.district)
     if scope == "institution":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,6 +11,12 @@ import typer
 from search_api.cli.common import out
 
 app = typer.Typer(help="Benchmarks that print measured figures.", no_args_is_help=True)
+
+
+class Generator(StrEnum):
+    classic = "classic"
+    independent = "independent"
+    both = "both"
 
 
 @app.command("match")
@@ -24,15 +31,30 @@ def bench_match(
         Optional[Path], typer.Option(help="Folder of identity folders (e.g. ../shared/faces): weakly named true pairs get photos")
     ] = None,
     model: Annotated[Optional[Path], typer.Option(help="A fusion model file (default: the shipped cold-start model)")] = None,
+    generator: Annotated[
+        Generator, typer.Option(help="classic (shares rules with the matcher), independent (does not), or both, one after the other")
+    ] = Generator.both,
 ) -> None:
     """recall@1/5/10, MRR, alert and false-alert rates and speed of match --all (found → missing)."""
     from search_api.bench import run_match_bench
 
-    lines = run_match_bench(
-        n_missing=n, n_found=found, records=records, truth=truth, seed=seed, work_dir=work_dir, photos=photos, model_path=model
-    )
-    for line in lines:
-        out.print(line)
+    chosen = ["classic", "independent"] if generator is Generator.both and records is None else [generator.value]
+    for name in chosen:
+        if len(chosen) > 1:
+            out.print(f"== {name} generator ==")
+        lines = run_match_bench(
+            n_missing=n,
+            n_found=found,
+            records=records,
+            truth=truth,
+            seed=seed,
+            work_dir=work_dir,
+            photos=photos,
+            generator="classic" if name == "both" else name,
+            model_path=model,
+        )
+        for line in lines:
+            out.print(line)
 
 
 @app.command("duplicates")

@@ -58,7 +58,7 @@ def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dic
         existing = get_record(session=session, kind=incoming.kind, record_id=incoming.id)
         if existing is not None:
             authorize_edit(user, existing.record)
-    report = res.ingestor().ingest_records([data])
+    report = res.ingestor().ingest_records([data], strict=True)  # a form is corrected by its author, not cleared
     if not report.ok:
         raise RecordInvalid(report)
     stored = get_record_or_raise(session=session, kind=kind, record_id=str(data["id"]))  # type: ignore[arg-type]

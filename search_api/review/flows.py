@@ -90,7 +90,7 @@ def decide_pair(
             for stored in (missing, found)
             if stored is not None
         ]
-        report = res.ingestor().ingest_records(updated, source="review")
+        report = res.ingestor().ingest_records(updated, source="review", strict=True)  # stored records, already valid
         if not report.ok:
             raise StatusUpdateFailed(f"status update failed: {report.rejected}")
         session.expire_all()
