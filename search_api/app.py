@@ -15,7 +15,6 @@ from fastapi.staticfiles import StaticFiles
 from search_api import errors
 from search_api.audit.views import router as audit_router
 from search_api.config import Settings
-from search_api.db import create_service_schema
 from search_api.records.views import router as records_router
 from search_api.resources import open_resources
 from search_api.review.views import router as review_router
@@ -54,8 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resources = open_resources(settings)
-        create_service_schema(resources.engine)
+        resources = open_resources(settings)  # refuses a schema older or newer than the code
         app.state.resources = resources
         app.state.matcher = None
         try:
