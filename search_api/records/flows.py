@@ -125,10 +125,24 @@ def list_entered_by(*, session: Session, username: str, limit: int = 20) -> list
     return [found[k] for k in keys if k in found]
 
 
-def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord) -> tuple[list[Candidate], int]:
-    """Match a record against the other register now; pairs above the threshold are queued."""
+def find_candidates(*, matcher: Matcher, stored: StoredRecord, limit: int = 10) -> list[Candidate]:
+    """Candidates from the other register, computed only: nothing is queued (what a page view shows)."""
     matcher.refresh_register_size()
-    candidates = matcher.rank(stored.record, limit=10, open_only=True)
+    return matcher.rank(stored.record, limit=limit, open_only=True)
+
+
+def find_duplicates(*, matcher: Matcher, stored: StoredRecord, limit: int = 5) -> list[Candidate]:
+    """Possible duplicates in the record's own register, computed only: nothing is flagged."""
+    return matcher.rank(stored.record, limit=limit, same_side=True)
+
+
+def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord) -> tuple[list[Candidate], int]:
+    """Match a record against the other register now; pairs above the threshold are queued.
+
+    A write: called on saving a record, by the matcher's batch jobs and by an explicit POST,
+    never by a page view or a GET (those call ``find_candidates``).
+    """
+    candidates = find_candidates(matcher=matcher, stored=stored)
     strong = [c for c in candidates if c.score >= matcher.model.review_threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
     queued = 0
@@ -141,8 +155,8 @@ def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord)
 
 def flag_duplicates(*, matcher: Matcher, session: Session, stored: StoredRecord, limit: int = 5) -> tuple[list[Candidate], int]:
     """Possible duplicates of a record in its own register; those above the register's
-    duplicate threshold are flagged for a person to decide."""
-    candidates = matcher.rank(stored.record, limit=limit, same_side=True)
+    duplicate threshold are flagged for a person to decide (a write, like ``match_and_queue``)."""
+    candidates = find_duplicates(matcher=matcher, stored=stored, limit=limit)
     threshold = DUPLICATE_THRESHOLDS[stored.record.kind]
     strong = [c for c in candidates if c.score >= threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
@@ -188,3 +202,16 @@ def send_for_review(*, matcher: Matcher, session: Session, stored: StoredRecord,
     queue_pair(session=session, stored=stored, other=other, candidate=candidate)
     missing, found = (stored, other) if stored.record.kind == "missing" else (other, stored)
     return review.get_by_keys_or_raise(session=session, missing_key=missing.key, found_key=found.key)
+
+
+def queue_matches(*, matcher: Matcher, session: Session, stored: StoredRecord, user: UserRow, source: str = "") -> dict:
+    """The explicit action behind ``POST /records/{kind}/{id}/match``: match a record of one's own
+    jurisdiction now, queue strong pairs and flag strong duplicates; audited."""
+    authorize(user, "search")
+    if not covers(user, stored.record):
+        raise PermissionDenied(f"{stored.record.kind} record {stored.record.id} is not in your jurisdiction")
+    candidates, queued = match_and_queue(matcher=matcher, session=session, stored=stored)
+    _duplicates, flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    append(session=session, actor=Actor.of(user, source), action="match_queue", targets=[stored.key, *[c.key for c in candidates]],
+           detail={"results": len(candidates), "queued": queued, "flagged": flagged})  # fmt: skip
+    return {"candidates": len(candidates), "queued_for_review": queued, "duplicates_flagged": flagged}

@@ -89,6 +89,14 @@ def candidate_views(*, session: Session, user: UserRow, stored: StoredRecord, ca
     return out
 
 
+def audit_record_page(
+    *, session: Session, user: UserRow, stored: StoredRecord, view: dict, shown: list[dict], source: str = ""
+) -> None:
+    """One audit entry for one view of a record page: the record and every candidate shown with it."""
+    append(session=session, actor=Actor.of(user, source), action="record_view", targets=[stored.key, *[c["key"] for c in shown]],
+           detail={"access": view["access"], "results": len(shown)})  # fmt: skip
+
+
 def show_candidates(*, session: Session, user: UserRow, stored: StoredRecord, candidates: list[Candidate], source: str = "") -> list[dict]:
     """``candidate_views`` for a person looking at them: the match is audited with what was shown."""
     shown = candidate_views(session=session, user=user, stored=stored, candidates=candidates)

@@ -103,7 +103,7 @@ def list_all(
     return service.list_records_for(session=session, user=user, source=source, limit=limit, offset=offset, **filters)
 
 
-@router.get("/{kind}/{record_id}/candidates", summary="Best candidates from the other register, explained")
+@router.get("/{kind}/{record_id}/candidates", summary="Best candidates from the other register, explained (computed; queues nothing)")
 def candidates(
     kind: Kind,
     record_id: str,
@@ -114,11 +114,17 @@ def candidates(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[dict]:
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
-    found, _ = flows.match_and_queue(matcher=matcher, session=session, stored=stored)
+    found = flows.find_candidates(matcher=matcher, stored=stored, limit=max(limit, 10))
     return service.show_candidates(session=session, user=user, stored=stored, candidates=found[:limit], source=source)
 
 
-@router.get("/{kind}/{record_id}/duplicates", summary="Records of the same register that may be this child")
+@router.post("/{kind}/{record_id}/match", summary="Match now and queue strong pairs and possible duplicates for review")
+def match_now(kind: Kind, record_id: str, user: CurrentUser, session: DbSession, matcher: MatcherDep, source: Source) -> dict:
+    stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
+    return flows.queue_matches(matcher=matcher, session=session, stored=stored, user=user, source=source)
+
+
+@router.get("/{kind}/{record_id}/duplicates", summary="Records of the same register that may be this child (computed; flags nothing)")
 def duplicates(
     kind: Kind,
     record_id: str,
@@ -129,7 +135,7 @@ def duplicates(
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> list[dict]:
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
-    found, _ = flows.flag_duplicates(matcher=matcher, session=session, stored=stored, limit=limit)
+    found = flows.find_duplicates(matcher=matcher, stored=stored, limit=limit)
     return service.show_candidates(session=session, user=user, stored=stored, candidates=found, source=source)
 
 
