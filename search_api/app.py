@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resources = open_resources(settings)  # refuses a schema older or newer than the code
+        from search_api.records.flows import index_pending
+
+        index_pending(resources)  # what a crash left between a store commit and its index update
         app.state.resources = resources
         app.state.matcher = None
         try:

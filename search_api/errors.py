@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
 from indexer import RecordNotFound
+from indexer.errors import StaleWrite
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
@@ -27,6 +28,7 @@ def install(app: FastAPI) -> None:
         (NoUsableFace, 422),
         (ConfirmNeedsReason, 422),
         (UsernameTaken, 409),
+        (StaleWrite, 412),  # If-Match named a version the record has moved on from
         (FaceIndexMismatch, 503),  # the face model changed: photo search waits for 'trackchild reindex'
     ]
     for exc_type, status in mapping:

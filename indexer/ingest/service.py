@@ -30,8 +30,10 @@ from indexer.store import (
     PhotoStore,
     RecordWrite,
     UpsertOutcome,
+    archived_pending_index,
     iter_records,
     mark_all_unindexed,
+    mark_archived_dropped,
     mark_indexed,
     prepare_write,
     upsert_writes,
@@ -74,6 +76,9 @@ class IngestReport:
     rejected_file: Path | None = None
     seconds: float = 0.0
     changed: list[str] = field(default_factory=list)  # keys of created or updated records
+    # what the store kept over the file: closed statuses (a decision is not undone by an
+    # import) and archived children (not revived)
+    kept: list[RowProblem] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> int:
@@ -98,6 +103,8 @@ class IngestReport:
             "rejected_rows": self.rejected_rows,
             "rejected": [str(p) for p in self.rejected[:100]],
             "warnings": [str(p) for p in self.warnings[:100]],
+            "kept_rows": len(self.kept),
+            "kept": [str(p) for p in self.kept[:100]],
             "rejected_file": str(self.rejected_file) if self.rejected_file else None,
             "seconds": round(self.seconds, 3),
         }
@@ -224,13 +231,26 @@ class Ingestor:
         self.index_commit_every = index_commit_every
         self._awaiting_commit: list[tuple[str, str, str]] = []
 
-    def _write_batch(self, prepared: list[PreparedRow], report: IngestReport) -> None:
+    def _stage_batch(
+        self, session: Session, prepared: list[PreparedRow], report: IngestReport, *, reopen: bool = False,
+        expected: dict[str, str] | None = None,
+    ) -> dict[str, tuple[ChildRecord, str]]:  # fmt: skip
+        """Write a batch into ``session`` (not committed); returns key → (record as stored, content hash) of what changed."""
         writes = [p.write for p in prepared if p.write is not None]
-        with self.session_factory() as session:
-            outcomes = upsert_writes(session=session, writes=writes)
-            session.commit()
-        changed: dict[str, PreparedRow] = {}
+        outcomes = upsert_writes(session=session, writes=writes, reopen=reopen, expected=expected)
+        changed: dict[str, tuple[ChildRecord, str]] = {}
         for item, result in zip(prepared, outcomes, strict=True):
+            record: ChildRecord = item.record  # type: ignore[assignment]
+            if result.kept_status is not None:
+                record = record.model_copy(update={"status": result.kept_status})
+                report.kept.append(
+                    RowProblem(item.line, record.id, "status", f"kept {result.kept_status}: a decision is not undone by an import "
+                               f"(the row says {item.record.status}; a reviewer reopens a case)")  # type: ignore[union-attr]
+                )  # fmt: skip
+            if result.outcome is UpsertOutcome.ARCHIVED:
+                report.kept.append(RowProblem(item.line, record.id, None, "archived (case closed): kept in the archive, not revived"))
+                report.unchanged += 1
+                continue
             if result.outcome is UpsertOutcome.CREATED:
                 report.created += 1
             elif result.outcome is UpsertOutcome.UPDATED:
@@ -238,15 +258,51 @@ class Ingestor:
             else:
                 report.unchanged += 1
                 continue
-            changed[item.write.key] = item  # type: ignore[union-attr]  # last occurrence of a key wins
+            changed[item.write.key] = (record, result.content_hash)  # type: ignore[union-attr]  # last occurrence of a key wins
         report.changed.extend(changed)
+        return changed
+
+    def _write_batch(self, prepared: list[PreparedRow], report: IngestReport, *, reopen: bool = False) -> None:
+        with self.session_factory() as session:
+            changed = self._stage_batch(session, prepared, report, reopen=reopen)
+            session.commit()
         if changed:
             # documents only for what changed: re-importing a register stays cheap
-            self.index.upsert([build_document(p.record) for p in changed.values()])  # type: ignore[arg-type]
-            self._awaiting_commit.extend((p.write.kind, p.write.source_id, p.write.content_hash) for p in changed.values())  # type: ignore[union-attr]
+            self.index.upsert([build_document(record) for record, _ in changed.values()])
+            self._awaiting_commit.extend((record.kind, record.id, digest) for record, digest in changed.values())
             report.indexed += len(changed)
         if len(self._awaiting_commit) >= self.index_commit_every:
             self.flush()
+
+    def stage_records(
+        self, records: Iterable[dict], *, session: Session, source: str = "api", base_dir: Path | None = None, reopen: bool = False,
+        expected: dict[str, str] | None = None,
+    ) -> IngestReport:  # fmt: skip
+        """Validate records and write them into the caller's ``session`` without committing or
+        indexing, so that the caller commits them in one transaction with what belongs to them
+        (the audit entry, a review decision). The records stay *pending index* until
+        ``sync_pending`` runs after the commit (or the next ingest or ``reindex``, after a crash).
+
+        Args:
+            reopen: a reviewer's write may move a closed case back to open.
+            expected: record key → the version (content hash) the writer read; raises ``StaleWrite``.
+        """
+        started = time.perf_counter()
+        report = IngestReport(source=source)
+        rows = [RawRow(i, json.dumps(r, ensure_ascii=False, default=str), r) for i, r in enumerate(records, start=1)]
+        prepared = prepare_rows(rows, base_dir or Path.cwd(), self.photo_store, dt.date.today())
+        report.rows = len(prepared)
+        good = []
+        for item in prepared:
+            if item.errors:
+                report.rejected.extend(item.errors)
+            else:
+                report.warnings.extend(item.warnings)
+                good.append(item)
+        if good and not report.rejected:
+            self._stage_batch(session, good, report, reopen=reopen, expected=expected)
+        report.seconds = time.perf_counter() - started
+        return report
 
     def flush(self) -> None:
         """Commit the index, then mark what it now holds as indexed in the store."""
@@ -272,8 +328,11 @@ class Ingestor:
         for chunk in self._chunks(rows):
             yield prepare_rows(chunk, base_dir, self.photo_store, today)
 
-    def ingest_rows(self, rows: Iterable[RawRow], *, source: str, base_dir: Path, progress: Progress | None = None) -> IngestReport:
-        """Validate and load rows; bad rows are reported and skipped, the rest load."""
+    def ingest_rows(
+        self, rows: Iterable[RawRow], *, source: str, base_dir: Path, progress: Progress | None = None, reopen: bool = False
+    ) -> IngestReport:
+        """Validate and load rows; bad rows are reported and skipped, the rest load. Closed
+        statuses and archived children are kept over the rows (``report.kept``)."""
         started = time.perf_counter()
         report = IngestReport(source=source)
         rejected: list[PreparedRow] = []
@@ -289,12 +348,12 @@ class Ingestor:
                         report.warnings.extend(item.warnings)
                         pending.append(item)
                 if len(pending) >= self.batch_size:
-                    self._write_batch(pending, report)
+                    self._write_batch(pending, report, reopen=reopen)
                     pending = []
                 if progress:
                     progress(len(chunk))
             if pending:
-                self._write_batch(pending, report)
+                self._write_batch(pending, report, reopen=reopen)
             self.flush()
         report.indexed += self.sync_pending()
         report.seconds = time.perf_counter() - started
@@ -313,10 +372,12 @@ class Ingestor:
         path = Path(path)
         return self.ingest_rows(read_rows(path), source=str(path), base_dir=path.resolve().parent, progress=progress)
 
-    def ingest_records(self, records: Iterable[dict], *, source: str = "api", base_dir: Path | None = None) -> IngestReport:
+    def ingest_records(
+        self, records: Iterable[dict], *, source: str = "api", base_dir: Path | None = None, reopen: bool = False
+    ) -> IngestReport:
         """Ingest records given as dicts (API, tests); numbered from 1 like lines."""
         rows = (RawRow(i, json.dumps(r, ensure_ascii=False, default=str), r) for i, r in enumerate(records, start=1))
-        return self.ingest_rows(rows, source=source, base_dir=base_dir or Path.cwd())
+        return self.ingest_rows(rows, source=source, base_dir=base_dir or Path.cwd(), reopen=reopen)
 
     def _write_rejected(self, source: str, rejected: list[PreparedRow]) -> Path:
         folder = self.photo_store.data_dir / "rejected"
@@ -361,12 +422,25 @@ class Ingestor:
         return count
 
     def sync_pending(self, progress: Progress | None = None) -> int:
-        """Index records the store holds but the index may not (after a crash)."""
+        """Index records the store holds but the index may not, and drop archived records it may
+        still hold (after a crash, or a write committed before its index update)."""
         with self.session_factory() as session:
             pending = list(iter_records(session=session, only_pending=True))
-        if not pending:
-            return 0
-        return self._index_stored(iter(pending), progress)
+        count = self._index_stored(iter(pending), progress) if pending else 0
+        self.drop_archived()
+        return count
+
+    def drop_archived(self) -> int:
+        """The archive's outbox: remove archived records from the index, then clear their flag."""
+        with self.session_factory() as session:
+            keys = archived_pending_index(session=session)
+        if keys:
+            self.index.delete(keys)
+            self.index.commit()
+            with self.session_factory() as session:
+                mark_archived_dropped(session=session, keys=keys)
+                session.commit()
+        return len(keys)
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the whole text index from the store."""
@@ -375,4 +449,8 @@ class Ingestor:
             session.commit()
         self.index.clear()
         with self.session_factory() as session:
-            return self._index_stored(iter_records(session=session), progress)
+            count = self._index_stored(iter_records(session=session), progress)
+        with self.session_factory() as session:
+            mark_archived_dropped(session=session)  # a rebuild from the store holds no archived record
+            session.commit()
+        return count

@@ -49,6 +49,10 @@ def ingest(
         )
         for problem in report.warnings[:20]:
             out.print(f"[yellow]warning[/yellow] {problem}")
+        for problem in report.kept[:20]:  # closed statuses and archived children the file would have undone
+            out.print(f"[cyan]kept[/cyan] {problem}")
+        if len(report.kept) > 20:
+            out.print(f"[cyan]kept[/cyan] … {len(report.kept) - 20} more (--json lists up to 100)")
         for problem in report.rejected[:50]:
             out.print(f"[red]rejected[/red] {problem}")
         if report.rejected_file:

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from embeddings import decode_image
-from indexer import IngestReport, StoredRecord, get_record, get_record_or_raise, get_records_by_keys, parse_record
+from indexer import IngestReport, StoredRecord, TextIndexError, get_record, get_record_or_raise, get_records_by_keys, parse_record
 from search_api.audit.service import Actor, append
 from search_api.faces.flows import sync_faces
 from search_api.fusion.service import DUPLICATE_THRESHOLDS, Candidate, Matcher
-from search_api.policy import PermissionDenied, authorize, authorize_edit, covers
+from search_api.policy import PermissionDenied, authorize, authorize_edit, covers, may
 from search_api.records.models import RecordEntryRow
 from search_api.resources import Resources
 from search_api.review import duplicates
 from search_api.review import service as review
 from search_api.review.models import ReviewPairRow
 from search_api.users.models import UserRow
+
+log = logging.getLogger(__name__)
 
 
 class RecordInvalid(ValueError):
@@ -36,14 +39,25 @@ class SavedRecord:
     candidates: list[Candidate]
     queued: int  # pairs that entered the review queue
     duplicates_flagged: int = 0  # records of the same register that may be this child
+    kept: list[str] = field(default_factory=list)  # what the store kept over the write (a closed status)
 
 
-def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "") -> SavedRecord:
+def save_record(
+    *, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "", expected_version: str | None = None
+) -> SavedRecord:
     """Validate and store a record, index it, embed its photos, match it, queue strong pairs.
 
     Police file for their own station and CCI staff for their own institution: an empty
     station or institution is filled in from the user, a different one is refused, and so is
     overwriting a record that belongs to someone else.
+
+    Order: the record and its audit entry are committed in one transaction (the record marked
+    *pending index*); the text index follows. A crash in between leaves the record pending,
+    and the next ingest, ``reindex`` or server start indexes it.
+
+    Args:
+        expected_version: the version (``version`` of the record as read, the ETag) this write
+            is based on; ``StaleWrite`` (HTTP 412) if the record has changed since.
     """
     kind = data.get("kind")
     authorize(user, "create_missing" if kind == "missing" else "create_found")
@@ -57,18 +71,34 @@ def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dic
         existing = get_record(session=session, kind=incoming.kind, record_id=incoming.id)
         if existing is not None:
             authorize_edit(user, existing.record)
-    report = res.ingestor().ingest_records([data])
+    ingestor = res.ingestor()
+    expected = {f"{kind}:{data.get('id')}": expected_version} if expected_version else None
+    # a reviewer may move a closed case back to open; nobody else (and no import) can
+    report = ingestor.stage_records([data], session=session, source="api", reopen=may(user, "review_decide"), expected=expected)
     if not report.ok:
         raise RecordInvalid(report)
     stored = get_record_or_raise(session=session, kind=kind, record_id=str(data["id"]))  # type: ignore[arg-type]
     _note_entry(session=session, record_key=stored.key, username=user.username)
     append(session=session, actor=Actor.of(user, source), action="record_edit", targets=[stored.key],
-           detail={"changed": report.changed, "photos": len(stored.record.photos)})  # fmt: skip
+           detail={"changed": report.changed, "photos": len(stored.record.photos), "kept": [str(k) for k in report.kept]})  # fmt: skip
+    session.commit()  # the record and its audit entry, together
+    index_pending(res)
     if stored.record.photos:
         sync_faces(res)
     saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
     _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    saved.kept = [k.message for k in report.kept]
     return saved
+
+
+def index_pending(res: Resources) -> int:
+    """Bring the text index up to the store after a commit. If the index cannot be written now
+    (another process holds it), the records stay pending for the next ingest or ``reindex``."""
+    try:
+        return res.ingestor().sync_pending()
+    except TextIndexError as exc:
+        log.warning("text index not updated now, records stay pending: %s", exc)
+        return 0
 
 
 def _with_own_unit(data: dict, user: UserRow) -> dict:

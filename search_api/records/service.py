@@ -22,6 +22,7 @@ def full_view(stored: StoredRecord) -> dict:
         "photo_count": len(stored.record.photos),
         "created_at": stored.created_at.isoformat(),
         "updated_at": stored.updated_at.isoformat(),
+        "version": stored.content_hash,  # send it back as If-Match when updating
         "access": "full",
     }
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from indexer import get_records_by_keys
 from search_api.audit.service import Actor, append
 from search_api.policy import PermissionDenied, authorize, covers, may, may_decide, review_area, sees_pair
+from search_api.records.flows import index_pending
 from search_api.resources import Resources
 from search_api.review import duplicates, service
 from search_api.review.models import ReviewPairRow
@@ -76,18 +77,20 @@ def decide_pair(
     service.decide(session=session, pair=pair, decision=decision, note=note, user=user)
     append(session=session, actor=Actor.of(user, source), action="review_decision",
            targets=[f"pair:{pair.pk}", pair.missing_key, pair.found_key], detail={"decision": decision})  # fmt: skip
-    # Commit the decision before the records change: SQLite has one writer, and the status
-    # update goes through the ingest path (store, then text index) in its own session.
-    session.commit()
+    ingestor = res.ingestor()
     if decision == "confirm":
+        # the statuses change in the decision's own transaction: both or neither survive a crash
         updated = [
             {**stored.record.model_dump(mode="json"), "status": STATUS_ON_CONFIRM[stored.record.kind]}
             for stored in (missing, found)
             if stored is not None
         ]
-        report = res.ingestor().ingest_records(updated, source="review")
+        report = ingestor.stage_records(updated, session=session, source="review")
         if not report.ok:
             raise StatusUpdateFailed(f"status update failed: {report.rejected}")
+    session.commit()
+    if decision == "confirm":
+        index_pending(res)  # the text index follows the store; pending until then
         session.expire_all()
     return pair
 
