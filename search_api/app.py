@@ -15,7 +15,6 @@ from fastapi.staticfiles import StaticFiles
 from search_api import errors
 from search_api.audit.views import router as audit_router
 from search_api.config import Settings
-from search_api.db import create_service_schema
 from search_api.fusion.model import load_active
 from search_api.notifications.flows import start_background_worker
 from search_api.notifications.views import router as notifications_router
@@ -58,8 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resources = open_resources(settings)
-        create_service_schema(resources.engine)
+        resources = open_resources(settings)  # refuses a schema older or newer than the code
+        from search_api.records.flows import index_pending
+
+        index_pending(resources)  # what a crash left between a store commit and its index update
         app.state.resources = resources
         app.state.matcher = None
         stop_worker = start_background_worker(resources)

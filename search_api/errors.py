@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
 from indexer import RecordNotFound, TextIndexError
+from indexer.errors import StaleWrite
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
@@ -31,6 +32,7 @@ def install(app: FastAPI) -> None:
         (StepRefused, 422),
         (CannotReopen, 409),
         (UsernameTaken, 409),
+        (StaleWrite, 412),  # If-Match named a version the record has moved on from
         (FaceIndexMismatch, 503),  # the face model changed: photo search waits for 'trackchild reindex'
         # the search server is unreachable, or its index needs 'trackchild reindex' (the message says which)
         (TextIndexError, 503),

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from embeddings import FaceIndex, FacePipeline, model_id
-from indexer import Ingestor, PhotoStore, TextIndex, create_schema, make_engine, make_session_factory, open_text_index
+from indexer import Ingestor, PhotoStore, TextIndex, make_engine, make_session_factory, open_text_index
 from search_api.config import Settings
 from search_api.limits import SlidingWindow
 
@@ -86,10 +86,21 @@ class Resources:
 
 
 def open_resources(settings: Settings) -> Resources:
-    """Create the data dir and schema if needed, and open every resource."""
+    """Create the data dir (and an empty database at the newest schema) if needed, and open every resource.
+
+    Raises:
+        SchemaMismatch: the database is at another schema revision than the code; the message
+            names the command that fixes it (``trackchild db upgrade``).
+    """
+    from search_api.db import ensure_schema
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.store_url())
-    create_schema(engine)
+    try:
+        ensure_schema(engine)
+    except Exception:
+        engine.dispose()
+        raise
     return Resources(
         settings=settings,
         engine=engine,

@@ -33,9 +33,11 @@ from indexer.store import (
     PhotoStore,
     RecordWrite,
     UpsertOutcome,
+    archived_pending_index,
     get_records_by_keys,
     iter_records,
     mark_all_unindexed,
+    mark_archived_dropped,
     mark_indexed,
     prepare_write,
     upsert_writes,
@@ -84,6 +86,9 @@ class IngestReport:
     warnings_file: Path | None = None
     seconds: float = 0.0
     changed: list[str] = field(default_factory=list)  # keys of created or updated records
+    # what the store kept over the file: closed statuses (a decision is not undone by an
+    # import) and archived children (not revived)
+    kept: list[RowProblem] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> int:
@@ -109,6 +114,8 @@ class IngestReport:
             "rejected": [str(p) for p in self.rejected[:100]],
             "warnings": [str(p) for p in self.warnings[:100]],
             "warning_count": len(self.warnings),
+            "kept_rows": len(self.kept),
+            "kept": [str(p) for p in self.kept[:100]],
             "rejected_file": str(self.rejected_file) if self.rejected_file else None,
             "warnings_file": str(self.warnings_file) if self.warnings_file else None,
             "seconds": round(self.seconds, 3),
@@ -351,14 +358,27 @@ class Ingestor:
             out.append(dataclasses.replace(item, record=record, write=prepare_write(record, list(item.photo_hashes))))
         return out
 
-    def _write_batch(self, prepared: list[PreparedRow], report: IngestReport) -> None:
+    def _stage_batch(
+        self, session: Session, prepared: list[PreparedRow], report: IngestReport, *, reopen: bool = False,
+        expected: dict[str, str] | None = None,
+    ) -> dict[str, tuple[ChildRecord, str]]:  # fmt: skip
+        """Write a batch into ``session`` (not committed); returns key → (record as stored, content hash) of what changed."""
         prepared = self._keep_stored_values(prepared)
         writes = [p.write for p in prepared if p.write is not None]
-        with self.session_factory() as session:
-            outcomes = upsert_writes(session=session, writes=writes)
-            session.commit()
-        changed: dict[str, PreparedRow] = {}
+        outcomes = upsert_writes(session=session, writes=writes, reopen=reopen, expected=expected)
+        changed: dict[str, tuple[ChildRecord, str]] = {}
         for item, result in zip(prepared, outcomes, strict=True):
+            record: ChildRecord = item.record  # type: ignore[assignment]
+            if result.kept_status is not None:
+                record = record.model_copy(update={"status": result.kept_status})
+                report.kept.append(
+                    RowProblem(item.line, record.id, "status", f"kept {result.kept_status}: a decision is not undone by an import "
+                               f"(the row says {item.record.status}; a reviewer reopens a case)")  # type: ignore[union-attr]
+                )  # fmt: skip
+            if result.outcome is UpsertOutcome.ARCHIVED:
+                report.kept.append(RowProblem(item.line, record.id, None, "archived (case closed): kept in the archive, not revived"))
+                report.unchanged += 1
+                continue
             if result.outcome is UpsertOutcome.CREATED:
                 report.created += 1
             elif result.outcome is UpsertOutcome.UPDATED:
@@ -366,15 +386,51 @@ class Ingestor:
             else:
                 report.unchanged += 1
                 continue
-            changed[item.write.key] = item  # type: ignore[union-attr]  # last occurrence of a key wins
+            changed[item.write.key] = (record, result.content_hash)  # type: ignore[union-attr]  # last occurrence of a key wins
         report.changed.extend(changed)
+        return changed
+
+    def _write_batch(self, prepared: list[PreparedRow], report: IngestReport, *, reopen: bool = False) -> None:
+        with self.session_factory() as session:
+            changed = self._stage_batch(session, prepared, report, reopen=reopen)
+            session.commit()
         if changed:
             # documents only for what changed: re-importing a register stays cheap
-            self.index.upsert([build_document(p.record) for p in changed.values()])  # type: ignore[arg-type]
-            self._awaiting_commit.extend((p.write.kind, p.write.source_id, p.write.content_hash) for p in changed.values())  # type: ignore[union-attr]
+            self.index.upsert([build_document(record) for record, _ in changed.values()])
+            self._awaiting_commit.extend((record.kind, record.id, digest) for record, digest in changed.values())
             report.indexed += len(changed)
         if len(self._awaiting_commit) >= self.index_commit_every:
             self.flush()
+
+    def stage_records(
+        self, records: Iterable[dict], *, session: Session, source: str = "api", base_dir: Path | None = None, reopen: bool = False,
+        expected: dict[str, str] | None = None, strict: bool | None = None,
+    ) -> IngestReport:  # fmt: skip
+        """Validate records and write them into the caller's ``session`` without committing or
+        indexing, so that the caller commits them in one transaction with what belongs to them
+        (the audit entry, a review decision). The records stay *pending index* until
+        ``sync_pending`` runs after the commit (or the next ingest or ``reindex``, after a crash).
+
+        Args:
+            reopen: a reviewer's write may move a closed case back to open.
+            expected: record key → the version (content hash) the writer read; raises ``StaleWrite``.
+        """
+        started = time.perf_counter()
+        report = IngestReport(source=source)
+        rows = [RawRow(i, json.dumps(r, ensure_ascii=False, default=str), r) for i, r in enumerate(records, start=1)]
+        prepared = prepare_rows(rows, base_dir or Path.cwd(), self.photo_store, dt.date.today(), self.strict if strict is None else strict)
+        report.rows = len(prepared)
+        good = []
+        for item in prepared:
+            if item.errors:
+                report.rejected.extend(item.errors)
+            else:
+                report.warnings.extend(item.warnings)
+                good.append(item)
+        if good and not report.rejected:
+            self._stage_batch(session, good, report, reopen=reopen, expected=expected)
+        report.seconds = time.perf_counter() - started
+        return report
 
     def flush(self) -> None:
         """Commit the index, then mark what it now holds as indexed in the store."""
@@ -401,10 +457,12 @@ class Ingestor:
             yield prepare_rows(chunk, base_dir, self.photo_store, today, strict)
 
     def ingest_rows(
-        self, rows: Iterable[RawRow], *, source: str, base_dir: Path, progress: Progress | None = None, strict: bool | None = None
-    ) -> IngestReport:
+        self, rows: Iterable[RawRow], *, source: str, base_dir: Path, progress: Progress | None = None, strict: bool | None = None,
+        reopen: bool = False,
+    ) -> IngestReport:  # fmt: skip
         """Validate and load rows. A row that cannot be a record is reported and skipped; a bad
-        field is cleared with a warning (with ``strict``, the row is rejected instead)."""
+        field is cleared with a warning (with ``strict``, the row is rejected instead). Closed
+        statuses and archived children are kept over the rows (``report.kept``)."""
         strict = self.strict if strict is None else strict
         started = time.perf_counter()
         report = IngestReport(source=source)
@@ -421,12 +479,12 @@ class Ingestor:
                         report.warnings.extend(item.warnings)
                         pending.append(item)
                 if len(pending) >= self.batch_size:
-                    self._write_batch(pending, report)
+                    self._write_batch(pending, report, reopen=reopen)
                     pending = []
                 if progress:
                     progress(len(chunk))
             if pending:
-                self._write_batch(pending, report)
+                self._write_batch(pending, report, reopen=reopen)
             self.flush()
         report.indexed += self.sync_pending()
         report.seconds = time.perf_counter() - started
@@ -449,11 +507,12 @@ class Ingestor:
         return self.ingest_rows(read_rows(path), source=str(path), base_dir=path.resolve().parent, progress=progress, strict=strict)
 
     def ingest_records(
-        self, records: Iterable[dict], *, source: str = "api", base_dir: Path | None = None, strict: bool | None = None
-    ) -> IngestReport:
+        self, records: Iterable[dict], *, source: str = "api", base_dir: Path | None = None, strict: bool | None = None,
+        reopen: bool = False,
+    ) -> IngestReport:  # fmt: skip
         """Ingest records given as dicts (API, tests); numbered from 1 like lines."""
         rows = (RawRow(i, json.dumps(r, ensure_ascii=False, default=str), r) for i, r in enumerate(records, start=1))
-        return self.ingest_rows(rows, source=source, base_dir=base_dir or Path.cwd(), strict=strict)
+        return self.ingest_rows(rows, source=source, base_dir=base_dir or Path.cwd(), strict=strict, reopen=reopen)
 
     def _write_rejected(self, source: str, rejected: list[PreparedRow], stamp: str) -> Path:
         folder = self.photo_store.data_dir / "rejected"
@@ -507,12 +566,25 @@ class Ingestor:
         return count
 
     def sync_pending(self, progress: Progress | None = None) -> int:
-        """Index records the store holds but the index may not (after a crash)."""
+        """Index records the store holds but the index may not, and drop archived records it may
+        still hold (after a crash, or a write committed before its index update)."""
         with self.session_factory() as session:
             pending = list(iter_records(session=session, only_pending=True))
-        if not pending:
-            return 0
-        return self._index_stored(iter(pending), progress)
+        count = self._index_stored(iter(pending), progress) if pending else 0
+        self.drop_archived()
+        return count
+
+    def drop_archived(self) -> int:
+        """The archive's outbox: remove archived records from the index, then clear their flag."""
+        with self.session_factory() as session:
+            keys = archived_pending_index(session=session)
+        if keys:
+            self.index.delete(keys)
+            self.index.commit()
+            with self.session_factory() as session:
+                mark_archived_dropped(session=session, keys=keys)
+                session.commit()
+        return len(keys)
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the whole text index from the store."""
@@ -521,4 +593,8 @@ class Ingestor:
             session.commit()
         self.index.clear()
         with self.session_factory() as session:
-            return self._index_stored(iter_records(session=session), progress)
+            count = self._index_stored(iter_records(session=session), progress)
+        with self.session_factory() as session:
+            mark_archived_dropped(session=session)  # a rebuild from the store holds no archived record
+            session.commit()
+        return count

@@ -66,6 +66,10 @@ def ingest(
             out.print(f"… and {len(report.warnings) - 20} more warnings")
         if report.warnings_file:
             out.print(f"warnings written to {report.warnings_file}")
+        for problem in report.kept[:20]:  # closed statuses and archived children the file would have undone
+            out.print(f"[cyan]kept[/cyan] {_escape(problem)}")
+        if len(report.kept) > 20:
+            out.print(f"[cyan]kept[/cyan] … {len(report.kept) - 20} more (--json lists up to 100)")
         for problem in report.rejected[:50]:
             out.print(f"[red]rejected[/red] {_escape(problem)}")
         if report.rejected_file:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from search_api.cli.common import out
+from search_api.cli.common import fail, out
 
 app = typer.Typer()
 
@@ -20,6 +20,19 @@ def serve(
     """Run the web pages (/ui/) and the API (docs at /docs) on embedded defaults."""
     import uvicorn
 
+    from indexer import make_engine
+    from search_api.config import Settings
+    from search_api.db import SchemaMismatch, ensure_schema
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.store_url())
+    try:  # refuse before listening: a schema older or newer than the code (names the fixing command)
+        ensure_schema(engine)
+    except SchemaMismatch as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        engine.dispose()
     out.print(f"TrackChild on http://{host}:{port}/ui/  (API docs: http://{host}:{port}/docs)")
     # The pages sit above the API (ui imports search_api, never the reverse), so the
     # composed app is named here by its import path rather than imported.

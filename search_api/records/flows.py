@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from embeddings import decode_image
-from indexer import IngestReport, StoredRecord, get_record, get_record_or_raise, get_records_by_keys, parse_record
+from indexer import IngestReport, StoredRecord, TextIndexError, get_record, get_record_or_raise, get_records_by_keys, parse_record
 from search_api.audit.service import Actor, append
 from search_api.faces.flows import sync_faces
 from search_api.fusion.service import DUPLICATE_THRESHOLDS, Candidate, Matcher
 from search_api.notifications import service as notifications
-from search_api.policy import PermissionDenied, authorize, authorize_edit, covers
+from search_api.policy import PermissionDenied, authorize, authorize_edit, covers, may
 from search_api.records.models import RecordEntryRow
 from search_api.resources import Resources
 from search_api.review import duplicates
 from search_api.review import service as review
 from search_api.review.models import ReviewPairRow
 from search_api.users.models import UserRow
+
+log = logging.getLogger(__name__)
 
 
 class RecordInvalid(ValueError):
@@ -37,14 +40,25 @@ class SavedRecord:
     candidates: list[Candidate]
     queued: int  # pairs that entered the review queue
     duplicates_flagged: int = 0  # records of the same register that may be this child
+    kept: list[str] = field(default_factory=list)  # what the store kept over the write (a closed status)
 
 
-def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "") -> SavedRecord:
+def save_record(
+    *, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "", expected_version: str | None = None
+) -> SavedRecord:
     """Validate and store a record, index it, embed its photos, match it, queue strong pairs.
 
     Police file for their own station and CCI staff for their own institution: an empty
     station or institution is filled in from the user, a different one is refused, and so is
     overwriting a record that belongs to someone else.
+
+    Order: the record and its audit entry are committed in one transaction (the record marked
+    *pending index*); the text index follows. A crash in between leaves the record pending,
+    and the next ingest, ``reindex`` or server start indexes it.
+
+    Args:
+        expected_version: the version (``version`` of the record as read, the ETag) this write
+            is based on; ``StaleWrite`` (HTTP 412) if the record has changed since.
     """
     kind = data.get("kind")
     authorize(user, "create_missing" if kind == "missing" else "create_found")
@@ -58,19 +72,26 @@ def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dic
         existing = get_record(session=session, kind=incoming.kind, record_id=incoming.id)
         if existing is not None:
             authorize_edit(user, existing.record)
-    report = res.ingestor().ingest_records([data], strict=True)  # a form is corrected by its author, not cleared
+    ingestor = res.ingestor()
+    expected = {f"{kind}:{data.get('id')}": expected_version} if expected_version else None
+    # a reviewer may move a closed case back to open; nobody else (and no import) can
+    report = ingestor.stage_records([data], session=session, source="api", reopen=may(user, "review_decide"), expected=expected,
+                                    strict=True)  # a form is corrected by its author, not cleared
     if not report.ok:
         raise RecordInvalid(report)
     stored = get_record_or_raise(session=session, kind=kind, record_id=str(data["id"]))  # type: ignore[arg-type]
     _note_entry(session=session, record_key=stored.key, username=user.username)
     append(session=session, actor=Actor.of(user, source), action="record_edit", targets=[stored.key],
-           detail={"changed": report.changed, "photos": len(stored.record.photos)})  # fmt: skip
+           detail={"changed": report.changed, "photos": len(stored.record.photos), "kept": [str(k) for k in report.kept]})  # fmt: skip
     if report.created:
         _tell_nodal_officers(session=session, stored=stored)
+    session.commit()  # the record, its audit entry and its notifications, together
+    index_pending(res)
     if stored.record.photos:
         sync_faces(res)
     saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
     _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    saved.kept = [k.message for k in report.kept]
     return saved
 
 
@@ -83,6 +104,16 @@ def _tell_nodal_officers(*, session: Session, stored: StoredRecord) -> None:
                          event=f"new_{stored.record.kind}", subject_key=stored.key,
                          text=f"New {what} {stored.key} in {place.district}, {place.state}",
                          link=f"/ui/records/{stored.record.kind}/{stored.record.id}")  # fmt: skip
+
+
+def index_pending(res: Resources) -> int:
+    """Bring the text index up to the store after a commit. If the index cannot be written now
+    (another process holds it), the records stay pending for the next ingest or ``reindex``."""
+    try:
+        return res.ingestor().sync_pending()
+    except TextIndexError as exc:
+        log.warning("text index not updated now, records stay pending: %s", exc)
+        return 0
 
 
 def _with_own_unit(data: dict, user: UserRow) -> dict:
@@ -139,10 +170,24 @@ def list_entered_by(*, session: Session, username: str, limit: int = 20) -> list
     return [found[k] for k in keys if k in found]
 
 
-def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord) -> tuple[list[Candidate], int]:
-    """Match a record against the other register now; pairs above the threshold are queued."""
+def find_candidates(*, matcher: Matcher, stored: StoredRecord, limit: int = 10) -> list[Candidate]:
+    """Candidates from the other register, computed only: nothing is queued (what a page view shows)."""
     matcher.refresh_register_size()
-    candidates = matcher.rank(stored.record, limit=10, open_only=True)
+    return matcher.rank(stored.record, limit=limit, open_only=True)
+
+
+def find_duplicates(*, matcher: Matcher, stored: StoredRecord, limit: int = 5) -> list[Candidate]:
+    """Possible duplicates in the record's own register, computed only: nothing is flagged."""
+    return matcher.rank(stored.record, limit=limit, same_side=True)
+
+
+def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord) -> tuple[list[Candidate], int]:
+    """Match a record against the other register now; pairs above the threshold are queued.
+
+    A write: called on saving a record, by the matcher's batch jobs and by an explicit POST,
+    never by a page view or a GET (those call ``find_candidates``).
+    """
+    candidates = find_candidates(matcher=matcher, stored=stored)
     strong = [c for c in candidates if c.score >= matcher.model.review_threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
     queued = 0
@@ -155,8 +200,8 @@ def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord)
 
 def flag_duplicates(*, matcher: Matcher, session: Session, stored: StoredRecord, limit: int = 5) -> tuple[list[Candidate], int]:
     """Possible duplicates of a record in its own register; those above the register's
-    duplicate threshold are flagged for a person to decide."""
-    candidates = matcher.rank(stored.record, limit=limit, same_side=True)
+    duplicate threshold are flagged for a person to decide (a write, like ``match_and_queue``)."""
+    candidates = find_duplicates(matcher=matcher, stored=stored, limit=limit)
     threshold = DUPLICATE_THRESHOLDS[stored.record.kind]
     strong = [c for c in candidates if c.score >= threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
@@ -209,3 +254,16 @@ def send_for_review(*, matcher: Matcher, session: Session, stored: StoredRecord,
     queue_pair(session=session, stored=stored, other=other, candidate=candidate)
     missing, found = (stored, other) if stored.record.kind == "missing" else (other, stored)
     return review.get_by_keys_or_raise(session=session, missing_key=missing.key, found_key=found.key)
+
+
+def queue_matches(*, matcher: Matcher, session: Session, stored: StoredRecord, user: UserRow, source: str = "") -> dict:
+    """The explicit action behind ``POST /records/{kind}/{id}/match``: match a record of one's own
+    jurisdiction now, queue strong pairs and flag strong duplicates; audited."""
+    authorize(user, "search")
+    if not covers(user, stored.record):
+        raise PermissionDenied(f"{stored.record.kind} record {stored.record.id} is not in your jurisdiction")
+    candidates, queued = match_and_queue(matcher=matcher, session=session, stored=stored)
+    _duplicates, flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    append(session=session, actor=Actor.of(user, source), action="match_queue", targets=[stored.key, *[c.key for c in candidates]],
+           detail={"results": len(candidates), "queued": queued, "flagged": flagged})  # fmt: skip
+    return {"candidates": len(candidates), "queued_for_review": queued, "duplicates_flagged": flagged}

@@ -22,6 +22,7 @@ def full_view(stored: StoredRecord) -> dict:
         "photo_count": len(stored.record.photos),
         "created_at": stored.created_at.isoformat(),
         "updated_at": stored.updated_at.isoformat(),
+        "version": stored.content_hash,  # send it back as If-Match when updating
         "access": "full",
     }
 
@@ -87,6 +88,14 @@ def candidate_views(*, session: Session, user: UserRow, stored: StoredRecord, ca
             }
         )
     return out
+
+
+def audit_record_page(
+    *, session: Session, user: UserRow, stored: StoredRecord, view: dict, shown: list[dict], source: str = ""
+) -> None:
+    """One audit entry for one view of a record page: the record and every candidate shown with it."""
+    append(session=session, actor=Actor.of(user, source), action="record_view", targets=[stored.key, *[c["key"] for c in shown]],
+           detail={"access": view["access"], "results": len(shown)})  # fmt: skip
 
 
 def show_candidates(*, session: Session, user: UserRow, stored: StoredRecord, candidates: list[Candidate], source: str = "") -> list[dict]:

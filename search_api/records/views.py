@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Body, File, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, Body, File, Header, HTTPException, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from search_api.audit.service import Actor
@@ -27,6 +27,7 @@ def _saved(saved: flows.SavedRecord, session, user) -> dict:  # type: ignore[no-
         "candidates": candidates,
         "queued_for_review": saved.queued,
         "duplicates_flagged": saved.duplicates_flagged,
+        "kept": saved.kept,
     }
 
 
@@ -63,7 +64,18 @@ def run_retention(user: CurrentUser, res: ResourcesDep, source: Source, days: An
     return {"archived": report.archived, "face_vectors_removed": report.face_vectors_removed, "cutoff": report.cutoff.isoformat()}
 
 
-@router.put("/{kind}/{record_id}", summary="Update a record (the whole record)")
+def _version_of(if_match: str | None) -> str | None:
+    """The version an If-Match header names (``"<version>"``, ``W/"<version>"`` or bare)."""
+    if not if_match or if_match.strip() == "*":
+        return None
+    return if_match.strip().removeprefix("W/").strip('"')
+
+
+@router.put(
+    "/{kind}/{record_id}",
+    summary="Update a record (the whole record); send If-Match with the ETag you read: a stale write answers 412",
+    responses={412: {"description": "the record changed since the version in If-Match was read"}},
+)
 def update_record(
     kind: Kind,
     record_id: str,
@@ -73,17 +85,24 @@ def update_record(
     res: ResourcesDep,
     matcher: MatcherDep,
     source: Source,
+    response: Response,
+    if_match: Annotated[str | None, Header(description="The ETag of the version this update is based on")] = None,
 ) -> dict:
     if body.get("kind", kind) != kind or str(body.get("id", record_id)) != record_id:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "kind and id in the body must match the URL")
     service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)  # 404 before anything else
     data = {**body, "kind": kind, "id": record_id}
-    return _saved(flows.save_record(res=res, matcher=matcher, session=session, data=data, user=user, source=source), session, user)
+    saved = flows.save_record(res=res, matcher=matcher, session=session, data=data, user=user, source=source,
+                              expected_version=_version_of(if_match))  # fmt: skip
+    response.headers["ETag"] = f'"{saved.stored.content_hash}"'
+    return _saved(saved, session, user)
 
 
-@router.get("/{kind}/{record_id}", summary="One record: in full inside your jurisdiction, limited outside")
-def get_record(kind: Kind, record_id: str, user: CurrentUser, session: DbSession, source: Source) -> dict:
-    return service.read_record(session=session, user=user, kind=kind, record_id=record_id, source=source)
+@router.get("/{kind}/{record_id}", summary="One record: in full inside your jurisdiction, limited outside (ETag: its version)")
+def get_record(kind: Kind, record_id: str, user: CurrentUser, session: DbSession, source: Source, response: Response) -> dict:
+    stored, view = service.open_record(session=session, user=user, kind=kind, record_id=record_id, source=source)
+    response.headers["ETag"] = f'"{stored.content_hash}"'
+    return view
 
 
 @router.get("")
@@ -103,7 +122,7 @@ def list_all(
     return service.list_records_for(session=session, user=user, source=source, limit=limit, offset=offset, **filters)
 
 
-@router.get("/{kind}/{record_id}/candidates", summary="Best candidates from the other register, explained")
+@router.get("/{kind}/{record_id}/candidates", summary="Best candidates from the other register, explained (computed; queues nothing)")
 def candidates(
     kind: Kind,
     record_id: str,
@@ -114,11 +133,17 @@ def candidates(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[dict]:
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
-    found, _ = flows.match_and_queue(matcher=matcher, session=session, stored=stored)
+    found = flows.find_candidates(matcher=matcher, stored=stored, limit=max(limit, 10))
     return service.show_candidates(session=session, user=user, stored=stored, candidates=found[:limit], source=source)
 
 
-@router.get("/{kind}/{record_id}/duplicates", summary="Records of the same register that may be this child")
+@router.post("/{kind}/{record_id}/match", summary="Match now and queue strong pairs and possible duplicates for review")
+def match_now(kind: Kind, record_id: str, user: CurrentUser, session: DbSession, matcher: MatcherDep, source: Source) -> dict:
+    stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
+    return flows.queue_matches(matcher=matcher, session=session, stored=stored, user=user, source=source)
+
+
+@router.get("/{kind}/{record_id}/duplicates", summary="Records of the same register that may be this child (computed; flags nothing)")
 def duplicates(
     kind: Kind,
     record_id: str,
@@ -129,7 +154,7 @@ def duplicates(
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> list[dict]:
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
-    found, _ = flows.flag_duplicates(matcher=matcher, session=session, stored=stored, limit=limit)
+    found = flows.find_duplicates(matcher=matcher, stored=stored, limit=limit)
     return service.show_candidates(session=session, user=user, stored=stored, candidates=found, source=source)
 
 

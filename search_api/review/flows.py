@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from indexer import get_records_by_keys
 from search_api.audit.service import Actor, append
 from search_api.policy import PermissionDenied, authorize, covers, may, may_decide, review_area, sees_pair
+from search_api.records.flows import index_pending
 from search_api.resources import Resources
 from search_api.review import duplicates, service
 from search_api.review.models import ReviewPairRow
@@ -81,24 +82,27 @@ def decide_pair(
     service.decide(session=session, pair=pair, decision=decision, note=note, user=user)
     append(session=session, actor=Actor.of(user, source), action="review_decision",
            targets=[f"pair:{pair.pk}", pair.missing_key, pair.found_key], detail={"decision": decision})  # fmt: skip
-    # Commit the decision before the records change: SQLite has one writer, and the status
-    # update goes through the ingest path (store, then text index) in its own session.
-    session.commit()
+    ingestor = res.ingestor()
     if decision == "confirm":
+        # the statuses change in the decision's own transaction: both or neither survive a crash
         updated = [
             {**stored.record.model_dump(mode="json"), "status": STATUS_ON_CONFIRM[stored.record.kind]}
             for stored in (missing, found)
             if stored is not None
         ]
-        report = res.ingestor().ingest_records(updated, source="review", strict=True)  # stored records, already valid
+        report = ingestor.stage_records(updated, session=session, source="review", strict=True)  # stored records, already valid
         if not report.ok:
             raise StatusUpdateFailed(f"status update failed: {report.rejected}")
-        session.expire_all()
         if missing is not None and found is not None:
             from search_api.restoration.flows import on_confirmed
 
-            on_confirmed(session=session, settings=res.settings, pair=service.get_or_raise(session=session, pair_pk=pair_pk),
-                         missing=missing.record, found=found.record, user=user, source=source)  # fmt: skip
+            # the restoration case opens in the decision's transaction too
+            on_confirmed(session=session, settings=res.settings, pair=pair, missing=missing.record, found=found.record, user=user,
+                         source=source)  # fmt: skip
+    session.commit()
+    if decision == "confirm":
+        index_pending(res)  # the text index follows the store; pending until then
+        session.expire_all()
     return pair
 
 

@@ -13,6 +13,7 @@ from indexer import get_records_by_keys
 from search_api.audit.service import Actor, append
 from search_api.db import utcnow
 from search_api.policy import PermissionDenied, authorize, may_decide
+from search_api.records.flows import index_pending
 from search_api.resources import Resources
 from search_api.restoration import service as restoration
 from search_api.review import service
@@ -55,11 +56,14 @@ def reopen_pair(*, res: Resources, session: Session, pair_pk: int, reason: str, 
         targets=[f"pair:{pair.pk}", pair.missing_key, pair.found_key],
         detail={"was": was, "pairs_reopened": reopened_others},
     )
-    session.commit()  # SQLite has one writer: the status roll-back below runs in the ingest's own session
     if was == "confirmed":
         rolled = [{**s.record.model_dump(mode="json"), "status": STATUS_ON_REOPEN[s.record.kind]} for s in (missing, found) if s]
-        report = res.ingestor().ingest_records(rolled, source="review")
+        # a reviewer's write may move a closed case back to open; in the same transaction as the decision
+        report = res.ingestor().stage_records(rolled, session=session, source="review", reopen=True, strict=True)
         if not report.ok:
             raise service.CannotReopen(f"status roll-back failed: {report.rejected}")
+    session.commit()
+    if was == "confirmed":
+        index_pending(res)
         session.expire_all()
     return pair

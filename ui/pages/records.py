@@ -19,18 +19,19 @@ from search_api import (
     PermissionDenied,
     RecordInvalid,
     ResourcesDep,
+    audit_record_page,
     authorize,
+    candidate_views,
     duplicate_flags_of,
-    flag_duplicates,
+    find_candidates,
+    find_duplicates,
     get_stored_for,
     list_pairs_of,
-    match_and_queue,
-    open_record,
     photo_path_for,
     save_record,
     send_for_review,
-    show_candidates,
     store_photo,
+    view_for,
 )
 from ui.display import photo_url
 from ui.web import Page, redirect
@@ -146,15 +147,18 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
 
 @router.get("/records/{kind}/{record_id}", response_class=HTMLResponse)
 def record_page(kind: Kind, record_id: str, page: Page, session: DbSession, matcher: MatcherDep, saved: int = 0) -> HTMLResponse:
-    stored, view = open_record(session=session, user=page.user, kind=kind, record_id=record_id, source=page.source)
-    found, _queued = match_and_queue(matcher=matcher, session=session, stored=stored)
-    candidates = show_candidates(session=session, user=page.user, stored=stored, candidates=found, source=page.source)
+    # a GET: matching is computed and shown, never queued (queueing is the matcher's job or a POST)
+    stored = get_stored_for(session=session, user=page.user, kind=kind, record_id=record_id)
+    view = view_for(page.user, stored)
+    found = find_candidates(matcher=matcher, stored=stored)
+    candidates = candidate_views(session=session, user=page.user, stored=stored, candidates=found)
     pairs = list_pairs_of(session=session, record_key=stored.key)
     pair_of = {(p.found_key if kind == "missing" else p.missing_key): p for p in pairs}
-    same_side, _flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    same_side = find_duplicates(matcher=matcher, stored=stored)
     flags = {(f.key_b if f.key_a == stored.key else f.key_a): f for f in duplicate_flags_of(session=session, record_key=stored.key)}
     flagged = [c for c in same_side if c.key in flags]
-    shown = show_candidates(session=session, user=page.user, stored=stored, candidates=flagged, source=page.source)
+    shown = candidate_views(session=session, user=page.user, stored=stored, candidates=flagged)
+    audit_record_page(session=session, user=page.user, stored=stored, view=view, shown=candidates + shown, source=page.source)
     return page.render(
         "records/show.html",
         record=view,
