@@ -27,16 +27,36 @@ def ingest(
     file: Annotated[Path, typer.Argument(help="Records as .jsonl or .csv", exists=True, dir_okay=False, readable=True)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     match_now: Annotated[bool, typer.Option("--match/--no-match", help="Match new and changed records now (up to 2,000)")] = True,
+    photos_root: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--photos-root",
+            file_okay=False,
+            exists=True,
+            help="Folder the photo paths resolve in (default: the file's folder); no photo is read from outside it",
+        ),
+    ] = None,
 ) -> None:
-    """Validate and load a register file. Bad rows are reported and skipped; the rest load."""
+    """Validate and load a register file. Bad rows are reported and skipped; the rest load.
+
+    A photo path must stay inside the file's folder (or --photos-root): a path outside it, a
+    missing file or a file that is not an image is cleared with a warning; the record is kept.
+    """
     settings = Settings()
     try:
         with open_resources(settings) as res, progress_bar() as progress:
             task = progress.add_task(f"ingest {file.name}", total=count_lines(file))
-            report = res.ingestor().ingest_file(file, progress=lambda n: progress.advance(task, n))
+            report = res.ingestor().ingest_file(file, photos_root=photos_root, progress=lambda n: progress.advance(task, n))
             faces = _sync_faces(res, progress)
             match_them = match_now and 0 < len(report.changed) <= MATCH_ON_INGEST_MAX
             matched = _match_changed(res, report.changed, progress) if match_them else None
+            detail = {
+                "rows": report.rows, "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+                "rejected_rows": report.rejected_rows, "warnings": len(report.warnings), "photos_filed": faces.filed,
+                "queued_pairs": matched[0] if matched else 0, "duplicates_flagged": matched[1] if matched else 0,
+                "matched": matched is not None, "photos_root": photos_root is not None,
+            }  # fmt: skip
+            operator_audit(res, "ingest", report.changed[:10_000], detail)
     except (IndexerError, EmbeddingError, ValueError) as exc:
         raise fail(str(exc)) from exc
     if as_json:
@@ -127,6 +147,7 @@ def reindex() -> None:
         task = progress.add_task("reindex", total=total)
         n = res.ingestor().reindex(progress=lambda k: progress.advance(task, k))
         faces = _sync_faces(res, progress, rebuild=True)
+        operator_audit(res, "reindex", [], {"records": n, "faces": faces.filed})
     out.print(f"reindexed {n} records; face index rebuilt with {faces.filed} faces from {faces.photos} photos")
 
 

@@ -25,9 +25,34 @@ from search_api.users.models import UserRow
 class RecordInvalid(ValueError):
     """The record was rejected; ``problems`` name each field."""
 
-    def __init__(self, report: IngestReport) -> None:
-        self.problems = [{"field": p.field, "message": p.message} for p in report.rejected]
+    def __init__(self, report: IngestReport | None = None, problems: list[dict] | None = None) -> None:
+        self.problems = problems if problems is not None else [{"field": p.field, "message": p.message} for p in report.rejected]  # type: ignore[union-attr]
         super().__init__("; ".join(f"{p['field']}: {p['message']}" for p in self.problems))
+
+
+PHOTO_PATHS_REFUSED = (
+    "photos arrive as uploads (POST /records/{kind}/{id}/photos), never as paths: keep this record's photos as they are, "
+    "drop one, or upload a new one"
+)
+
+
+def _check_photos(data: dict, *, existing: StoredRecord | None, uploaded: list[str]) -> None:
+    """Over the API a record's ``photos`` may only keep (or drop) the photos it has, plus the
+    ones uploaded in this request: a path is never read from the server's disk. The message
+    says nothing about the path or whether such a file exists."""
+    photos = data.get("photos")
+    if photos is None:
+        return
+    if not isinstance(photos, list):
+        raise RecordInvalid(problems=[{"field": "photos", "message": "must be a list of this record's photos"}])
+    allowed = set(existing.record.photos if existing is not None else ()) | set(uploaded)
+    problems = [
+        {"field": f"photos[{i}]", "message": PHOTO_PATHS_REFUSED}
+        for i, given in enumerate(photos)
+        if not isinstance(given, str) or given not in allowed
+    ]
+    if problems:
+        raise RecordInvalid(problems=problems)
 
 
 @dataclass
@@ -38,12 +63,15 @@ class SavedRecord:
     duplicates_flagged: int = 0  # records of the same register that may be this child
 
 
-def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "") -> SavedRecord:
+def save_record(
+    *, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "", uploaded: list[str] | None = None
+) -> SavedRecord:
     """Validate and store a record, index it, embed its photos, match it, queue strong pairs.
 
     Police file for their own station and CCI staff for their own institution: an empty
     station or institution is filled in from the user, a different one is refused, and so is
-    overwriting a record that belongs to someone else.
+    overwriting a record that belongs to someone else. ``photos`` may name only the record's
+    own photos and those in ``uploaded`` (store paths of photos this request uploaded).
     """
     kind = data.get("kind")
     authorize(user, "create_missing" if kind == "missing" else "create_found")
@@ -52,11 +80,15 @@ def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dic
         incoming = parse_record(data)
     except ValidationError:
         incoming = None  # the ingest below names every bad field
+    existing = None
     if incoming is not None:
         authorize_edit(user, incoming)
         existing = get_record(session=session, kind=incoming.kind, record_id=incoming.id)
         if existing is not None:
             authorize_edit(user, existing.record)
+    elif data.get("id") is not None and kind in ("missing", "found"):
+        existing = get_record(session=session, kind=kind, record_id=str(data["id"]))
+    _check_photos(data, existing=existing, uploaded=uploaded or [])
     report = res.ingestor().ingest_records([data])
     if not report.ok:
         raise RecordInvalid(report)
@@ -96,7 +128,7 @@ def add_photo(
     body = stored.record.model_dump(mode="json")
     if relpath not in body["photos"]:
         body["photos"].append(relpath)
-    return save_record(res=res, matcher=matcher, session=session, data=body, user=user, source=source)
+    return save_record(res=res, matcher=matcher, session=session, data=body, user=user, source=source, uploaded=[relpath])
 
 
 def _suffix_of(data: bytes) -> str:
