@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     lockout_failures: int = Field(default=5, gt=0)  # wrong passwords in a row before a lock-out
     lockout_minutes: int = Field(default=15, gt=0)
     retention_days: int = Field(default=365, gt=0)  # restored/traced children are archived after this
+    # audit anchoring (issue 11): the signing key lives outside the database (better: outside the data dir)
+    audit_signing_key: Path | None = None  # default <data dir>/audit_signing_key.pem (0600), its public half beside it (.pub)
+    audit_checkpoints: Path | None = None  # default <data dir>/audit_checkpoints.jsonl
 
     def face_config(self) -> FaceConfig:
         return FaceConfig(
@@ -56,6 +59,12 @@ class Settings(BaseSettings):
             threads=self.face_threads,
             max_bytes=self.max_photo_bytes,
         )
+
+    def audit_key_path(self) -> Path:
+        return self.audit_signing_key or self.data_dir / "audit_signing_key.pem"
+
+    def audit_checkpoints_path(self) -> Path:
+        return self.audit_checkpoints or self.data_dir / "audit_checkpoints.jsonl"
 
     def store_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir / "trackchild.sqlite3")
