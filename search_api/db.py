@@ -22,7 +22,8 @@ def create_service_schema(engine: Engine) -> None:
     Only additive changes happen here (a new column with a default); anything else needs a
     real migration.
     """
-    from search_api.audit import models as _audit  # noqa: F401 - registers the tables
+    from search_api import limits as _limits  # noqa: F401 - registers the tables
+    from search_api.audit import models as _audit  # noqa: F401
     from search_api.records import models as _records  # noqa: F401
     from search_api.review import models as _review  # noqa: F401
     from search_api.users import models as _users  # noqa: F401
