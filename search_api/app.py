@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from search_api import errors
 from search_api.audit.views import router as audit_router
+from search_api.body_limit import BodyLimit
 from search_api.config import Settings
 from search_api.fusion.model import load_active
 from search_api.notifications.flows import start_background_worker
@@ -90,16 +91,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (users_router, records_router, search_router, review_router, audit_router, restoration_router, notifications_router):
         app.include_router(router)
 
+    # inside the headers middleware below (added later = outside), so its 413 gets the headers too
+    app.add_middleware(BodyLimit, max_bytes=settings.max_photo_bytes * MAX_PHOTOS_PER_REQUEST + FORM_OVERHEAD)
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        declared = request.headers.get("content-length", "")
-        body_limit = settings.max_photo_bytes * MAX_PHOTOS_PER_REQUEST + FORM_OVERHEAD
-        if declared.isdigit() and int(declared) > body_limit:
-            limit = body_limit // 1_000_000
-            response: Response = JSONResponse({"detail": f"the request is larger than the {limit} MB upload limit"}, status_code=413)
-        else:
-            response = await call_next(request)
+        response = await call_next(request)
         # ids only: the path (record numbers), never the query string, which may hold a child's name
         access_log.info("%s %s %s %.0fms", request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000)
         for name, value in SECURITY_HEADERS.items():

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     sms_file: Path | None = None  # default: <data_dir>/sms-outbox.jsonl
     notify_interval_seconds: int = Field(default=30, ge=0)  # the worker inside 'serve'; 0 turns it off
+    # audit anchoring (issue 11): the signing key lives outside the database (better: outside the data dir)
+    audit_signing_key: Path | None = None  # default <data dir>/audit_signing_key.pem (0600), its public half beside it (.pub)
+    audit_checkpoints: Path | None = None  # default <data dir>/audit_checkpoints.jsonl
 
     def face_config(self) -> FaceConfig:
         return FaceConfig(
@@ -70,6 +73,12 @@ class Settings(BaseSettings):
             threads=self.face_threads,
             max_bytes=self.max_photo_bytes,
         )
+
+    def audit_key_path(self) -> Path:
+        return self.audit_signing_key or self.data_dir / "audit_signing_key.pem"
+
+    def audit_checkpoints_path(self) -> Path:
+        return self.audit_checkpoints or self.data_dir / "audit_checkpoints.jsonl"
 
     def store_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir / "trackchild.sqlite3")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from embeddings import FaceIndex, FacePipeline, model_id
 from indexer import Ingestor, PhotoStore, TextIndex, make_engine, make_session_factory, open_text_index
 from search_api.config import Settings
-from search_api.limits import SlidingWindow
+from search_api.limits import StoreWindow
 
 
 @dataclass
@@ -27,10 +27,10 @@ class Resources:
     photo_store: PhotoStore
     _face_pipeline: FacePipeline | None = field(default=None, repr=False)
     _face_index: FaceIndex | None = field(default=None, repr=False)
-    _limits: dict[str, SlidingWindow] = field(default_factory=dict, repr=False)
+    _limits: dict[str, StoreWindow] = field(default_factory=dict, repr=False)
 
-    def limit(self, name: str) -> SlidingWindow:
-        """The process-wide rate limit called ``name`` (login, photo_search)."""
+    def limit(self, name: str) -> StoreWindow:
+        """The rate limit called ``name`` (login, photo_search), shared by every worker through the store."""
         if name not in self._limits:
             per_minute = {
                 "login": self.settings.login_attempts_per_minute,
@@ -38,7 +38,7 @@ class Resources:
                 "login_address": self.settings.login_attempts_per_minute * 5,
                 "photo_search": self.settings.photo_searches_per_minute,
             }[name]
-            self._limits[name] = SlidingWindow(name.replace("_", " ") + " attempts", per_minute, 60.0)
+            self._limits[name] = StoreWindow(self.engine, name.replace("_", " ") + " attempts", name, per_minute, 60.0)
         return self._limits[name]
 
     def ingestor(self) -> Ingestor:

@@ -240,26 +240,45 @@ def validate_row(
     return record, [], warnings
 
 
+UPLOADS_ONLY = "photos arrive as uploads (POST /records/{kind}/{id}/photos), never as paths; this photo was not kept"
+
+
 def _store_photos(
-    record: ChildRecord, *, base_dir: Path, photo_store: PhotoStore, line: int
+    record: ChildRecord, *, photos_root: Path | None, photo_store: PhotoStore, line: int
 ) -> tuple[ChildRecord, list[str], list[RowProblem]]:
-    """Copy a record's photos into the store; the record then names store paths."""
+    """Copy a record's photos into the store; the record then names store paths.
+
+    A photo that cannot be taken is cleared with a warning naming line, id and field; the
+    record itself is kept (never lose a child). Paths must resolve inside ``photos_root``
+    (the import file's folder unless the operator names another); with no root (records
+    from the API) only photos already in the store are accepted, and the messages say
+    nothing about the server's files.
+    """
     if not record.photos:
         return record, [], []
     relpaths: list[str] = []
     hashes: list[str] = []
     problems: list[RowProblem] = []
+    root = photos_root.resolve() if photos_root is not None else None
     for i, given in enumerate(record.photos):
-        if given.startswith("photos/") and (photo_store.data_dir / given).is_file():
-            relpaths.append(given)  # already a store path (re-import of our own export)
+        if photo_store.has(given):
+            relpaths.append(given)  # already a store path (re-import of our own export, an upload)
             hashes.append(Path(given).stem)
             continue
+        if root is None:
+            problems.append(RowProblem(line, record.id, f"photos[{i}]", UPLOADS_ONLY))
+            continue
         source = Path(given)
-        source = source if source.is_absolute() else base_dir / source
+        source = (source if source.is_absolute() else root / source).resolve()
+        if root not in source.parents:
+            problems.append(
+                RowProblem(line, record.id, f"photos[{i}]", f"{given!r} is outside the photos folder {root}; not kept (see --photos-root)")
+            )
+            continue
         try:
             stored = photo_store.put_file(source)
         except PhotoRejected as exc:
-            problems.append(RowProblem(line, record.id, f"photos[{i}]", str(exc)))
+            problems.append(RowProblem(line, record.id, f"photos[{i}]", f"{exc}; not kept"))
             continue
         relpaths.append(stored.relpath)
         hashes.append(stored.sha256)
@@ -281,7 +300,9 @@ class PreparedRow:
     photo_hashes: tuple[str, ...] = ()
 
 
-def prepare_rows(rows: list[RawRow], base_dir: Path, photo_store: PhotoStore, today: dt.date, strict: bool = False) -> list[PreparedRow]:
+def prepare_rows(
+    rows: list[RawRow], photos_root: Path | None, photo_store: PhotoStore, today: dt.date, strict: bool = False
+) -> list[PreparedRow]:
     """Everything about a chunk of rows that needs neither the store nor the index."""
     out: list[PreparedRow] = []
     for row in rows:
@@ -289,9 +310,9 @@ def prepare_rows(rows: list[RawRow], base_dir: Path, photo_store: PhotoStore, to
         record, errors, warnings = validate_row(row, today=today, strict=strict, cleared=cleared)
         hashes: list[str] = []
         if record is not None:
-            record, hashes, photo_errors = _store_photos(record, base_dir=base_dir, photo_store=photo_store, line=row.line)
+            record, hashes, photo_problems = _store_photos(record, photos_root=photos_root, photo_store=photo_store, line=row.line)
             # an unusable photo loses the photo, not the child (unless strict)
-            (errors if strict else warnings).extend(photo_errors)
+            (errors if strict else warnings).extend(photo_problems)
         if errors or record is None:
             out.append(PreparedRow(row.line, row.raw, row.record_id if row.data else None, None, None, errors, []))
             continue
@@ -403,7 +424,7 @@ class Ingestor:
             self.flush()
 
     def stage_records(
-        self, records: Iterable[dict], *, session: Session, source: str = "api", base_dir: Path | None = None, reopen: bool = False,
+        self, records: Iterable[dict], *, session: Session, source: str = "api", photos_root: Path | None = None, reopen: bool = False,
         expected: dict[str, str] | None = None, strict: bool | None = None,
     ) -> IngestReport:  # fmt: skip
         """Validate records and write them into the caller's ``session`` without committing or
@@ -418,7 +439,7 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport(source=source)
         rows = [RawRow(i, json.dumps(r, ensure_ascii=False, default=str), r) for i, r in enumerate(records, start=1)]
-        prepared = prepare_rows(rows, base_dir or Path.cwd(), self.photo_store, dt.date.today(), self.strict if strict is None else strict)
+        prepared = prepare_rows(rows, photos_root, self.photo_store, dt.date.today(), self.strict if strict is None else strict)
         report.rows = len(prepared)
         good = []
         for item in prepared:
@@ -451,25 +472,28 @@ class Ingestor:
         if chunk:
             yield chunk
 
-    def _prepared_chunks(self, rows: Iterable[RawRow], base_dir: Path, strict: bool) -> Iterator[list[PreparedRow]]:
+    def _prepared_chunks(self, rows: Iterable[RawRow], photos_root: Path | None, strict: bool) -> Iterator[list[PreparedRow]]:
         today = dt.date.today()
         for chunk in self._chunks(rows):
-            yield prepare_rows(chunk, base_dir, self.photo_store, today, strict)
+            yield prepare_rows(chunk, photos_root, self.photo_store, today, strict)
 
     def ingest_rows(
-        self, rows: Iterable[RawRow], *, source: str, base_dir: Path, progress: Progress | None = None, strict: bool | None = None,
-        reopen: bool = False,
+        self, rows: Iterable[RawRow], *, source: str, photos_root: Path | None, progress: Progress | None = None,
+        strict: bool | None = None, reopen: bool = False,
     ) -> IngestReport:  # fmt: skip
         """Validate and load rows. A row that cannot be a record is reported and skipped; a bad
         field is cleared with a warning (with ``strict``, the row is rejected instead). Closed
-        statuses and archived children are kept over the rows (``report.kept``)."""
+        statuses and archived children are kept over the rows (``report.kept``).
+
+        Photo paths resolve inside ``photos_root``; with none, only stored photos are kept.
+        """
         strict = self.strict if strict is None else strict
         started = time.perf_counter()
         report = IngestReport(source=source)
         rejected: list[PreparedRow] = []
         pending: list[PreparedRow] = []
         with _quiet_gc():
-            for chunk in self._prepared_chunks(rows, base_dir, strict):
+            for chunk in self._prepared_chunks(rows, photos_root, strict):
                 report.rows += len(chunk)
                 for item in chunk:
                     if item.errors:
@@ -495,8 +519,11 @@ class Ingestor:
             report.warnings_file = self._write_warnings(source, report.warnings, stamp)
         return report
 
-    def ingest_file(self, path: Path, *, progress: Progress | None = None, strict: bool | None = None) -> IngestReport:
-        """Ingest a ``.jsonl`` or ``.csv`` file; photo paths are relative to its folder.
+    def ingest_file(
+        self, path: Path, *, photos_root: Path | None = None, progress: Progress | None = None, strict: bool | None = None
+    ) -> IngestReport:
+        """Ingest a ``.jsonl`` or ``.csv`` file; photo paths are relative to its folder and must
+        stay inside it (or inside ``photos_root`` when the operator names one).
 
         Example:
             >>> report = ingestor.ingest_file(Path("records.jsonl"))  # doctest: +SKIP
@@ -504,15 +531,17 @@ class Ingestor:
             (26, 0)
         """
         path = Path(path)
-        return self.ingest_rows(read_rows(path), source=str(path), base_dir=path.resolve().parent, progress=progress, strict=strict)
+        root = photos_root if photos_root is not None else path.resolve().parent
+        return self.ingest_rows(read_rows(path), source=str(path), photos_root=root, progress=progress, strict=strict)
 
     def ingest_records(
-        self, records: Iterable[dict], *, source: str = "api", base_dir: Path | None = None, strict: bool | None = None,
+        self, records: Iterable[dict], *, source: str = "api", photos_root: Path | None = None, strict: bool | None = None,
         reopen: bool = False,
     ) -> IngestReport:  # fmt: skip
-        """Ingest records given as dicts (API, tests); numbered from 1 like lines."""
+        """Ingest records given as dicts (API, tests); numbered from 1 like lines. Without a
+        ``photos_root`` a photo must already be in the store (the API's uploads)."""
         rows = (RawRow(i, json.dumps(r, ensure_ascii=False, default=str), r) for i, r in enumerate(records, start=1))
-        return self.ingest_rows(rows, source=source, base_dir=base_dir or Path.cwd(), strict=strict, reopen=reopen)
+        return self.ingest_rows(rows, source=source, photos_root=photos_root, strict=strict, reopen=reopen)
 
     def _write_rejected(self, source: str, rejected: list[PreparedRow], stamp: str) -> Path:
         folder = self.photo_store.data_dir / "rejected"

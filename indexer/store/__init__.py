@@ -1,7 +1,7 @@
 """The system of record: SQLite by default, PostgreSQL by URL."""
 
 from indexer.store.engine import create_schema, make_engine, make_session_factory, sqlite_url
-from indexer.store.photos import PhotoStore, StoredPhoto
+from indexer.store.photos import PhotoStore, StoredPhoto, is_store_path
 from indexer.store.service import (
     RecordCounts,
     RecordWrite,
@@ -53,6 +53,7 @@ __all__ = [
     "get_record",
     "get_record_or_raise",
     "get_records_by_keys",
+    "is_store_path",
     "iter_photos",
     "iter_records",
     "list_records",

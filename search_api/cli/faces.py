@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from embeddings import EmbeddingError
-from search_api.cli.common import Kind, fail, out
+from search_api.cli.common import Kind, fail, operator_audit, out
 from search_api.config import Settings
 from search_api.resources import open_resources
 
@@ -87,6 +87,8 @@ def faces_search(
         except EmbeddingError as exc:
             raise fail(f"{image}: {exc}", code=1) from exc
         hits = res.face_index.search(face.embedding, k=limit, kind=kind.value if kind else None, only_open=only_open)
+        detail = {"results": len(hits), "kind": kind.value if kind else "all", "only_open": only_open}
+        operator_audit(res, "photo_search", [h.record_key for h in hits], detail)
     rows = [{"key": h.record_key, "photo": h.photo_id, "score": round(h.score, 4)} for h in hits]
     if as_json:
         sys.stdout.write(json.dumps(rows) + "\n")

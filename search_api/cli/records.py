@@ -31,12 +31,23 @@ def ingest(
     strict: Annotated[
         bool, typer.Option("--strict", help="Reject a row for any bad field (default: clear the field, warn, keep the child)")
     ] = False,
+    photos_root: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--photos-root",
+            file_okay=False,
+            exists=True,
+            help="Folder the photo paths resolve in (default: the file's folder); no photo is read from outside it",
+        ),
+    ] = None,
 ) -> None:
     """Validate and load a register file.
 
     A row is rejected only when it cannot be a record (unreadable line, no kind, no usable
     id); any other bad field is cleared with a warning naming line, id, field and value.
-    With --strict, a row with any bad field is rejected instead.
+    With --strict, a row with any bad field is rejected instead. A photo path must stay inside
+    the file's folder (or --photos-root): a path outside it, a missing file or a file that is
+    not an image is cleared with a warning; the record is kept.
 
     Exit codes: 0 loaded (perhaps with warnings); 1 some rows were rejected; 2 the run failed.
     """
@@ -44,10 +55,17 @@ def ingest(
     try:
         with open_resources(settings) as res, progress_bar() as progress:
             task = progress.add_task(f"ingest {file.name}", total=count_lines(file))
-            report = res.ingestor().ingest_file(file, progress=lambda n: progress.advance(task, n), strict=strict)
+            report = res.ingestor().ingest_file(file, photos_root=photos_root, progress=lambda n: progress.advance(task, n), strict=strict)
             faces = _sync_faces(res, progress)
             match_them = match_now and 0 < len(report.changed) <= MATCH_ON_INGEST_MAX
             matched = _match_changed(res, report.changed, progress) if match_them else None
+            detail = {
+                "rows": report.rows, "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+                "rejected_rows": report.rejected_rows, "warnings": len(report.warnings), "photos_filed": faces.filed,
+                "queued_pairs": matched[0] if matched else 0, "duplicates_flagged": matched[1] if matched else 0,
+                "matched": matched is not None, "photos_root": photos_root is not None,
+            }  # fmt: skip
+            operator_audit(res, "ingest", report.changed[:10_000], detail)
     except (IndexerError, EmbeddingError, ValueError) as exc:
         raise fail(str(exc)) from exc
     except Exception as exc:  # exit code 2: the run failed (1 is kept for "some rows were rejected")
@@ -154,6 +172,7 @@ def reindex() -> None:
         task = progress.add_task("reindex", total=total)
         n = res.ingestor().reindex(progress=lambda k: progress.advance(task, k))
         faces = _sync_faces(res, progress, rebuild=True)
+        operator_audit(res, "reindex", [], {"records": n, "faces": faces.filed})
     out.print(f"reindexed {n} records; face index rebuilt with {faces.filed} faces from {faces.photos} photos")
 
 

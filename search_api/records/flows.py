@@ -29,9 +29,34 @@ log = logging.getLogger(__name__)
 class RecordInvalid(ValueError):
     """The record was rejected; ``problems`` name each field."""
 
-    def __init__(self, report: IngestReport) -> None:
-        self.problems = [{"field": p.field, "message": p.message} for p in report.rejected]
+    def __init__(self, report: IngestReport | None = None, problems: list[dict] | None = None) -> None:
+        self.problems = problems if problems is not None else [{"field": p.field, "message": p.message} for p in report.rejected]  # type: ignore[union-attr]
         super().__init__("; ".join(f"{p['field']}: {p['message']}" for p in self.problems))
+
+
+PHOTO_PATHS_REFUSED = (
+    "photos arrive as uploads (POST /records/{kind}/{id}/photos), never as paths: keep this record's photos as they are, "
+    "drop one, or upload a new one"
+)
+
+
+def _check_photos(data: dict, *, existing: StoredRecord | None, uploaded: list[str]) -> None:
+    """Over the API a record's ``photos`` may only keep (or drop) the photos it has, plus the
+    ones uploaded in this request: a path is never read from the server's disk. The message
+    says nothing about the path or whether such a file exists."""
+    photos = data.get("photos")
+    if photos is None:
+        return
+    if not isinstance(photos, list):
+        raise RecordInvalid(problems=[{"field": "photos", "message": "must be a list of this record's photos"}])
+    allowed = set(existing.record.photos if existing is not None else ()) | set(uploaded)
+    problems = [
+        {"field": f"photos[{i}]", "message": PHOTO_PATHS_REFUSED}
+        for i, given in enumerate(photos)
+        if not isinstance(given, str) or given not in allowed
+    ]
+    if problems:
+        raise RecordInvalid(problems=problems)
 
 
 @dataclass
@@ -44,13 +69,15 @@ class SavedRecord:
 
 
 def save_record(
-    *, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "", expected_version: str | None = None
+    *, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "",
+    expected_version: str | None = None, uploaded: list[str] | None = None,
 ) -> SavedRecord:
     """Validate and store a record, index it, embed its photos, match it, queue strong pairs.
 
     Police file for their own station and CCI staff for their own institution: an empty
     station or institution is filled in from the user, a different one is refused, and so is
-    overwriting a record that belongs to someone else.
+    overwriting a record that belongs to someone else. ``photos`` may name only the record's
+    own photos and those in ``uploaded`` (store paths of photos this request uploaded).
 
     Order: the record and its audit entry are committed in one transaction (the record marked
     *pending index*); the text index follows. A crash in between leaves the record pending,
@@ -59,6 +86,7 @@ def save_record(
     Args:
         expected_version: the version (``version`` of the record as read, the ETag) this write
             is based on; ``StaleWrite`` (HTTP 412) if the record has changed since.
+        uploaded: store paths of photos this request uploaded.
     """
     kind = data.get("kind")
     authorize(user, "create_missing" if kind == "missing" else "create_found")
@@ -67,11 +95,15 @@ def save_record(
         incoming = parse_record(data)
     except ValidationError:
         incoming = None  # the ingest below names every bad field
+    existing = None
     if incoming is not None:
         authorize_edit(user, incoming)
         existing = get_record(session=session, kind=incoming.kind, record_id=incoming.id)
         if existing is not None:
             authorize_edit(user, existing.record)
+    elif data.get("id") is not None and kind in ("missing", "found"):
+        existing = get_record(session=session, kind=kind, record_id=str(data["id"]))
+    _check_photos(data, existing=existing, uploaded=uploaded or [])
     ingestor = res.ingestor()
     expected = {f"{kind}:{data.get('id')}": expected_version} if expected_version else None
     # a reviewer may move a closed case back to open; nobody else (and no import) can
@@ -141,7 +173,7 @@ def add_photo(
     body = stored.record.model_dump(mode="json")
     if relpath not in body["photos"]:
         body["photos"].append(relpath)
-    return save_record(res=res, matcher=matcher, session=session, data=body, user=user, source=source)
+    return save_record(res=res, matcher=matcher, session=session, data=body, user=user, source=source, uploaded=[relpath])
 
 
 def _suffix_of(data: bytes) -> str:

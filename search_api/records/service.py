@@ -123,7 +123,10 @@ def photo_path_for(
         m, f = both.get(pair.missing_key), both.get(pair.found_key)
         if not sees_pair(user, m.record if m else None, f.record if f else None):
             raise PermissionDenied("this pair involves none of your records")
-    return res.photo_store.path_of(stored.record.photos[position])
+    relpath = stored.record.photos[position]
+    if not res.photo_store.has(relpath):  # a path stored before paths were checked is no photo
+        raise LookupError("no such photo")
+    return res.photo_store.path_of(relpath)
 
 
 def export_records(*, session: Session, user: UserRow, kind: str | None = None, source: str = "") -> Iterator[dict]:

@@ -32,4 +32,7 @@ class TokenRow(ServiceBase):
 
     token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_pk: Mapped[int] = mapped_column(ForeignKey("users.pk", ondelete="CASCADE"), index=True)
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # the hard end, however busy the token is
+    # sliding renewal: unused for ``idle_seconds`` the token ends; each use pushes this on (0: no idle end)
+    idle_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    idle_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -28,3 +28,18 @@ class TokenRead(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(min_length=10, max_length=200)
+
+
+class SessionsEnded(BaseModel):
+    sessions_ended: int
+
+
+class UserStatus(BaseModel):
+    username: str
+    active: bool
+    sessions_ended: int

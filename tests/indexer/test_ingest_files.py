@@ -133,10 +133,12 @@ def test_photos_are_copied_content_addressed(ingestor: Ingestor, tmp_path: Path)
         [found_child(id="P-1", photos=["child.jpg", "same-child.jpg"]), found_child(id="P-2", photos=["nope.jpg"])],
     )
     report = ingestor.ingest_file(path)
-    assert report.created == 2  # a missing photo loses the photo, not the child
-    assert [(p.record_id, p.field) for p in report.warnings] == [("P-2", "photos[0]")]
+    # a missing photo file is that photo's problem: the child is kept without it, with a warning
+    assert report.created == 2 and report.rejected == []
+    assert [(p.line, p.record_id, p.field) for p in report.warnings] == [(2, "P-2", "photos[0]")]
     assert ingestor.ingest_file(path, strict=True).rejected_rows == 1
     with ingestor.session_factory() as session:
+        assert get_record(session=session, kind="found", record_id="P-2").record.photos == []  # type: ignore[union-attr]
         stored = get_record(session=session, kind="found", record_id="P-1")
         paths = photo_paths(session=session, kind="found", record_id="P-1")
     assert stored is not None
@@ -190,3 +192,52 @@ def test_index_failure_after_store_commit_is_repaired_by_rerun(ingestor: Ingesto
     with ingestor.session_factory() as session:
         assert count_records(session=session).pending_index == 0
     restarted_index.close()
+
+
+def test_photo_paths_stay_inside_the_import_folder_and_must_be_images(ingestor: Ingestor, tmp_path: Path) -> None:
+    folder, outside = tmp_path / "register", tmp_path / "elsewhere"
+    folder.mkdir()
+    outside.mkdir()
+    Image.new("RGB", (40, 40), (200, 120, 90)).save(folder / "child.jpg")
+    Image.new("RGB", (40, 40), (20, 120, 90)).save(outside / "other.jpg")
+    (folder / "notes.jpg").write_text("a text file named .jpg")
+    secret = ingestor.photo_store.data_dir / "secret.jpg"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(folder / "child.jpg", secret)
+    rows = [
+        found_child(id="T-1", photos=["child.jpg", "../elsewhere/other.jpg"]),
+        found_child(id="T-2", photos=[str(outside / "other.jpg")]),
+        found_child(id="T-3", photos=["notes.jpg"]),
+        found_child(id="T-4", photos=["photos/../secret.jpg", "photos/../../elsewhere/other.jpg"]),
+    ]
+    report = ingestor.ingest_file(write_jsonl(folder / "records.jsonl", rows))
+    assert (report.created, report.rejected) == (4, [])  # every child is kept
+    warned = {(p.line, p.record_id, p.field) for p in report.warnings}
+    assert warned == {
+        (1, "T-1", "photos[1]"),
+        (2, "T-2", "photos[0]"),
+        (3, "T-3", "photos[0]"),
+        (4, "T-4", "photos[0]"),
+        (4, "T-4", "photos[1]"),
+    }
+    assert any("not a JPEG" in p.message for p in report.warnings if p.record_id == "T-3")
+    assert any("outside the photos folder" in p.message for p in report.warnings if p.record_id == "T-2")
+    with ingestor.session_factory() as session:
+        kept = {rid: get_record(session=session, kind="found", record_id=rid).record.photos for rid in ("T-1", "T-2", "T-3", "T-4")}  # type: ignore[union-attr]
+    assert len(kept["T-1"]) == 1 and kept["T-1"][0].startswith("photos/") and kept["T-2"] == kept["T-3"] == kept["T-4"] == []
+    # the operator may name the folder the photos live in: then paths resolve there
+    again = ingestor.ingest_file(
+        write_jsonl(folder / "more.jsonl", [found_child(id="T-5", photos=["elsewhere/other.jpg"])]), photos_root=tmp_path
+    )
+    assert again.warnings == [] and again.created == 1
+
+
+def test_records_given_as_dicts_take_stored_photos_only(ingestor: Ingestor, tmp_path: Path) -> None:
+    Image.new("RGB", (40, 40), (200, 120, 90)).save(tmp_path / "child.jpg")
+    stored = ingestor.photo_store.put_file(tmp_path / "child.jpg")
+    report = ingestor.ingest_records([found_child(id="D-1", photos=[stored.relpath, str(tmp_path / "child.jpg"), "photos/../x.jpg"])])
+    assert report.created == 1
+    assert [p.field for p in report.warnings] == ["photos[1]", "photos[2]"]
+    assert all(str(tmp_path) not in p.message and "not found" not in p.message for p in report.warnings)
+    with ingestor.session_factory() as session:
+        assert get_record(session=session, kind="found", record_id="D-1").record.photos == [stored.relpath]  # type: ignore[union-attr]

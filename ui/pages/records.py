@@ -135,7 +135,7 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
         return _form_page(page, kind, values, errors, status_code=422)
     record["photos"] = photos
     try:
-        save_record(res=res, matcher=matcher, session=session, data=record, user=page.user, source=page.source)
+        save_record(res=res, matcher=matcher, session=session, data=record, user=page.user, source=page.source, uploaded=photos)
     except RecordInvalid as exc:
         problems = {_problem_field(p["field"]): p["message"] for p in exc.problems}
         return _form_page(page, kind, values, problems, status_code=422)
