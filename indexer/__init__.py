@@ -8,7 +8,17 @@ from indexer.errors import BackendUnavailable, IndexerError, PhotoRejected, Reco
 from indexer.ingest import Ingestor, IngestReport, RowProblem
 from indexer.normalise import NameToken, NormalisedName, TokenMatch, best_token_match, detect_script, match_token, normalise_name
 from indexer.records import FoundChild, MissingReport, Place, ReportedBy, parse_record, record_key, split_record_key
-from indexer.search import FieldMatch, IndexDocument, SearchFilters, TextHit, TextIndex, TextIndexConfig, build_document, open_text_index
+from indexer.search import (
+    FieldMatch,
+    IndexDocument,
+    SearchFilters,
+    TextHit,
+    TextIndex,
+    TextIndexConfig,
+    build_document,
+    build_query_plan,
+    open_text_index,
+)
 from indexer.store import (
     PhotoStore,
     RecordCounts,
@@ -66,6 +76,7 @@ __all__ = [
     "archive_records",
     "best_token_match",
     "build_document",
+    "build_query_plan",
     "content_hashes",
     "count_archived",
     "count_records",

@@ -31,6 +31,7 @@ _SERVICES: dict[str, tuple[str, str]] = {
     # policy
     "may": ("search_api.policy", "may"),
     "authorize": ("search_api.policy", "authorize"),
+    "may_send_for_review": ("search_api.policy", "may_send_for_review"),
     "PermissionDenied": ("search_api.policy", "PermissionDenied"),
     "ROLES": ("search_api.users.schemas", "ROLES"),
     # records
@@ -38,6 +39,7 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "store_photo": ("search_api.records.flows", "store_photo"),
     "match_and_queue": ("search_api.records.flows", "match_and_queue"),
     "send_for_review": ("search_api.records.flows", "send_for_review"),
+    "NotProposed": ("search_api.records.flows", "NotProposed"),
     "list_entered_by": ("search_api.records.flows", "list_entered_by"),
     "RecordInvalid": ("search_api.records.flows", "RecordInvalid"),
     "get_stored_for": ("search_api.records.service", "get_stored_for"),
