@@ -9,7 +9,17 @@ from indexer.ingest import Ingestor, IngestReport, RowProblem
 from indexer.normalise import NameToken, NormalisedName, TokenMatch, best_token_match, detect_script, match_token, normalise_name
 from indexer.places import District, locate_place, resolve_district, resolve_state
 from indexer.records import FoundChild, MissingReport, Place, ReportedBy, parse_record, record_key, split_record_key
-from indexer.search import FieldMatch, IndexDocument, SearchFilters, TextHit, TextIndex, TextIndexConfig, build_document, open_text_index
+from indexer.search import (
+    FieldMatch,
+    IndexDocument,
+    SearchFilters,
+    TextHit,
+    TextIndex,
+    TextIndexConfig,
+    build_document,
+    build_query_plan,
+    open_text_index,
+)
 from indexer.store import (
     PhotoStore,
     RecordCounts,
@@ -71,6 +81,7 @@ __all__ = [
     "archive_records",
     "best_token_match",
     "build_document",
+    "build_query_plan",
     "content_hashes",
     "count_archived",
     "count_records",

@@ -31,6 +31,7 @@ _SERVICES: dict[str, tuple[str, str]] = {
     # policy
     "may": ("search_api.policy", "may"),
     "authorize": ("search_api.policy", "authorize"),
+    "may_send_for_review": ("search_api.policy", "may_send_for_review"),
     "PermissionDenied": ("search_api.policy", "PermissionDenied"),
     "ROLES": ("search_api.users.schemas", "ROLES"),
     # records
@@ -42,6 +43,7 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "candidate_views": ("search_api.records.service", "candidate_views"),
     "audit_record_page": ("search_api.records.service", "audit_record_page"),
     "send_for_review": ("search_api.records.flows", "send_for_review"),
+    "NotProposed": ("search_api.records.flows", "NotProposed"),
     "list_entered_by": ("search_api.records.flows", "list_entered_by"),
     "RecordInvalid": ("search_api.records.flows", "RecordInvalid"),
     "get_stored_for": ("search_api.records.service", "get_stored_for"),

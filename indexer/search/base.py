@@ -84,8 +84,11 @@ class TextIndex(Protocol):
     def delete(self, keys: Sequence[str]) -> None:
         """Remove documents by key (visible after ``commit``)."""
 
-    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True) -> list[TextHit]:
-        """Best hits first; ``explain=False`` skips saying which fields matched (blocking)."""
+    def search(
+        self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True, fields: str = "all"
+    ) -> list[TextHit]:
+        """Best hits first; ``explain=False`` skips saying which fields matched (blocking);
+        ``fields="names"`` matches the child's own names only (``query.SearchFields``)."""
 
     def count(self) -> int:
         """Documents visible to search."""

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 from indexer.errors import BackendUnavailable, IndexMappingMismatch, TextIndexError
 from indexer.search.base import SearchFilters, TextHit
 from indexer.search.documents import IndexDocument, date_to_days
-from indexer.search.query import DISMAX_TIE_BREAKER, Clause, QueryPlan, build_query_plan, explain_hit
+from indexer.search.query import DISMAX_TIE_BREAKER, Clause, QueryPlan, SearchFields, build_query_plan, explain_hit
 
 try:
     from elastic_transport import TransportError
@@ -578,8 +578,10 @@ class ElasticTextIndex:
         words = [{"dis_max": {"queries": [self._clause(c) for c in g.clauses], "tie_breaker": DISMAX_TIE_BREAKER}} for g in plan.groups]
         return {"bool": {"must": [{"bool": {"should": words, "minimum_should_match": 1}}], "filter": filters}}
 
-    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True) -> list[TextHit]:
-        plan = build_query_plan(query, filters)
+    def search(
+        self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True, fields: SearchFields = "all"
+    ) -> list[TextHit]:
+        plan = build_query_plan(query, filters, fields=fields)
         self._require_current_mapping("search")
         response = self._call("search", self._client.search, index=self.alias, query=self.compile(plan), size=max(1, min(limit, 1000)))
         hits: list[TextHit] = []

@@ -14,7 +14,7 @@ import orjson
 from indexer.errors import BackendUnavailable, TextIndexError
 from indexer.search.base import SearchFilters, TextHit
 from indexer.search.documents import IndexDocument, date_to_days
-from indexer.search.query import DISMAX_TIE_BREAKER, Clause, QueryPlan, build_query_plan, explain_hit
+from indexer.search.query import DISMAX_TIE_BREAKER, Clause, QueryPlan, SearchFields, build_query_plan, explain_hit
 
 try:
     import tantivy
@@ -247,8 +247,10 @@ class TantivyTextIndex:
         parts.extend((Occur.Must, Q.const_score_query(f, 0.0)) for f in self._filters(plan.filters))
         return Q.boolean_query(parts)
 
-    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True) -> list[TextHit]:
-        plan = build_query_plan(query, filters)
+    def search(
+        self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True, fields: SearchFields = "all"
+    ) -> list[TextHit]:
+        plan = build_query_plan(query, filters, fields=fields)
         searcher = self._index.searcher()
         try:
             result = searcher.search(self.compile(plan), limit=max(1, min(limit, 1000)), count=False)

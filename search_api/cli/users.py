@@ -16,10 +16,11 @@ app = typer.Typer(help="Users of the service.", no_args_is_help=True)
 @app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument()],
-    role: Annotated[str, typer.Option(help="police, cci, cwc, dcpu, state, central or admin")],
-    state: Annotated[str, typer.Option()] = "",
-    district: Annotated[str, typer.Option()] = "",
-    unit: Annotated[str, typer.Option(help="Police station or CCI")] = "",
+    role: Annotated[str, typer.Option(help="police, cci, cwc, jjb, dcpu, state, central or admin")],
+    state: Annotated[str, typer.Option(help="Required for every role but central and admin")] = "",
+    district: Annotated[str, typer.Option(help="Required for police, cci, cwc, jjb and dcpu")] = "",
+    unit: Annotated[str, typer.Option(help="Police station or CCI name (shown to others)")] = "",
+    unit_code: Annotated[str, typer.Option(help="CCTNS police-station code or CCI registration number (police, cci)")] = "",
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="TRACKCHILD_NEW_USER_PASSWORD")
     ] = "",
@@ -32,9 +33,17 @@ def user_add(
     from search_api.users.schemas import UserCreate
 
     try:
-        user_in = UserCreate(username=username, role=role, state=state, district=district, unit=unit, password=password)  # type: ignore[arg-type]
+        user_in = UserCreate(
+            username=username,
+            role=role,
+            state=state,
+            district=district,
+            unit=unit,
+            unit_code=unit_code,
+            password=password,  # type: ignore[arg-type]
+        )
     except ValidationError as exc:
-        raise fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+        raise fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'user'}: {e['msg']}" for e in exc.errors())) from exc
     with open_resources(Settings()) as res:
         create_service_schema(res.engine)
         with res.session_factory() as session:

@@ -16,7 +16,7 @@ from search_api.audit.service import Actor, append
 from search_api.db import utcnow
 from search_api.notifications.channels import Channel, DeliveryFailed, Message
 from search_api.notifications.models import ContactRow, DeliveryAttemptRow, InboxRow, OutboxRow
-from search_api.policy import PermissionDenied
+from search_api.policy import PermissionDenied, unit_code_of
 from search_api.users.models import UserRow
 
 DISTRICT_ROLES = ("police", "cci", "cwc", "jjb", "dcpu")
@@ -62,17 +62,15 @@ def nodal_officers(*, session: Session, state: str, district: str = "") -> list[
 
 
 def units_of(*, session: Session, record) -> list[UserRow]:  # type: ignore[no-untyped-def]
-    """The users of the unit that owns a record: the reporting police station of a missing
-    report, the CCI of a found child (same unit, same district and state)."""
-    role, unit = ("police", record.police_station) if record.kind == "missing" else ("cci", record.cci_name)
-    if not unit:
+    """The users of the unit that owns a record, by the unit's code: the reporting police
+    station of a missing report, the CCI of a found child (same district and state)."""
+    code = unit_code_of(record)
+    if not code:
         return []
+    role = "police" if record.kind == "missing" else "cci"
     place = record.place
-    return [
-        u
-        for u in _active_users(session, UserRow.role == role)
-        if _same(u.unit, unit) and _same(u.district, place.district) and _same(u.state, place.state)
-    ]
+    return [u for u in _active_users(session, UserRow.role == role)
+            if _same(u.unit_code, code) and _same(u.district, place.district) and _same(u.state, place.state)]  # fmt: skip
 
 
 def district_officers(*, session: Session, state: str, district: str, roles: Iterable[str]) -> list[UserRow]:

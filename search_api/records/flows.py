@@ -15,7 +15,19 @@ from search_api.audit.service import Actor, append
 from search_api.faces.flows import sync_faces
 from search_api.fusion.service import DUPLICATE_THRESHOLDS, Candidate, Matcher
 from search_api.notifications import service as notifications
-from search_api.policy import PermissionDenied, authorize, authorize_edit, covers, may
+from search_api.policy import (
+    UNIT_CODE_FIELD,
+    UNIT_NAME_FIELD,
+    UNIT_ROLES,
+    PermissionDenied,
+    authorize,
+    authorize_edit,
+    covers,
+    may,
+    may_override_proposal,
+    may_send_for_review,
+    unit_code_of,
+)
 from search_api.records.models import RecordEntryRow
 from search_api.resources import Resources
 from search_api.review import duplicates
@@ -74,10 +86,11 @@ def save_record(
 ) -> SavedRecord:
     """Validate and store a record, index it, embed its photos, match it, queue strong pairs.
 
-    Police file for their own station and CCI staff for their own institution: an empty
-    station or institution is filled in from the user, a different one is refused, and so is
-    overwriting a record that belongs to someone else. ``photos`` may name only the record's
-    own photos and those in ``uploaded`` (store paths of photos this request uploaded).
+    Police file for their own station and CCI staff for their own institution, by unit code:
+    an empty code (and name) is filled in from the user, a different code is refused, and so
+    is overwriting a record that belongs to another unit or setting a closing status.
+    ``photos`` may name only the record's own photos and those in ``uploaded`` (store paths of
+    photos this request uploaded).
 
     Order: the record and its audit entry are committed in one transaction (the record marked
     *pending index*); the text index follows. A crash in between leaves the record pending,
@@ -90,19 +103,17 @@ def save_record(
     """
     kind = data.get("kind")
     authorize(user, "create_missing" if kind == "missing" else "create_found")
-    data = _with_own_unit(data, user)
+    existing = get_record(session=session, kind=kind, record_id=str(data.get("id") or "")) if kind in ("missing", "found") else None
+    data = _with_own_unit(data, user, existing)
     try:
         incoming = parse_record(data)
     except ValidationError:
         incoming = None  # the ingest below names every bad field
-    existing = None
-    if incoming is not None:
-        authorize_edit(user, incoming)
-        existing = get_record(session=session, kind=incoming.kind, record_id=incoming.id)
+    previous_status = existing.record.status if existing is not None else None
+    if incoming is not None:  # an invalid record is refused below, naming its fields, and writes nothing
         if existing is not None:
-            authorize_edit(user, existing.record)
-    elif data.get("id") is not None and kind in ("missing", "found"):
-        existing = get_record(session=session, kind=kind, record_id=str(data["id"]))
+            authorize_edit(user, existing.record, previous_status=previous_status)
+        authorize_edit(user, incoming, previous_status=previous_status)
     _check_photos(data, existing=existing, uploaded=uploaded or [])
     ingestor = res.ingestor()
     expected = {f"{kind}:{data.get('id')}": expected_version} if expected_version else None
@@ -148,11 +159,22 @@ def index_pending(res: Resources) -> int:
         return 0
 
 
-def _with_own_unit(data: dict, user: UserRow) -> dict:
-    field = {"police": "police_station", "cci": "cci_name"}.get(user.role)
-    if field and user.unit and not str(data.get(field) or "").strip():
-        return {**data, field: user.unit}
-    return data
+def _with_own_unit(data: dict, user: UserRow, existing: StoredRecord | None) -> dict:
+    """The owning unit's code stays with a record: a re-submission without it keeps the stored
+    one; police and CCI staff file for their own unit when none is given."""
+    kind = data.get("kind")
+    if kind not in UNIT_CODE_FIELD:
+        return data
+    code_field, name_field = UNIT_CODE_FIELD[kind], UNIT_NAME_FIELD[kind]
+    data = dict(data)
+    if existing is not None and not str(data.get(code_field) or "").strip():
+        data[code_field] = unit_code_of(existing.record)
+    if UNIT_ROLES.get(user.role) == kind:
+        if not str(data.get(code_field) or "").strip():
+            data[code_field] = user.unit_code
+        if user.unit and not str(data.get(name_field) or "").strip():
+            data[name_field] = user.unit
+    return {k: v for k, v in data.items() if not (k == code_field and not v)}
 
 
 def store_photo(*, res: Resources, data: bytes) -> str:
@@ -168,7 +190,7 @@ def add_photo(
     *, res: Resources, matcher: Matcher, session: Session, stored: StoredRecord, data: bytes, user: UserRow, source: str = ""
 ) -> SavedRecord:
     """Attach a photo to a record and re-match it (a new photo is new evidence)."""
-    authorize_edit(user, stored.record)
+    authorize_edit(user, stored.record, previous_status=stored.record.status)
     relpath = store_photo(res=res, data=data)
     body = stored.record.model_dump(mode="json")
     if relpath not in body["photos"]:
@@ -270,22 +292,55 @@ def queue_pair(*, session: Session, stored: StoredRecord, other: StoredRecord, c
     return row
 
 
-def send_for_review(*, matcher: Matcher, session: Session, stored: StoredRecord, other_key: str, user: UserRow) -> ReviewPairRow:
+# how many of the matcher's candidates count as proposed: what the record page and the API show
+PROPOSED_CANDIDATES = 10
+
+
+class NotProposed(PermissionDenied):
+    """The pair is not among the matcher's candidates, and no reviewer's override was given."""
+
+
+def send_for_review(
+    *, matcher: Matcher, session: Session, stored: StoredRecord, other_key: str, user: UserRow, reason: str = "", source: str = ""
+) -> ReviewPairRow:
     """A person asks for review of a candidate below the threshold; returns the pair (new or existing).
 
-    Only for a record in the user's own jurisdiction: one cannot open a pair (and with it two
-    full records) between strangers' children.
+    Only the record's own unit (police, CCI) or a reviewer whose jurisdiction holds it may
+    send, and only a pair the matcher proposes: the matcher is re-run for the record now and
+    the other record must be among its candidates. A reviewer (CWC, DCPU, admin) may send any
+    other pair with a ``reason``; the override is audited with it. Every sending is audited.
+
+    Raises:
+        PermissionDenied: the role or unit may not send pairs of this record.
+        NotProposed: the matcher does not propose the pair and there is no valid override.
+        PairNotFound: no record of the other register under ``other_key``.
     """
-    authorize(user, "search")
-    if not covers(user, stored.record):
-        raise PermissionDenied(f"{stored.record.kind} record {stored.record.id} is not in your jurisdiction")
+    authorize(user, "review_send")
+    if not may_send_for_review(user, stored.record):
+        raise PermissionDenied(f"{stored.record.kind} record {stored.record.id} is not yours to send for review")
     other = get_records_by_keys(session=session, keys=[other_key]).get(other_key)
     if other is None or other.record.kind == stored.record.kind:
         raise review.PairNotFound(f"no {('found' if stored.record.kind == 'missing' else 'missing')} record {other_key!r}")
-    candidate = matcher.candidate_for(stored.record, other.record)
+    matcher.refresh_register_size()
+    proposed = {c.key: c for c in matcher.rank(stored.record, limit=PROPOSED_CANDIDATES, open_only=True)}
+    candidate = proposed.get(other.key)
+    reason = reason.strip()[:2000]
+    if candidate is None:
+        if not reason or not may_override_proposal(user, stored.record):
+            raise NotProposed(
+                f"{other.key} is not among the matcher's candidates for {stored.key}; "
+                "a reviewer of the district (CWC, DCPU) may send it with a reason"
+            )
+        candidate = matcher.candidate_for(stored.record, other.record)
     queue_pair(session=session, stored=stored, other=other, candidate=candidate)
     missing, found = (stored, other) if stored.record.kind == "missing" else (other, stored)
-    return review.get_by_keys_or_raise(session=session, missing_key=missing.key, found_key=found.key)
+    pair = review.get_by_keys_or_raise(session=session, missing_key=missing.key, found_key=found.key)
+    detail: dict = {"proposed": other.key in proposed, "score": round(candidate.score, 4)}
+    if other.key not in proposed:
+        detail["override_reason"] = reason
+    append(session=session, actor=Actor.of(user, source), action="review_send",
+           targets=[f"pair:{pair.pk}", missing.key, found.key], detail=detail)  # fmt: skip
+    return pair
 
 
 def queue_matches(*, matcher: Matcher, session: Session, stored: StoredRecord, user: UserRow, source: str = "") -> dict:

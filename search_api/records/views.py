@@ -8,12 +8,15 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Body, File, Header, HTTPException, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from search_api.audit.service import Actor
 from search_api.deps import CurrentUser, DbSession, MatcherDep, ResourcesDep, Source
 from search_api.policy import authorize
 from search_api.records import flows, service
 from search_api.records.retention import archive_closed_cases
+from search_api.review import flows as review_flows
+from search_api.review.schemas import ReviewPairListed
 
 router = APIRouter(prefix="/records", tags=["records"])
 Kind = Literal["missing", "found"]
@@ -156,6 +159,23 @@ def duplicates(
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
     found = flows.find_duplicates(matcher=matcher, stored=stored, limit=limit)
     return service.show_candidates(session=session, user=user, stored=stored, candidates=found, source=source)
+
+
+class ReviewRequest(BaseModel):
+    other_key: str = Field(max_length=100, examples=["found:FC-1"])
+    reason: str = Field(default="", max_length=2000, description="Reviewers only: why a pair the matcher does not propose is sent")
+
+
+@router.post("/{kind}/{record_id}/review", status_code=status.HTTP_201_CREATED, response_model=ReviewPairListed,
+             summary="Send a candidate the matcher proposes for review (a reviewer: any pair, with a reason; audited)")  # fmt: skip
+def send_for_review(
+    kind: Kind, record_id: str, body: ReviewRequest, user: CurrentUser, session: DbSession, matcher: MatcherDep, source: Source
+) -> ReviewPairListed:
+    stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
+    pair = flows.send_for_review(
+        matcher=matcher, session=session, stored=stored, other_key=body.other_key, user=user, reason=body.reason, source=source
+    )
+    return ReviewPairListed.of(review_flows.pair_read_for(session=session, user=user, pair=pair))
 
 
 @router.post("/{kind}/{record_id}/photos", status_code=status.HTTP_201_CREATED, summary="Add a photo (JPEG, PNG, WEBP)")

@@ -24,6 +24,9 @@ class RestorationCaseRow(ServiceBase):
     care_district: Mapped[str] = mapped_column(String(100))
     police_station: Mapped[str] = mapped_column(String(200), default="")
     cci_name: Mapped[str] = mapped_column(String(200), default="")
+    # the units by identity (CCTNS station code, CCI registration number): who sees the case
+    police_station_code: Mapped[str] = mapped_column(String(64), default="")
+    cci_code: Mapped[str] = mapped_column(String(64), default="")
     # traced → restored → followed_up → closed; suspended when the match is reopened
     status: Mapped[str] = mapped_column(String(16), default="traced", index=True)
     order_type: Mapped[str] = mapped_column(String(32), default="")  # restoration, transfer, continued_care

@@ -89,9 +89,9 @@ def sees_case(user: UserRow, case: RestorationCaseRow) -> bool:
     if user.role in ("dcpu", "cwc"):
         return any(_in(user, s, d) for s, d in _sides(case, "either"))
     if user.role == "police":
-        return _same(user.unit, case.police_station) and _in(user, case.family_state, case.family_district)
+        return _same(user.unit_code, case.police_station_code) and _in(user, case.family_state, case.family_district)
     if user.role == "cci":
-        return _same(user.unit, case.cci_name) and _in(user, case.care_state, case.care_district)
+        return _same(user.unit_code, case.cci_code) and _in(user, case.care_state, case.care_district)
     return False
 
 
@@ -105,7 +105,7 @@ def may_record(user: UserRow, case: RestorationCaseRow, step: str) -> bool:
         # the child's own CCI sends; on a transfer, the receiving CCI is the home district's
         if step == "transfer_received":
             return _in(user, case.family_state, case.family_district)
-        return _same(user.unit, case.cci_name) and _in(user, case.care_state, case.care_district)
+        return _same(user.unit_code, case.cci_code) and _in(user, case.care_state, case.care_district)
     return any(_in(user, s, d) for s, d in _sides(case, spec.side))
 
 

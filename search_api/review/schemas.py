@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,20 @@ class ReviewPairRead(BaseModel):
     explanation: dict
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class ReviewPairListed(ReviewPairRead):
+    """A pair in a listing: each child as the viewer may see it (full or limited) and the
+    explanation without values unless the viewer's jurisdiction covers both children."""
+
+    missing: dict
+    found: dict
+    access: Literal["full", "limited"]
+
+    @classmethod
+    def of(cls, item: Any) -> ReviewPairListed:
+        base = ReviewPairRead.model_validate(item.pair).model_dump()
+        return cls(**{**base, "explanation": item.explanation, "missing": item.missing, "found": item.found, "access": item.access})
 
 
 class DecisionCreate(BaseModel):
@@ -61,6 +75,18 @@ class DuplicateFlagRead(BaseModel):
     decided_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class DuplicateFlagListed(DuplicateFlagRead):
+    """A duplicate flag in a listing, limited per side like ``ReviewPairListed``."""
+
+    a: dict
+    b: dict
+
+    @classmethod
+    def of(cls, item: Any) -> DuplicateFlagListed:
+        base = DuplicateFlagRead.model_validate(item.flag).model_dump()
+        return cls(**{**base, "explanation": item.explanation, "a": item.a, "b": item.b})
 
 
 class DuplicateDecisionCreate(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from search_api.db import utcnow
@@ -78,13 +78,20 @@ def enqueue(
 
 def within_area(stmt, area: tuple[str, str] | None, *, districts: tuple, states: tuple):  # type: ignore[no-untyped-def]
     """Rows with either child in the area: (state, "") is a whole state, (state, district) one
-    district; ``districts``/``states`` are the two columns holding each child's."""
+    district of that state (a district is never matched by its name alone); ``area`` is
+    normalised (``policy.review_area``) and ``districts``/``states`` are the two columns
+    holding each child's, in the same order."""
     if area is None:
         return stmt
     state, district = area
     if district:
-        return stmt.where(or_(*(column.ilike(district) for column in districts)))
-    return stmt.where(or_(*(column.ilike(state) for column in states)))
+        return stmt.where(or_(*(and_(_norm(s) == state, _norm(d) == district) for s, d in zip(states, districts, strict=True))))
+    return stmt.where(or_(*(_norm(column) == state for column in states)))
+
+
+def _norm(column):  # type: ignore[no-untyped-def]
+    """A place column as policy compares it: trimmed, lower case (never a LIKE pattern)."""
+    return func.lower(func.trim(column))
 
 
 def _within(stmt, area: tuple[str, str] | None):  # type: ignore[no-untyped-def]
@@ -114,7 +121,8 @@ def list_queue(
     """
     stmt = _within(select(ReviewPairRow).where(ReviewPairRow.status == status), area)
     if district:
-        stmt = stmt.where(or_(ReviewPairRow.missing_district.ilike(district), ReviewPairRow.found_district.ilike(district)))
+        wanted = district.strip().lower()
+        stmt = stmt.where(or_(_norm(ReviewPairRow.missing_district) == wanted, _norm(ReviewPairRow.found_district) == wanted))
     if min_score is not None:
         stmt = stmt.where(ReviewPairRow.score >= min_score)
     if order not in QUEUE_ORDERS:

@@ -40,6 +40,7 @@ def create(*, session: Session, user_in: UserCreate) -> UserRow:
         state=user_in.state.strip(),
         district=user_in.district.strip(),
         unit=user_in.unit.strip(),
+        unit_code=user_in.unit_code.strip(),
     )
     session.add(user)
     session.flush()

@@ -172,7 +172,9 @@ def test_export_is_role_limited_scoped_and_audited(client: TestClient, settings:
 
 def test_retention_archives_closed_cases_out_of_store_and_index(client: TestClient, settings: Settings) -> None:
     police, officer = auth(client, "constable"), auth(client, "officer")
-    client.post("/records", json=missing_report(id="MP-RT-1", name="Kamla Devi", status="traced"), headers=police)
+    # police may not close a case themselves (issue 11 item 5): the traced report comes from the admin
+    assert client.post("/records", json=missing_report(id="MP-RT-1", name="Kamla Devi", status="traced"), headers=police).status_code == 403
+    client.post("/records", json=missing_report(id="MP-RT-1", name="Kamla Devi", status="traced"), headers=auth(client, "chief"))
     client.post("/records", json=missing_report(id="MP-RT-2", name="Kamla Devi"), headers=police)  # still open
     engine = client.app.state.resources.engine
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)

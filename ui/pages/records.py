@@ -27,6 +27,7 @@ from search_api import (
     find_duplicates,
     get_stored_for,
     list_pairs_of,
+    may_send_for_review,
     photo_path_for,
     save_record,
     send_for_review,
@@ -64,9 +65,7 @@ def _defaults(page: Page, kind: str) -> dict[str, str]:
 
 
 def _form_page(page: Page, kind: str, values: dict, errors: dict[str, str], status_code: int = 200) -> HTMLResponse:
-    return page.render(
-        "records/new.html", status_code=status_code, kind=kind, values=values, errors=errors, kind_fields=KIND_FIELDS[kind]
-    )
+    return page.render("records/new.html", status_code=status_code, kind=kind, values=values, errors=errors, kind_fields=KIND_FIELDS[kind])
 
 
 @router.get("/records/new/{kind}", response_class=HTMLResponse)
@@ -169,6 +168,7 @@ def record_page(kind: Kind, record_id: str, page: Page, session: DbSession, matc
         saved=bool(saved),
         photo_url=photo_url,
         inside=view["access"] == "full",
+        can_send=may_send_for_review(page.user, stored.record),
     )
 
 
@@ -180,11 +180,15 @@ def send_candidate_for_review(
     session: DbSession,
     matcher: MatcherDep,
     other_key: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
+    """Send a candidate the matcher proposes (or, for a reviewer, any pair with a reason)."""
     page.check_csrf(csrf)
     stored = get_stored_for(session=session, user=page.user, kind=kind, record_id=record_id)
-    pair = send_for_review(matcher=matcher, session=session, stored=stored, other_key=other_key, user=page.user)
+    pair = send_for_review(
+        matcher=matcher, session=session, stored=stored, other_key=other_key, user=page.user, reason=reason, source=page.source
+    )
     return redirect(f"/ui/review/{pair.pk}")
 
 
@@ -217,4 +221,3 @@ def photo(
         out = io.BytesIO()
         image.save(out, "JPEG", quality=85)
     return Response(out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
-

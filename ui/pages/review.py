@@ -32,13 +32,14 @@ def queue(
     page: Page, session: DbSession, status: QueueStatus = "pending", district: str = "", min_score: float = 0.0, order: QueueOrder = "score"
 ) -> HTMLResponse:
     rows = list_queue_for(
-        session=session, user=page.user, status=status, district=district[:100] or None, min_score=min_score or None, limit=100, order=order
-    )
-    flags = list_duplicates_for(session=session, user=page.user, limit=50)
+        session=session, user=page.user, status=status, district=district[:100] or None, min_score=min_score or None, limit=100,
+        source=page.source, order=order,
+    )  # fmt: skip
+    flags = list_duplicates_for(session=session, user=page.user, limit=50, source=page.source)
     return page.render(
         "review/queue.html",
-        pairs=summarise_pairs(session=session, pairs=rows),
-        duplicates=summarise_duplicates(session=session, flags=flags),
+        pairs=summarise_pairs(pairs=rows),
+        duplicates=summarise_duplicates(flags=flags),
         status=status,
         district=district,
         min_score=min_score,

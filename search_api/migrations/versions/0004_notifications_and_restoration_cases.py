@@ -80,6 +80,8 @@ def upgrade() -> None:
         sa.Column("care_district", sa.String(length=100), nullable=False),
         sa.Column("police_station", sa.String(length=200), nullable=False),
         sa.Column("cci_name", sa.String(length=200), nullable=False),
+        sa.Column('police_station_code', sa.String(length=64), nullable=False),
+        sa.Column('cci_code', sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("order_type", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
