@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from search_api.db import utcnow
+from search_api.policy import unit_code_of
 from search_api.restoration.models import RestorationCaseRow, RestorationStepRow
 from search_api.review.models import ReviewPairRow
 from search_api.users.models import UserRow
@@ -139,6 +140,8 @@ def open_case(*, session: Session, pair: ReviewPairRow, missing, found, override
         care_district=found.place.district,
         police_station=missing.police_station,
         cci_name=found.cci_name,
+        police_station_code=unit_code_of(missing),
+        cci_code=unit_code_of(found),
         status="traced",
     )
     session.add(case)
