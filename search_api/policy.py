@@ -16,7 +16,7 @@ unit code) is refused when created, and sees nothing if one exists from an older
 
 | role    | full view            | creates / edits              | sends for review       | queue        | decides      | audit | export   |
 |---------|----------------------|------------------------------|------------------------|--------------|--------------|-------|----------|
-| police  | its district         | missing reports of own unit  | own reports: proposed  | –            | –            | –     | –        |
+| police  | district, own unit   | missing reports of own unit  | own reports: proposed  | –            | –            | –     | –        |
 | cci     | children of own unit | found children of own unit   | own children: proposed | –            | –            | –     | –        |
 | cwc     | its district         | found children, its district | its district +override | its district | its district | –     | district |
 | jjb     | its district         | –                            | –                      | its district | –            | –     | –        |
@@ -133,8 +133,8 @@ def covers(user: UserRow, record: Any) -> bool:
         return True
     if scope == "state":
         return _same_state(user.state, place.state)
-    if scope == "district":
-        return _in_district(user, place.state, place.district)
+    if scope == "district":  # police also see their own station's reports, wherever the child went missing
+        return _in_district(user, place.state, place.district) or _own_unit(user, record)
     if scope == "institution":
         return _own_unit(user, record)
     return False
@@ -192,7 +192,7 @@ def sees_pair(user: UserRow, missing: Any, found: Any) -> bool:
     return any(r is not None and covers(user, r) for r in (missing, found))
 
 
-NOWHERE = "\x00"  # matches no stored state or district
+NOWHERE = "\u2205 nowhere"  # matches no stored state or district (not NUL: PostgreSQL refuses NUL in text)
 
 
 def review_area(user: UserRow) -> tuple[str, str] | None:

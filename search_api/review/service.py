@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from search_api.db import utcnow
+from search_api.policy import NOWHERE
 from search_api.review.models import ReviewDecisionRow, ReviewPairRow
 from search_api.users.models import UserRow
 
@@ -83,6 +84,8 @@ def within_area(stmt, area: tuple[str, str] | None, *, districts: tuple, states:
     holding each child's, in the same order."""
     if area is None:
         return stmt
+    if NOWHERE in area:
+        return stmt.where(false())
     state, district = area
     if district:
         return stmt.where(or_(*(and_(_norm(s) == state, _norm(d) == district) for s, d in zip(states, districts, strict=True))))

@@ -151,3 +151,16 @@ def test_hostile_queries_do_not_crash(index: TextIndex, query: str) -> None:
 
 def test_limit_is_respected(index: TextIndex) -> None:
     assert len(index.search("", limit=3)) == 3
+
+
+def test_names_only_search_never_matches_hidden_fields(index: TextIndex) -> None:
+    """Outside a user's jurisdiction the service searches names only (issue 11, item 8):
+    parents' names and description words must neither find a record nor be named."""
+    assert "FC-000001" in ids(index.search("Samarth", filters=SearchFilters(kind="found"), limit=10))  # through the father's name
+    by_father = index.search("Samarth", filters=SearchFilters(kind="found"), limit=10, fields="names")
+    assert "FC-000001" not in ids(by_father)
+    by_marks = index.search("scar on chin", limit=10, fields="names")
+    assert not {"MP-000008", "MP-000001"} & set(ids(by_marks))
+    for hit in [*by_father, *by_marks, *index.search("Hamsini Chad", limit=10, fields="names")]:
+        assert set(hit.matched_fields) <= {"name", "aliases"}, (hit.id, hit.matched_fields)
+    assert {"MP-000000", "FC-000001"} <= set(ids(index.search("Hamsini Chad", limit=10, fields="names")))  # names still match

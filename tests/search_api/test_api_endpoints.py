@@ -55,6 +55,7 @@ PROTECTED = [
     ("get", "/review/pairs/1"),
     ("post", "/review/pairs/1/decision"),
     ("get", "/records/found/FC-000001/duplicates"),
+    ("post", "/records/found/FC-000001/review"),
     ("get", "/review/duplicates"),
     ("post", "/review/duplicates/1/decision"),
     ("get", "/records/export/jsonl"),
