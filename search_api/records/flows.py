@@ -89,15 +89,16 @@ def save_record(
     elif data.get("id") is not None and kind in ("missing", "found"):
         existing = get_record(session=session, kind=kind, record_id=str(data["id"]))
     _check_photos(data, existing=existing, uploaded=uploaded or [])
-    report = res.ingestor().ingest_records([data])
-    if not report.ok:
-        raise RecordInvalid(report)
-    stored = get_record_or_raise(session=session, kind=kind, record_id=str(data["id"]))  # type: ignore[arg-type]
+    with res.index_writer():  # one writer for the indexes across every worker
+        report = res.ingestor().ingest_records([data])
+        if not report.ok:
+            raise RecordInvalid(report)
+        stored = get_record_or_raise(session=session, kind=kind, record_id=str(data["id"]))  # type: ignore[arg-type]
+        if stored.record.photos:
+            sync_faces(res)
     _note_entry(session=session, record_key=stored.key, username=user.username)
     append(session=session, actor=Actor.of(user, source), action="record_edit", targets=[stored.key],
            detail={"changed": report.changed, "photos": len(stored.record.photos)})  # fmt: skip
-    if stored.record.photos:
-        sync_faces(res)
     saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
     _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
     return saved

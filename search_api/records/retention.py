@@ -30,12 +30,12 @@ def archive_closed_cases(*, res: Resources, days: int | None = None, actor: Acto
     """
     days = days if days is not None else res.settings.retention_days
     cutoff = utcnow() - dt.timedelta(days=days)
-    with res.session_factory() as session:
+    with res.index_writer(), res.session_factory() as session:
         keys = archive_records(session=session, statuses=CLOSED_STATUSES, updated_before=cutoff)
         append(session=session, actor=actor, action="archive", targets=keys, detail={"results": len(keys), "days": days})
         if keys:
             res.text_index.delete(keys)
             res.text_index.commit()
         session.commit()
-    removed = sync_faces(res).removed if keys else 0
+        removed = sync_faces(res).removed if keys else 0
     return RetentionReport(keys, removed, cutoff)

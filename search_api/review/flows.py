@@ -85,7 +85,8 @@ def decide_pair(
             for stored in (missing, found)
             if stored is not None
         ]
-        report = res.ingestor().ingest_records(updated, source="review")
+        with res.index_writer():
+            report = res.ingestor().ingest_records(updated, source="review")
         if not report.ok:
             raise StatusUpdateFailed(f"status update failed: {report.rejected}")
         session.expire_all()
