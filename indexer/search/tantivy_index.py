@@ -188,6 +188,12 @@ class TantivyTextIndex:
             self._writer.wait_merging_threads()
             self._writer = None
 
+    def release_writer(self) -> None:
+        """Let another process write (tantivy allows one writer): the next write reopens one."""
+        with self._lock:
+            if self._rebuild is None:
+                self._release_writer()
+
     def close(self) -> None:
         with self._lock:
             self._release_writer()

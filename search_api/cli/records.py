@@ -55,8 +55,9 @@ def ingest(
     try:
         with open_resources(settings) as res, progress_bar() as progress:
             task = progress.add_task(f"ingest {file.name}", total=count_lines(file))
-            report = res.ingestor().ingest_file(file, photos_root=photos_root, progress=lambda n: progress.advance(task, n), strict=strict)
-            faces = _sync_faces(res, progress)
+            with res.index_writer():  # a running server's workers wait for this write, and see it after
+                report = res.ingestor().ingest_file(file, photos_root=photos_root, progress=lambda n: progress.advance(task, n), strict=strict)
+                faces = _sync_faces(res, progress)
             match_them = match_now and 0 < len(report.changed) <= MATCH_ON_INGEST_MAX
             matched = _match_changed(res, report.changed, progress) if match_them else None
             detail = {
@@ -170,8 +171,9 @@ def reindex() -> None:
         with res.session_factory() as session:
             total = count_records(session=session).total
         task = progress.add_task("reindex", total=total)
-        n = res.ingestor().reindex(progress=lambda k: progress.advance(task, k))
-        faces = _sync_faces(res, progress, rebuild=True)
+        with res.index_writer():
+            n = res.ingestor().reindex(progress=lambda k: progress.advance(task, k))
+            faces = _sync_faces(res, progress, rebuild=True)
         operator_audit(res, "reindex", [], {"records": n, "faces": faces.filed})
     out.print(f"reindexed {n} records; face index rebuilt with {faces.filed} faces from {faces.photos} photos")
 

@@ -16,8 +16,16 @@ app = typer.Typer()
 def serve(
     host: Annotated[str, typer.Option(help="Listen address (loopback by default)")] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes; they share the store, the rate limits and the indexes")
+    ] = 1,
 ) -> None:
-    """Run the web pages (/ui/) and the API (docs at /docs) on embedded defaults."""
+    """Run the web pages (/ui/) and the API (docs at /docs) on embedded defaults.
+
+    With --workers N every worker answers reads; writes to the text and face indexes take a
+    file lock in the data dir, so one worker (or console command) writes at a time and the
+    others see the result (tantivy allows one writer; the face index is reloaded when saved).
+    """
     import uvicorn
 
     from indexer import make_engine
@@ -38,4 +46,6 @@ def serve(
     # composed app is named here by its import path rather than imported.
     # uvicorn's own access log prints query strings (a search for a child's name); ours prints paths only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run("ui:create_web_app", factory=True, host=host, port=port, log_level="info", proxy_headers=True, access_log=False)
+    uvicorn.run(
+        "ui:create_web_app", factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=True, access_log=False
+    )

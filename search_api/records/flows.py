@@ -129,9 +129,10 @@ def save_record(
     if report.created:
         _tell_nodal_officers(session=session, stored=stored)
     session.commit()  # the record, its audit entry and its notifications, together
-    index_pending(res)
-    if stored.record.photos:
-        sync_faces(res)
+    with res.index_writer():  # one writer for the indexes across every worker
+        index_pending(res)
+        if stored.record.photos:
+            sync_faces(res)
     saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
     _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
     saved.kept = [k.message for k in report.kept]
@@ -153,7 +154,8 @@ def index_pending(res: Resources) -> int:
     """Bring the text index up to the store after a commit. If the index cannot be written now
     (another process holds it), the records stay pending for the next ingest or ``reindex``."""
     try:
-        return res.ingestor().sync_pending()
+        with res.index_writer():  # one writer across every worker (re-entrant)
+            return res.ingestor().sync_pending()
     except TextIndexError as exc:
         log.warning("text index not updated now, records stay pending: %s", exc)
         return 0

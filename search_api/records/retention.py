@@ -34,14 +34,17 @@ def archive_closed_cases(*, res: Resources, days: int | None = None, actor: Acto
     """
     days = days if days is not None else res.settings.retention_days
     cutoff = utcnow() - dt.timedelta(days=days)
-    with res.session_factory() as session:
+    with res.index_writer(), res.session_factory() as session:
         keys = archive_records(session=session, statuses=CLOSED_STATUSES, updated_before=cutoff)
         append(session=session, actor=actor, action="archive", targets=keys, detail={"results": len(keys), "days": days})
         session.commit()
     if keys:
-        try:
-            res.ingestor().drop_archived()
-        except TextIndexError as exc:  # e.g. the server holds the index: it finishes the job on its next write or start
-            log.warning("archived %d records; the text index drops them later: %s", len(keys), exc)
-    removed = sync_faces(res).removed if keys else 0
+        with res.index_writer():
+            try:
+                res.ingestor().drop_archived()
+            except TextIndexError as exc:  # e.g. another process holds the index: it finishes the job on its next write or start
+                log.warning("archived %d records; the text index drops them later: %s", len(keys), exc)
+            removed = sync_faces(res).removed
+    else:
+        removed = 0
     return RetentionReport(keys, removed, cutoff)

@@ -8,7 +8,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from search_api.db import utcnow
@@ -119,7 +119,13 @@ def get_by_token(*, session: Session, token: str) -> UserRow | None:
     if row.idle_seconds and row.idle_until is not None:
         window = dt.timedelta(seconds=row.idle_seconds)
         if _aware(row.idle_until) - now < window / 2:
-            row.idle_until = min(now + window, expires)
+            # in a short transaction of its own, like a rate-limit hit: left pending in the
+            # request's session it would hold SQLite's one write lock for the whole request
+            with session.get_bind().connect() as conn:
+                conn.execute(
+                    update(TokenRow).where(TokenRow.token_sha256 == row.token_sha256).values(idle_until=min(now + window, expires))
+                )
+                conn.commit()
     return user
 
 
