@@ -89,7 +89,10 @@ _METRES = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:m|mtr|mtrs|metres?|meters?)\.?$")
 
 
 def is_text_sentinel(value: Any) -> bool:
-    return isinstance(value, str) and " ".join(value.strip().lower().split()) in TEXT_SENTINELS
+    if not isinstance(value, str) or len(value) > 24:  # the longest sentinel is shorter
+        return False
+    key = value.strip().lower()
+    return key in TEXT_SENTINELS or (" " in key and " ".join(key.split()) in TEXT_SENTINELS)
 
 
 def _number(value: Any) -> float | None:
@@ -120,6 +123,11 @@ def read_date(value: Any, *, today: dt.date) -> tuple[dt.date | None, str | None
         return value.date(), None
     if isinstance(value, dt.date):
         return value, None
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":  # ISO, the common case
+        try:
+            return dt.date.fromisoformat(value), None
+        except ValueError:
+            pass
     text = " ".join(str(value).strip().lower().split())
     if not text or is_text_sentinel(text) or text in DATE_SENTINELS:
         return None, None
