@@ -173,7 +173,7 @@ def _parse_leniently(
 ) -> tuple[ChildRecord | None, list[RowProblem]]:
     """Parse; each bad field is cleared with a warning until the record parses. Only a row
     without a usable id or kind is rejected."""
-    record_id = row.record_id
+    record_id = str(data["id"]) if isinstance(data.get("id"), (str, int)) and not isinstance(data.get("id"), bool) else None
     for _ in range(_MAX_CLEARING_ROUNDS):
         try:
             return parse_record(data), []
@@ -221,7 +221,8 @@ def validate_row(
             return None, errors, []
     else:
         data, notes = read_fields(row.data, today=today)
-        warnings.extend(RowProblem(row.line, row.record_id, n.field, n.message, _shown(n.value)) for n in notes)
+        record_id = str(data["id"]) if isinstance(data.get("id"), (str, int)) else row.record_id
+        warnings.extend(RowProblem(row.line, record_id, n.field, n.message, _shown(n.value)) for n in notes)
         parsed, errors = _parse_leniently(row, data, warnings, cleared if cleared is not None else set())
         if parsed is None:
             return None, errors, []

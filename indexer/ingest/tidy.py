@@ -88,6 +88,17 @@ _CM = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:cm\.?|cms\.?|centimet(?:er|re)s?)$")
 _METRES = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:m|mtr|mtrs|metres?|meters?)\.?$")
 
 
+KIND_WORDS = {
+    "missing child": "missing", "missing person": "missing", "missing report": "missing", "mp": "missing", "lost": "missing",
+    "found child": "found", "rescued": "found", "rescued child": "found", "in care": "found", "fc": "found", "traced": "found",
+}  # fmt: skip
+
+
+def _column(key: Any) -> Any:
+    """'Father Name', ' Height_CM ' → 'father_name', 'height_cm': headers as spreadsheets write them."""
+    return "_".join(key.strip().lower().split()) if isinstance(key, str) else key
+
+
 def is_text_sentinel(value: Any) -> bool:
     if not isinstance(value, str) or len(value) > 24:  # the longest sentinel is shorter
         return False
@@ -283,10 +294,12 @@ def read_fields(data: dict[str, Any], *, today: dt.date) -> tuple[dict[str, Any]
         >>> data["kind"], data.get("height_cm"), data["age"]
         ('found', None, 0.5)
     """
-    data = dict(data)
+    data = {_column(k): v for k, v in data.items()}
+    if isinstance(data.get("place"), dict):
+        data["place"] = {_column(k): v for k, v in data["place"].items()}
     notes: list[FieldNote] = []
     if isinstance(data.get("kind"), str):
-        data["kind"] = data["kind"].strip().lower()
+        data["kind"] = KIND_WORDS.get(" ".join(data["kind"].strip().lower().split()), data["kind"].strip().lower())
     if isinstance(data.get("id"), str):
         data["id"] = data["id"].strip()
     for name in TEXT_FIELDS:
