@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from indexer.errors import PhotoRejected
 from indexer.ingest.readers import RawRow, read_rows
 from indexer.ingest.tidy import read_fields
+from indexer.places import canonical_names
 from indexer.records import FoundChild, MissingReport, parse_record
 from indexer.search.base import TextIndex
 from indexer.search.documents import build_document
@@ -219,6 +220,9 @@ def validate_row(
         except ValidationError as exc:
             errors = [RowProblem(row.line, row.record_id, _field_path(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
             return None, errors, []
+        state, district = canonical_names(record.place.state, record.place.district)  # names, not validation: both modes
+        if (state, district) != (record.place.state, record.place.district):
+            record = record.model_copy(update={"place": record.place.model_copy(update={"state": state, "district": district})})
     else:
         data, notes = read_fields(row.data, today=today)
         record_id = str(data["id"]) if isinstance(data.get("id"), (str, int)) else row.record_id

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.places import resolve_district, resolve_state
+from indexer.places import canonical_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,15 +271,11 @@ def _tidy_place(place: dict[str, Any], notes: list[FieldNote]) -> dict[str, Any]
         place.pop("lon", None)
     state_text = place.get("state") if isinstance(place.get("state"), str) else ""
     district_text = place.get("district") if isinstance(place.get("district"), str) else ""
-    state = resolve_state(state_text) if state_text else None
+    state, district = canonical_names(state_text, district_text)
     if state:
         place["state"] = state
-    if district_text:
-        district = resolve_district(district_text, state or state_text)
-        if district is not None:
-            place["district"] = district.name
-            if not state_text:
-                place["state"] = district.state
+    if district:
+        place["district"] = district
     return place
 
 
