@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from indexer.errors import PhotoRejected
 from indexer.ingest.readers import RawRow, read_rows
 from indexer.ingest.tidy import read_fields
+from indexer.places import canonical_names
 from indexer.records import FoundChild, MissingReport, parse_record
 from indexer.search.base import TextIndex
 from indexer.search.documents import build_document
@@ -180,7 +181,7 @@ def _parse_leniently(
 ) -> tuple[ChildRecord | None, list[RowProblem]]:
     """Parse; each bad field is cleared with a warning until the record parses. Only a row
     without a usable id or kind is rejected."""
-    record_id = row.record_id
+    record_id = str(data["id"]) if isinstance(data.get("id"), (str, int)) and not isinstance(data.get("id"), bool) else None
     for _ in range(_MAX_CLEARING_ROUNDS):
         try:
             return parse_record(data), []
@@ -226,9 +227,13 @@ def validate_row(
         except ValidationError as exc:
             errors = [RowProblem(row.line, row.record_id, _field_path(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
             return None, errors, []
+        state, district = canonical_names(record.place.state, record.place.district)  # names, not validation: both modes
+        if (state, district) != (record.place.state, record.place.district):
+            record = record.model_copy(update={"place": record.place.model_copy(update={"state": state, "district": district})})
     else:
         data, notes = read_fields(row.data, today=today)
-        warnings.extend(RowProblem(row.line, row.record_id, n.field, n.message, _shown(n.value)) for n in notes)
+        record_id = str(data["id"]) if isinstance(data.get("id"), (str, int)) else row.record_id
+        warnings.extend(RowProblem(row.line, record_id, n.field, n.message, _shown(n.value)) for n in notes)
         parsed, errors = _parse_leniently(row, data, warnings, cleared if cleared is not None else set())
         if parsed is None:
             return None, errors, []

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.places import resolve_district, resolve_state
+from indexer.places import canonical_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +88,22 @@ _CM = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:cm\.?|cms\.?|centimet(?:er|re)s?)$")
 _METRES = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:m|mtr|mtrs|metres?|meters?)\.?$")
 
 
+KIND_WORDS = {
+    "missing child": "missing", "missing person": "missing", "missing report": "missing", "mp": "missing", "lost": "missing",
+    "found child": "found", "rescued": "found", "rescued child": "found", "in care": "found", "fc": "found", "traced": "found",
+}  # fmt: skip
+
+
+def _column(key: Any) -> Any:
+    """'Father Name', ' Height_CM ' → 'father_name', 'height_cm': headers as spreadsheets write them."""
+    return "_".join(key.strip().lower().split()) if isinstance(key, str) else key
+
+
 def is_text_sentinel(value: Any) -> bool:
-    return isinstance(value, str) and " ".join(value.strip().lower().split()) in TEXT_SENTINELS
+    if not isinstance(value, str) or len(value) > 24:  # the longest sentinel is shorter
+        return False
+    key = value.strip().lower()
+    return key in TEXT_SENTINELS or (" " in key and " ".join(key.split()) in TEXT_SENTINELS)
 
 
 def _number(value: Any) -> float | None:
@@ -120,6 +134,11 @@ def read_date(value: Any, *, today: dt.date) -> tuple[dt.date | None, str | None
         return value.date(), None
     if isinstance(value, dt.date):
         return value, None
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":  # ISO, the common case
+        try:
+            return dt.date.fromisoformat(value), None
+        except ValueError:
+            pass
     text = " ".join(str(value).strip().lower().split())
     if not text or is_text_sentinel(text) or text in DATE_SENTINELS:
         return None, None
@@ -252,15 +271,11 @@ def _tidy_place(place: dict[str, Any], notes: list[FieldNote]) -> dict[str, Any]
         place.pop("lon", None)
     state_text = place.get("state") if isinstance(place.get("state"), str) else ""
     district_text = place.get("district") if isinstance(place.get("district"), str) else ""
-    state = resolve_state(state_text) if state_text else None
+    state, district = canonical_names(state_text, district_text)
     if state:
         place["state"] = state
-    if district_text:
-        district = resolve_district(district_text, state or state_text)
-        if district is not None:
-            place["district"] = district.name
-            if not state_text:
-                place["state"] = district.state
+    if district:
+        place["district"] = district
     return place
 
 
@@ -275,10 +290,12 @@ def read_fields(data: dict[str, Any], *, today: dt.date) -> tuple[dict[str, Any]
         >>> data["kind"], data.get("height_cm"), data["age"]
         ('found', None, 0.5)
     """
-    data = dict(data)
+    data = {_column(k): v for k, v in data.items()}
+    if isinstance(data.get("place"), dict):
+        data["place"] = {_column(k): v for k, v in data["place"].items()}
     notes: list[FieldNote] = []
     if isinstance(data.get("kind"), str):
-        data["kind"] = data["kind"].strip().lower()
+        data["kind"] = KIND_WORDS.get(" ".join(data["kind"].strip().lower().split()), data["kind"].strip().lower())
     if isinstance(data.get("id"), str):
         data["id"] = data["id"].strip()
     for name in TEXT_FIELDS:

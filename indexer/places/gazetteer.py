@@ -250,6 +250,21 @@ def locate_place(*, district: str = "", state: str = "", city: str = "") -> Dist
     return resolve_district(district, state) or resolve_district(city, state) if (district or city) else None
 
 
+def canonical_names(state: str, district: str, *, fill_state: bool = True) -> tuple[str, str]:
+    """(state, district) under the gazetteer's names where they resolve, else as given;
+    with ``fill_state``, a missing state is filled from a district unique in India.
+
+    Example:
+        >>> canonical_names("Orissa", "Khurda")
+        ('Odisha', 'Khordha')
+    """
+    resolved_state = resolve_state(state) if state else None
+    found = resolve_district(district, resolved_state or state) if district else None
+    if found is not None:
+        return (resolved_state or state or (found.state if fill_state else "")), found.name
+    return resolved_state or state, district
+
+
 def district_count() -> int:
     """How many districts the gazetteer holds."""
     return sum(len(d) for d in _table().by_state.values())

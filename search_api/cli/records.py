@@ -56,7 +56,9 @@ def ingest(
         with open_resources(settings) as res, progress_bar() as progress:
             task = progress.add_task(f"ingest {file.name}", total=count_lines(file))
             with res.index_writer():  # a running server's workers wait for this write, and see it after
-                report = res.ingestor().ingest_file(file, photos_root=photos_root, progress=lambda n: progress.advance(task, n), strict=strict)
+                report = res.ingestor().ingest_file(
+                    file, photos_root=photos_root, progress=lambda n: progress.advance(task, n), strict=strict
+                )
                 faces = _sync_faces(res, progress)
             match_them = match_now and 0 < len(report.changed) <= MATCH_ON_INGEST_MAX
             matched = _match_changed(res, report.changed, progress) if match_them else None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from indexer import Ingestor, iter_records
+from indexer import Ingestor, SearchFilters, iter_records
+from tests.factories import found_child
 
 HEADER = ["kind", "id", "name", "sex", "age", "date", "height_cm", "place.city", "place.district", "place.state", "father_name", "cci_name"]
 ROWS = [
@@ -69,3 +70,19 @@ def test_a_messy_register_loses_no_child(ingestor: Ingestor, tmp_path: Path) -> 
     assert (m3.age, m3.date, m3.height_cm, m3.place.district, m3.place.state) == (None, None, None, "Gurugram", "Haryana")
     assert (m4.sex, m4.place.district, m4.place.state, m4.father_name) == ("X", "Gautam Buddha Nagar", "Uttar Pradesh", "")
     assert stored["M-01"].height_cm == 127.0
+
+
+def test_old_place_names_find_records_stored_under_new_ones(ingestor: Ingestor, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(ROWS)
+    ingestor.ingest_file(path)
+    strict = ingestor.ingest_records([found_child(id="F-S", place={"district": "gurgaon", "state": "Haryana"})], strict=True)
+    assert strict.created == 1  # names are resolved in strict mode too
+    for district in ("Gurgaon", "Gurugram", "gurugram district"):
+        hits = ingestor.index.search("", filters=SearchFilters(district=district), limit=10)
+        assert {h.id for h in hits} == {"F-01", "M-03", "F-S"}, district
+    assert SearchFilters(state="Orissa").state == "Odisha"
+    assert SearchFilters(district="Patna").state is None  # a filter is not narrowed by a filled-in state

@@ -135,3 +135,9 @@ def test_text_sentinels_mean_not_given_and_an_estimated_age_says_so() -> None:
     assert data["aliases"] == ["Munna"]
     assert (data["age"], data["age_is_estimate"], data["height_cm"]) == (9.0, True, None)
     assert [(n.field, n.value) for n in notes] == [("age", "8-10")]
+
+
+def test_spreadsheet_headers_and_kind_words() -> None:
+    data, _ = read_fields({"Kind": "Rescued Child", "ID": "F1", "Father Name": "Suresh", " Height_CM ": "4 ft"}, today=TODAY)
+    assert data == {"kind": "found", "id": "F1", "father_name": "Suresh", "height_cm": 121.9}
+    assert read_fields({"kind": "Missing Person", "id": "M1"}, today=TODAY)[0]["kind"] == "missing"
