@@ -214,6 +214,7 @@ def fit_from_store(
         prior_start=float(np.clip(share * n_found_blocked / len(pairs), 1e-4, 0.5)),
         fix_u=[f not in SELECTED_BY_BLOCKING for f in features],
         max_iterations=max_iterations,
+        groups=np.array([hash(p.found.key) for p in pairs]),
     )
     lines += [
         f"u from {n_random:,} random pairs; EM over the {len(pairs):,} pairs blocking proposes for {n_found_blocked:,} found children"
