@@ -159,12 +159,11 @@ def _review_threshold(model: FusionModel, pairs: list, observed: list, matches: 
     if without < 20:
         return fallback, "kept from the starting model: too few found children without a report to set it"
     tops = np.array(sorted(best.values()))
+    note = f"expected false alerts ≤ {FALSE_ALERT_TARGET:.0%} of found children without a report, by the model's own scores"
     for threshold in np.round(np.arange(0.5, 0.995, 0.01), 3):
         above = tops[tops >= threshold]
         if float(np.sum(1 - above)) / without <= FALSE_ALERT_TARGET:
-            return float(
-                threshold
-            ), f"expected false alerts ≤ {FALSE_ALERT_TARGET:.0%} of found children without a report, by the model's own scores"
+            return float(threshold), note
     return 0.99, "capped at 0.99: the model expects more false alerts than the target at any threshold"
 
 
