@@ -51,6 +51,15 @@ def _normalise(counts: np.ndarray, start: np.ndarray, pseudo: float) -> np.ndarr
     return out
 
 
+def _capped(posterior: np.ndarray, inverse: np.ndarray, groups: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per-pattern posteriors after scaling each group's rows to sum to at most 1 (rows → patterns by mean)."""
+    rows = posterior[inverse]
+    _, group_index = np.unique(groups, return_inverse=True)
+    totals = np.bincount(group_index, weights=rows)
+    rows = rows / np.maximum(1.0, totals[group_index])
+    return np.bincount(inverse, weights=rows, minlength=len(posterior)) / np.maximum(counts, 1e-12)
+
+
 def _log_table(params: Sequence[np.ndarray], patterns: np.ndarray) -> np.ndarray:
     total = np.zeros(len(patterns))
     for f, p in enumerate(params):
@@ -71,6 +80,7 @@ def run_em(
     max_iterations: int = 200,
     tolerance: float = 1e-5,
     pseudo_count: float = 1.0,
+    groups: np.ndarray | None = None,
 ) -> EMResult:
     """Estimate m (and u unless ``fix_u``) and λ from unlabelled pairs.
 
@@ -83,6 +93,9 @@ def run_em(
         weights: optional multiplicity of each row.
         pseudo_count: pairs' worth of pull towards the starting shares (keeps levels never
             seen in one class from reaching zero).
+        groups: optional group id of each row (e.g. the found child): in each E-step the
+            posteriors of a group are scaled down to sum to at most 1, because a found child
+            is at most one missing child (a one-to-one constraint on the match class).
 
     Returns:
         The estimates, the iteration count, the last change and the log-likelihood trail.
@@ -116,6 +129,8 @@ def run_em(
         log_both = np.logaddexp(log_match, log_other)
         posterior = np.exp(log_match - log_both)
         trail.append(float(np.sum(counts * log_both)))
+        if groups is not None:
+            posterior = _capped(posterior, inverse, groups, counts)
         w_match, w_other = counts * posterior, counts * (1 - posterior)
         new_m = [
             _normalise(np.bincount(patterns[:, f], weights=w_match, minlength=len(m[f])), m_start[f], pseudo_count) for f in range(len(m))
@@ -136,7 +151,10 @@ def run_em(
             break
     log_match = np.log(lam) + _log_table(m, patterns)
     log_other = np.log1p(-lam) + _log_table(u, patterns)
-    posterior = np.exp(log_match - np.logaddexp(log_match, log_other))
+    rows = np.exp(log_match - np.logaddexp(log_match, log_other))[inverse]
+    if groups is not None:
+        _, group_index = np.unique(groups, return_inverse=True)
+        rows = rows / np.maximum(1.0, np.bincount(group_index, weights=rows)[group_index])
     return EMResult(
         m=m,
         u=u,
@@ -147,7 +165,7 @@ def run_em(
         log_likelihood=trail,
         pairs=round(float(total)),
         patterns=len(patterns),
-        posterior=posterior[inverse],
+        posterior=rows,
     )
 
 

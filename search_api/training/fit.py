@@ -65,6 +65,7 @@ MIN_SUPERVISED = 30  # confirmed pairs with data on a feature before their level
 SUPERVISED_PSEUDO = 10.0  # pairs' worth of pull towards the EM estimate
 MIN_CALIBRATION = 5  # confirmed and rejected pairs each, to calibrate on decisions
 RIDGE = 1.0
+FALSE_ALERT_TARGET = 0.01  # expected share of found children without a report whose best candidate alerts
 
 
 class FitError(ValueError):
@@ -149,6 +150,23 @@ def _supervised(m_em: list[np.ndarray], train: list[LabelledPair], features: lis
     return out, used
 
 
+def _review_threshold(model: FusionModel, pairs: list, observed: list, matches: float, n_found: int, fallback: float) -> tuple[float, str]:
+    best: dict[str, float] = {}
+    for pair, observations in zip(pairs, observed, strict=True):
+        key = pair.found.key
+        best[key] = max(best.get(key, 0.0), model.score(observations)[0])
+    without = n_found - matches
+    if without < 20:
+        return fallback, "kept from the starting model: too few found children without a report to set it"
+    tops = np.array(sorted(best.values()))
+    note = f"expected false alerts ≤ {FALSE_ALERT_TARGET:.0%} of found children without a report, by the model's own scores"
+    for threshold in np.round(np.arange(0.5, 0.995, 0.01), 3):
+        above = tops[tops >= threshold]
+        if float(np.sum(1 - above)) / without <= FALSE_ALERT_TARGET:
+            return float(threshold), note
+    return 0.99, "capped at 0.99: the model expects more false alerts than the target at any threshold"
+
+
 def fit_from_store(
     res: Resources,
     *,
@@ -186,7 +204,7 @@ def fit_from_store(
     pairs = blocked_pairs(matcher, snap, text_limit=text_limit, max_found=max_found, seed=seed)
     if not pairs:
         raise FitError("blocking proposed no pair: is the text index built (trackchild reindex)?")
-    levels, _ = level_matrix(matcher, pairs)
+    levels, observed = level_matrix(matcher, pairs)
     share = start.match_share or 0.5
     em = run_em(
         levels[:, columns],
@@ -195,6 +213,7 @@ def fit_from_store(
         prior_start=float(np.clip(share * n_found_blocked / len(pairs), 1e-4, 0.5)),
         fix_u=[f not in SELECTED_BY_BLOCKING for f in features],
         max_iterations=max_iterations,
+        groups=np.array([hash(p.found.key) for p in pairs]),
     )
     lines += [
         f"u from {n_random:,} random pairs; EM over the {len(pairs):,} pairs blocking proposes for {n_found_blocked:,} found children"
@@ -248,6 +267,10 @@ def fit_from_store(
             np.array([p.label for p in train], dtype=float),
         )
         calibrated_on = f"{n_yes} confirmed and {n_no} rejected reviewer decisions"
+    # 6. the review threshold: the lowest (from 0.5) at which the model itself expects at most
+    # FALSE_ALERT_TARGET of found children without a report to raise an alert
+    model.review_threshold, threshold_note = _review_threshold(model, pairs, observed, matches, n_found_blocked, start.review_threshold)
+    lines.append(f"review threshold {model.review_threshold:.3f} ({threshold_note})")
     model.fitted_on = {
         "method": "EM on the live store" + (" + reviewer decisions" if labelled else ""),
         "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -280,7 +303,7 @@ def fit_from_store(
         "levels_pooled_to_keep_their_order": pooled_all,
         "calibration": calibrated_on,
         "kept_from_start": {f: start.source for f in KEPT_FEATURES},
-        "review_threshold": "kept from the starting model",
+        "review_threshold": threshold_note,
         "started_from": start.source,
     }
     if supervised:

@@ -90,7 +90,7 @@ def held_out_report(models: dict[str, FusionModel], held: list[LabelledPair]) ->
         brier = float(np.mean((scores - labels) ** 2))
         lines.append(f"  {name}: {shown}; Brier {brier:.3f}")
     lines.append("  calibration by the found child's age band (mean predicted vs share confirmed):")
-    header = f"    {'band':<8}{'pairs':>6}{'confirmed':>11}" + "".join(f"{name:>14}" for name in scored)
+    header = f"    {'band':<8}{'pairs':>6}{'confirmed':>11} " + "".join(f"{name:>16}" for name in scored)
     lines.append(header)
     bands = [age_band(p.age) for p in held]
     for band in [b[2] for b in AGE_BANDS] + ["18+", "unknown"]:
@@ -98,10 +98,10 @@ def held_out_report(models: dict[str, FusionModel], held: list[LabelledPair]) ->
         if not index and band in ("18+", "unknown"):
             continue
         if not index:
-            lines.append(f"    {band:<8}{0:>6}{'-':>11}" + "".join(f"{'-':>14}" for _ in scored))
+            lines.append(f"    {band:<8}{0:>6}{'-':>11} " + "".join(f"{'-':>16}" for _ in scored))
             continue
         observed = labels[index].mean()
         lines.append(
-            f"    {band:<8}{len(index):>6}{observed:>11.2f}" + "".join(f"{scores[index].mean():>14.2f}" for scores in scored.values())
+            f"    {band:<8}{len(index):>6}{observed:>11.2f} " + "".join(f"{scores[index].mean():>16.2f}" for scores in scored.values())
         )
     return lines

@@ -103,3 +103,37 @@ def test_queue_order_through_the_api_and_a_rejected_pair_leaves_it(settings: Set
             review.decide(session=session, pair=row, decision="reject", note="no", user=_officer(session))
             session.commit()
         assert [p["missing_key"] for p in client.get("/review/queue", headers=headers).json()] == ["missing:M-1"]
+
+
+def test_the_queue_page_offers_least_sure_first_and_a_rejected_pair_is_reopened_by_a_person(settings: Settings) -> None:
+    import re
+
+    from tests.factories import found_child, missing_report
+    from ui import create_web_app
+
+    with open_resources(settings) as res:
+        create_service_schema(res.engine)
+        add_users(res, password=PASSWORD, people=[("officer", "dcpu", "Bihar", "Patna", "")])
+        records = [missing_report(id="MP-L-1"), found_child(id="FC-L-1", place={"district": "Patna", "state": "Bihar"})]
+        assert res.ingestor().ingest_records(records).ok
+        with res.session_factory() as session:
+            row = review.enqueue(
+                session=session, missing_key="missing:MP-L-1", found_key="found:FC-L-1", score=0.7, explanation={}, evidence="e",
+                missing_district="Patna", found_district="Patna", missing_state="Bihar", found_state="Bihar",
+            )  # fmt: skip
+            assert row is not None
+            review.decide(session=session, pair=row, decision="reject", note="different child", user=_officer(session))
+            session.commit()
+            pk = row.pk
+    with TestClient(create_web_app(settings)) as client:
+        nonce = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/ui/login").text).group(1)  # type: ignore[union-attr]
+        client.post("/ui/login", data={"username": "officer", "password": PASSWORD, "login_csrf": nonce})
+        page = client.get("/ui/review", params={"order": "least_sure"}).text
+        assert re.search(r'<option value="least_sure"\s+selected>', page)
+        pair_page = client.get(f"/ui/review/{pk}").text
+        assert 'value="reopen"' in pair_page and 'value="confirm"' not in pair_page  # decided: only a reopen is offered
+        csrf = re.search(r'name="csrf" value="([^"]+)"', pair_page).group(1)  # type: ignore[union-attr]
+        refused = client.post(f"/ui/review/{pk}/decision", data={"decision": "reopen", "note": "", "csrf": csrf})
+        assert refused.status_code == 422  # a reason is needed
+        done = client.post(f"/ui/review/{pk}/decision", data={"decision": "reopen", "note": "new photo from the family", "csrf": csrf})
+        assert done.status_code == 200 and 'value="confirm"' in done.text  # back in the queue, decidable again

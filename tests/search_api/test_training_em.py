@@ -96,3 +96,21 @@ def test_monotone_keeps_a_features_level_order(m: list, u: list, expected_m: lis
     assert merged == pooled
     weights = np.log2(out[1:] / np.array(u[1:]))
     assert all(a >= b - 1e-9 for a, b in itertools.pairwise(weights))
+
+
+def test_one_to_one_groups_keep_each_found_childs_posteriors_within_one() -> None:
+    """Ten look-alike candidates per found child, of which at most one is the child: without the
+    constraint EM calls every look-alike a match; with it, λ stays near one in ten at most."""
+    rng = np.random.default_rng(5)
+    groups = np.repeat(np.arange(2000), 10)
+    is_match = np.zeros(len(groups), dtype=bool)
+    is_match[np.arange(0, len(groups), 10)[rng.random(2000) < 0.5]] = True  # half the children have their report among the ten
+    m, u = [0.85, 0.1, 0.05], [0.3, 0.3, 0.4]  # look-alikes agree often: blocking chose them
+    columns = [np.where(is_match, rng.choice(3, size=len(groups), p=m), rng.choice(3, size=len(groups), p=u)) + 1 for _ in range(3)]
+    levels = np.stack(columns, axis=1)
+    start = dict(m_start=[_with_missing([0.6, 0.3, 0.1])] * 3, u_start=[_with_missing([0.2, 0.3, 0.5])] * 3, prior_start=0.2)
+    free = run_em(levels, **start, max_iterations=300)
+    capped = run_em(levels, **start, max_iterations=300, groups=groups)
+    per_child = np.bincount(groups, weights=capped.posterior)
+    assert per_child.max() <= 1 + 1e-9
+    assert capped.prior <= 0.1 + 1e-9 < free.prior or abs(capped.prior - 0.05) < abs(free.prior - 0.05)
