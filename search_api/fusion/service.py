@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from embeddings import FaceIndex
 from indexer import FoundChild, MissingReport, StoredRecord, content_hashes, count_records, get_records_by_keys, iter_records
 from search_api.faces.flows import OPEN_STATUSES, EmbeddingCache
@@ -15,6 +17,7 @@ from search_api.fusion.explain import Explanation
 from search_api.fusion.features import ALL_FEATURES
 from search_api.fusion.features.names import given_names_agree, parents_given_names_agree
 from search_api.fusion.model import FusionModel, load_active
+from search_api.fusion.vectorised import FEATURE_NAMES, VectorScorer
 from search_api.fusion.views import ChildView, FaceVector, Pair
 from search_api.resources import Resources
 
@@ -25,6 +28,27 @@ TYPICAL_NAME_FREQUENCY = 0.002
 # (false flags ≤ 1% on generated registers; see the README).
 DUPLICATE_THRESHOLDS = {"missing": 0.97, "found": 0.50}
 MAX_CACHED_VIEWS = 400_000  # both registers at national scale fit; beyond, the oldest views go
+
+
+@dataclass(frozen=True)
+class RankedPair:
+    """A scored candidate without its explanation: the levels (index per feature, in
+    ``FEATURE_NAMES`` order) say where the pair landed; ``None`` for same-register pairs."""
+
+    key: str
+    id: str
+    kind: str
+    score: float
+    source: str
+    levels: np.ndarray | None
+
+    def level_names(self) -> dict[str, str]:
+        if self.levels is None:
+            return {}
+        return {name: LEVEL_NAMES[name][int(i)] for name, i in zip(FEATURE_NAMES, self.levels, strict=True)}
+
+
+LEVEL_NAMES = {c.name: c.feature.level_names() for c in ALL_FEATURES}
 
 
 @dataclass(frozen=True)
@@ -67,6 +91,7 @@ class Matcher:
         self._doc_count = max(1, res.text_index.count())
         self.refresh_register_size()
         self.frequency = lru_cache(maxsize=200_000)(self._frequency)
+        self.scorer = VectorScorer(self.model)
 
     def refresh_register_size(self) -> None:
         """Re-read how many missing reports there are: the prior of a pair depends on it."""
@@ -103,6 +128,7 @@ class Matcher:
                 oldest = next(iter(self._views))
                 del self._views[oldest]
                 self._view_hashes.pop(oldest, None)
+                self.scorer.forget(oldest)
             self._views[record.key] = view
         return view
 
@@ -148,12 +174,11 @@ class Matcher:
                 self._view_hashes[k] = s.content_hash
         return out
 
-    def rank(
+    def ranked(
         self, record: MissingReport | FoundChild, *, limit: int = 10, same_side: bool = False, open_only: bool = False
-    ) -> list[Candidate]:
-        """The other register's best candidates for this record, best first; with
-        ``same_side``, possible duplicates in its own register instead; with ``open_only``,
-        only open reports and children still in care (a traced child is nobody's candidate)."""
+    ) -> tuple[ChildView, list[RankedPair]]:
+        """The best ``limit`` candidates of a record, scored but not explained (what ``rank``
+        and the batch run share)."""
         view = self.view(record)
         sources = candidate_keys(
             view,
@@ -172,13 +197,39 @@ class Matcher:
                 for k, o in others.items()
                 if given_names_agree(view, o) is not False and parents_given_names_agree(view, o) is not False
             }
-        scored = [(self._score(view, other), key, other) for key, other in others.items()]
-        scored.sort(key=lambda item: (-item[0][0], item[2].id))
-        ranked = []
-        for (score, observations, total, weights), key, other in scored[:limit]:  # explain only what is shown
-            explanation = Explanation.build(total - sum(weights), observations, weights, total, score)
-            ranked.append(Candidate(key, other.id, other.kind, score, sources[key], explanation))
-        return ranked
+        views = list(others.values())
+        if not views:
+            return view, []
+        if same_side:  # two records of one register: the per-pair path orients them by date
+            scored = [(self._score(view, o)[0], o) for o in views]
+            scored.sort(key=lambda item: (-item[0], item[1].id))
+            return view, [RankedPair(o.key, o.id, o.kind, s, sources[o.key], None) for s, o in scored[:limit]]
+        batch = self.scorer.score(view, views, prior=self.prior, frequency=self.frequency)
+        scores = batch.scores
+        if len(views) > limit:  # only those that can reach the top ``limit`` (ties included) are sorted
+            kth = np.partition(scores, len(views) - limit)[len(views) - limit]
+            chosen = np.nonzero(scores >= kth)[0].tolist()
+        else:
+            chosen = range(len(views))
+        top = sorted(chosen, key=lambda i: (-scores[i], views[i].id))[:limit]
+        return view, [
+            RankedPair(views[i].key, views[i].id, views[i].kind, float(scores[i]), sources[views[i].key], batch.levels[i]) for i in top
+        ]
+
+    def rank(
+        self, record: MissingReport | FoundChild, *, limit: int = 10, same_side: bool = False, open_only: bool = False
+    ) -> list[Candidate]:
+        """The other register's best candidates for this record, best first; with
+        ``same_side``, possible duplicates in its own register instead; with ``open_only``,
+        only open reports and children still in care (a traced child is nobody's candidate)."""
+        view, ranked = self.ranked(record, limit=limit, same_side=same_side, open_only=open_only)
+        return [self.explained(view, pair) for pair in ranked]
+
+    def explained(self, view: ChildView, pair: RankedPair) -> Candidate:
+        """A ranked pair with its full explanation (computed per pair: only for what is shown)."""
+        _, observations, total, weights = self._score(view, self._views[pair.key])
+        explanation = Explanation.build(total - sum(weights), observations, weights, total, pair.score)
+        return Candidate(pair.key, pair.id, pair.kind, pair.score, pair.source, explanation)
 
     def match_all(self, kind: str, *, limit: int = 10) -> Iterator[tuple[str, list[Candidate]]]:
         """(record id, candidates) for every record of ``kind``."""
