@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from embeddings import FaceIndex, FacePipeline, model_id
+from embeddings import FaceIndex, FacePipeline, embedding_dimension, model_id
 from indexer import Ingestor, PhotoStore, TextIndex, create_schema, make_engine, make_session_factory, open_text_index
 from search_api.config import Settings
 from search_api.limits import SlidingWindow
@@ -63,15 +63,19 @@ class Resources:
     def face_index(self) -> FaceIndex:
         """The saved face index, or a new empty one (refuses one built by another model)."""
         if self._face_index is None:
-            current = model_id(self.settings.face_config())
+            cfg = self.settings.face_config()
+            current, dimension = model_id(cfg), embedding_dimension(cfg)
             if (self.face_index_dir / "manifest.json").exists():
-                self._face_index = FaceIndex.load(self.face_index_dir, model_id=current, flat_max=self.settings.face_flat_max)
+                self._face_index = FaceIndex.load(
+                    self.face_index_dir, model_id=current, dimension=dimension, flat_max=self.settings.face_flat_max
+                )
             else:
-                self._face_index = FaceIndex(model_id=current, flat_max=self.settings.face_flat_max)
+                self._face_index = FaceIndex(model_id=current, dimension=dimension, flat_max=self.settings.face_flat_max)
         return self._face_index
 
     def reset_face_index(self) -> FaceIndex:
-        self._face_index = FaceIndex(model_id=model_id(self.settings.face_config()), flat_max=self.settings.face_flat_max)
+        cfg = self.settings.face_config()
+        self._face_index = FaceIndex(model_id=model_id(cfg), dimension=embedding_dimension(cfg), flat_max=self.settings.face_flat_max)
         return self._face_index
 
     def close(self) -> None:
