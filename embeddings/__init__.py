@@ -1,5 +1,6 @@
 """Face detection, alignment crops, FaceNet and SFace embeddings (fused) and the FAISS face index (offline)."""
 
+from embeddings.advice import PhotoAdvice, PhotoProblem, advise
 from embeddings.config import FaceConfig
 from embeddings.errors import EmbeddingError, FaceIndexMismatch, ImageRejected, NoUsableFace, WeightsCorrupt, WeightsNotFound
 from embeddings.faiss_index import FaceHit, FaceIndex
@@ -17,9 +18,12 @@ __all__ = [
     "FacePipeline",
     "ImageRejected",
     "NoUsableFace",
+    "PhotoAdvice",
     "PhotoFaces",
+    "PhotoProblem",
     "WeightsCorrupt",
     "WeightsNotFound",
+    "advise",
     "converted_weights_path",
     "decode_image",
     "embedding_dimension",

@@ -22,6 +22,9 @@ class FaceConfig(BaseModel):
     margin: int = Field(default=20, ge=0, le=100)
     level_eyes: bool = True
     box_margin: float = Field(default=0.3, ge=0, le=1)
+    # pixel scaling FaceNet gets: "fixed" (x − 127.5) / 128, as 20180408-102900 was trained
+    # (--use_fixed_image_standardization), or "prewhiten" (per-image mean and deviation)
+    facenet_standardise: Literal["fixed", "prewhiten"] = "fixed"
     image_size: int = 160
     # the embedders whose unit vectors make a face's embedding, and each one's weight: the
     # inner product of two embeddings is Σ weight × cosine (weights sum to 1, so the embedding

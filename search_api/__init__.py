@@ -36,6 +36,7 @@ _SERVICES: dict[str, tuple[str, str]] = {
     # records
     "save_record": ("search_api.records.flows", "save_record"),
     "store_photo": ("search_api.records.flows", "store_photo"),
+    "check_photos": ("search_api.faces.service", "check_photos"),
     "match_and_queue": ("search_api.records.flows", "match_and_queue"),
     "send_for_review": ("search_api.records.flows", "send_for_review"),
     "list_entered_by": ("search_api.records.flows", "list_entered_by"),
