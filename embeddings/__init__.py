@@ -6,7 +6,7 @@ from embeddings.errors import EmbeddingError, FaceIndexMismatch, ImageRejected, 
 from embeddings.faiss_index import FaceHit, FaceIndex
 from embeddings.pipeline import FaceEmbedding, FacePipeline, PhotoFaces
 from embeddings.transforms import decode_image
-from embeddings.weights import converted_weights_path, embedding_dimension, find_facenet_pb, find_sface_onnx, model_id
+from embeddings.weights import converted_weights_path, embedder_ids, embedding_dimension, find_facenet_pb, find_sface_onnx, model_id
 
 __all__ = [
     "EmbeddingError",
@@ -26,6 +26,7 @@ __all__ = [
     "advise",
     "converted_weights_path",
     "decode_image",
+    "embedder_ids",
     "embedding_dimension",
     "find_facenet_pb",
     "find_sface_onnx",

@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import FaceConfig, FacePipeline
-from embeddings.weights import embedder_ids
+from embeddings import FaceConfig, FacePipeline, embedder_ids
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")
 IMPOSTOR_SAMPLE = 400_000  # impostor pairs the fusion weights are fitted on

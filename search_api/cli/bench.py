@@ -77,11 +77,15 @@ def bench_faces(
     passes: Annotated[int, typer.Option(help="Passes over the photos; the median is reported")] = 5,
     n: Annotated[int, typer.Option(help="Vectors in the face index")] = 200_000,
     queries: Annotated[int, typer.Option(help="Face searches to time")] = 500,
+    lag: Annotated[
+        Optional[Path], typer.Option(help="Also search REAL vectors: the Large Age-Gap dev split's, with jittered copies up to N")
+    ] = None,
+    cache: Annotated[Path, typer.Option(help="bench faces-age's vector cache")] = Path("data/bench-faces-age"),
 ) -> None:
     """Photos/s end to end, faces/s embedding, face search p50/p99 and the sketch's recall@10, peak RSS."""
     from search_api.bench import run_faces_bench
 
-    for line in run_faces_bench(photos_dir=photos, n_vectors=n, n_queries=queries, passes=passes):
+    for line in run_faces_bench(photos_dir=photos, n_vectors=n, n_queries=queries, passes=passes, lag=lag, cache=cache):
         out.print(line)
 
 
