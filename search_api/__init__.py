@@ -37,6 +37,7 @@ _SERVICES: dict[str, tuple[str, str]] = {
     # records
     "save_record": ("search_api.records.flows", "save_record"),
     "store_photo": ("search_api.records.flows", "store_photo"),
+    "check_photos": ("search_api.faces.service", "check_photos"),
     "match_and_queue": ("search_api.records.flows", "match_and_queue"),
     "find_candidates": ("search_api.records.flows", "find_candidates"),
     "find_duplicates": ("search_api.records.flows", "find_duplicates"),

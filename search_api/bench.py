@@ -184,7 +184,9 @@ def _clustered_unit_vectors(rng, n: int, identities: int, noise: float = 0.04): 
     return out
 
 
-def run_faces_bench(*, photos_dir: Path, n_vectors: int, n_queries: int, passes: int = 5) -> Iterator[str]:
+def run_faces_bench(
+    *, photos_dir: Path, n_vectors: int, n_queries: int, passes: int = 5, lag: Path | None = None, cache: Path | None = None
+) -> Iterator[str]:
     import numpy as np
 
     from embeddings import FacePipeline
@@ -210,24 +212,32 @@ def run_faces_bench(*, photos_dir: Path, n_vectors: int, n_queries: int, passes:
             f"end to end: {len(datas)} photos ({size_mb:.1f} MB, {faces} faces), {settings.face_threads} workers: "
             f"median {statistics.median(rates):.1f} photos/s over {passes} passes ({', '.join(f'{r:.1f}' for r in rates)})"
         )
-        crops = np.random.default_rng(0).integers(0, 255, (64, 160, 160, 3), dtype=np.uint8)
-        pipeline.encoder.embed_batch(crops[:8])
-        started = time.perf_counter()
-        pipeline.encoder.embed_batch(crops)
-        yield f"embedding only, one worker: {64 / (time.perf_counter() - started):.1f} faces/s at batch {settings.face_config().batch_size}"
+        for encoder in pipeline.encoders:
+            side = 112 if encoder.dimension == 128 else 160
+            crops = np.random.default_rng(0).integers(0, 255, (32, side, side, 3), dtype=np.uint8)
+            encoder.embed_batch(crops[:4])
+            started = time.perf_counter()
+            encoder.embed_batch(crops)
+            yield f"embedding only, one worker, {encoder.model_id}: {32 / (time.perf_counter() - started):.1f} faces/s"
         yield f"peak RSS after the photos: {_peak_rss_mib():.0f} MiB"
     # two cluster strengths: two photos of one identity score about 0.55 (adult faces, as
     # FaceNet scores them) or about 0.4 (weaker: a child photographed years apart)
     for noise in (0.04, 0.06):
         yield from _face_search_bench(n_vectors, n_queries, noise)
+    if lag is not None:
+        # real embeddings: the dev split's fused vectors and jittered copies of them
+        noise = 0.04  # a copy scores about 0.7 with its original, as two adult photos of one person do
+        data, queries, copy_cosine = real_face_vectors(
+            lag=lag, cache=cache or Path("data/bench-faces-age"), n_vectors=n_vectors, noise=noise
+        )
+        label = f"real LAG dev vectors + copies jittered by {noise} (copy↔original cosine {copy_cosine:.2f}); child photos as queries"
+        yield from _search_bench(data, queries[:n_queries], label)
     yield f"peak RSS: {_peak_rss_mib():.0f} MiB"
 
 
 def _face_search_bench(n_vectors: int, n_queries: int, noise: float) -> Iterator[str]:
     """Exact against sketch search on clustered face-like vectors: latency and recall@10."""
     import numpy as np
-
-    from embeddings import FaceIndex
 
     rng = np.random.default_rng(7)
     # 20 photos per identity, so the true top 10 of a query photo are photos of the same identity
@@ -240,10 +250,18 @@ def _face_search_bench(n_vectors: int, n_queries: int, noise: float) -> Iterator
     noise_rng = np.random.default_rng(8)
     queries = centres[noise_rng.integers(0, identities, n_queries)] + noise * noise_rng.standard_normal((n_queries, 512)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    yield from _search_bench(data, queries, f"clusters with noise {noise}")
+
+
+def _search_bench(data, queries, label: str) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Exact against sketch search of ``queries`` in ``data`` (unit vectors): build time, latency, recall@10."""
+    from embeddings import FaceIndex
+
+    n_vectors, dimension = data.shape
     items = [(f"found:{i}", "p", "found", True) for i in range(n_vectors)]
     results = {}
     for name, flat_max in (("exact (IDMap2,Flat)", 10**9), ("sketch + exact re-rank", 0)):
-        index = FaceIndex(model_id="bench", flat_max=flat_max)
+        index = FaceIndex(model_id="bench", dimension=dimension, flat_max=flat_max)
         started = time.perf_counter()
         for start in range(0, n_vectors, 100_000):
             index.add_batch(items[start : start + 100_000], data[start : start + 100_000])
@@ -258,14 +276,40 @@ def _face_search_bench(n_vectors: int, n_queries: int, noise: float) -> Iterator
             best.append(found[0].score)
         results[name] = hits
         p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
-        yield f"face search {name}: {n_vectors:,} vectors, build {build:.1f}s, p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+        yield f"face search {name}: {n_vectors:,} vectors of {dimension} dims, build {build:.1f}s, p50 {p50:.2f} ms, p99 {p99:.2f} ms"
         del index
     exact, approx = results.values()
     recall = statistics.fmean(len(a & e) / max(1, len(e)) for a, e in zip(approx, exact, strict=True))
-    yield (
-        f"sketch recall@10 against exact search: {recall:.3f} "
-        f"(clusters with noise {noise}: best same-identity cosine median {statistics.median(best):.2f}, {n_queries} queries)"
-    )
+    median_best = statistics.median(best)
+    yield f"sketch recall@10 against exact search: {recall:.3f} ({label}: best score median {median_best:.2f}, {len(queries)} queries)"
+
+
+def real_face_vectors(*, lag: Path, cache: Path, n_vectors: int, noise: float, seed: int = 11):  # type: ignore[no-untyped-def]
+    """Index and queries from REAL embeddings: the fused vectors of the Large Age-Gap dev split's
+    adult photos, then noise-jittered copies of them (re-normalised) up to ``n_vectors``; the
+    queries are the split's child photos. Returns (data, queries, typical copy-to-original cosine)."""
+    import numpy as np
+
+    from search_api.bench_faces_age import embed_parts, fuse, lag_photos
+
+    cfg = Settings().face_config()
+    photos = lag_photos(lag, split="dev")
+    fused = fuse(list(embed_parts(cfg, lag, photos, split="dev", cache=cache).values()), cfg.weights)
+    adults = fused.vectors[[i for i, p in enumerate(photos) if not p.child and fused.ok[i]]]
+    children = fused.vectors[[i for i, p in enumerate(photos) if p.child and fused.ok[i]]]
+    rng = np.random.default_rng(seed)
+    data = np.empty((n_vectors, adults.shape[1]), np.float32)
+    data[: len(adults)] = adults
+    for start in range(len(adults), n_vectors, 100_000):
+        stop = min(n_vectors, start + 100_000)
+        block = adults[rng.integers(0, len(adults), stop - start)] + noise * rng.standard_normal((stop - start, adults.shape[1])).astype(
+            np.float32
+        )
+        data[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    sample = adults[:1000] + noise * rng.standard_normal((min(1000, len(adults)), adults.shape[1])).astype(np.float32)
+    sample /= np.linalg.norm(sample, axis=1, keepdims=True)
+    copy_cosine = float(np.median(np.sum(sample * adults[: len(sample)], axis=1)))
+    return data, children, copy_cosine
 
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")

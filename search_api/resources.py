@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from embeddings import FaceIndex, FacePipeline, model_id
+from embeddings import FaceIndex, FacePipeline, embedding_dimension, model_id
 from indexer import Ingestor, PhotoStore, TextIndex, make_engine, make_session_factory, open_text_index
 from search_api.config import Settings
 from search_api.limits import StoreWindow
@@ -131,19 +131,23 @@ class Resources:
         if self._face_index is not None and not self._writer_depth and self._manifest_mtime() != self._face_index_seen:
             self._face_index = None
         if self._face_index is None:
-            current = model_id(self.settings.face_config())
+            cfg = self.settings.face_config()
+            current, dimension = model_id(cfg), embedding_dimension(cfg)
             with contextlib.ExitStack() as stack:
                 if not self._writer_depth:  # a writer swaps the folder: read it whole, not mid-swap
                     stack.enter_context(self._file_lock(fcntl.LOCK_SH))
                 self._face_index_seen = self._manifest_mtime()
                 if self._face_index_seen is not None:
-                    self._face_index = FaceIndex.load(self.face_index_dir, model_id=current, flat_max=self.settings.face_flat_max)
+                    self._face_index = FaceIndex.load(
+                        self.face_index_dir, model_id=current, dimension=dimension, flat_max=self.settings.face_flat_max
+                    )
                 else:
-                    self._face_index = FaceIndex(model_id=current, flat_max=self.settings.face_flat_max)
+                    self._face_index = FaceIndex(model_id=current, dimension=dimension, flat_max=self.settings.face_flat_max)
         return self._face_index
 
     def reset_face_index(self) -> FaceIndex:
-        self._face_index = FaceIndex(model_id=model_id(self.settings.face_config()), flat_max=self.settings.face_flat_max)
+        cfg = self.settings.face_config()
+        self._face_index = FaceIndex(model_id=model_id(cfg), dimension=embedding_dimension(cfg), flat_max=self.settings.face_flat_max)
         self._face_index_seen = self._manifest_mtime()
         return self._face_index
 

@@ -168,6 +168,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "conflict": ("differs", "अलग है"),
     "prior": ("Starting odds", "आरंभिक संभावना"),
     "no_photo": ("No photo", "फ़ोटो नहीं"),
+    "photo_no_face": (
+        "Photo: no clear face was found. The photo is kept; for face matching, add one where the child faces the camera, well lit.",
+        "फ़ोटो: कोई स्पष्ट चेहरा नहीं मिला। फ़ोटो रखी गई है; चेहरे से मिलान के लिए ऐसी फ़ोटो जोड़ें जिसमें बच्चा कैमरे की ओर देख रहा हो, अच्छी रोशनी में।",
+    ),
+    "photo_too_small": (
+        "Photo: the face is too small. Add a photo taken closer, or the original file rather than a thumbnail.",
+        "फ़ोटो: चेहरा बहुत छोटा है। पास से ली गई फ़ोटो या मूल फ़ाइल जोड़ें, छोटी प्रति नहीं।",
+    ),
+    "photo_blurred": (
+        "Photo: the face is blurred. Add a sharper photo: camera held still, in good light.",
+        "फ़ोटो: चेहरा धुंधला है। साफ़ फ़ोटो जोड़ें: कैमरा स्थिर रखें, अच्छी रोशनी में।",
+    ),
+    "photo_turned_away": (
+        "Photo: the face is turned away. Add a photo where the child looks at the camera.",
+        "फ़ोटो: चेहरा कैमरे से हटा हुआ है। ऐसी फ़ोटो जोड़ें जिसमें बच्चा कैमरे की ओर देख रहा हो।",
+    ),
+    "photo_several_faces": (
+        "Photo: several faces; the largest is taken as the child's. Crop the photo to the child's face, or add a photo of the child alone.",
+        "फ़ोटो: कई चेहरे हैं; सबसे बड़ा चेहरा बच्चे का माना गया है। फ़ोटो को बच्चे के चेहरे तक काटें, या केवल बच्चे की फ़ोटो जोड़ें।",
+    ),
+    "photo_unreadable": ("Photo: the file could not be read as an image.", "फ़ोटो: फ़ाइल को चित्र के रूप में पढ़ा नहीं जा सका।"),
     "required": ("required", "आवश्यक"),
     # after the match (issue 15)
     "restoration": ("Restoration", "पुनर्वास / घर वापसी"),

@@ -102,9 +102,52 @@ def bench_faces(
     passes: Annotated[int, typer.Option(help="Passes over the photos; the median is reported")] = 5,
     n: Annotated[int, typer.Option(help="Vectors in the face index")] = 200_000,
     queries: Annotated[int, typer.Option(help="Face searches to time")] = 500,
+    lag: Annotated[
+        Optional[Path], typer.Option(help="Also search REAL vectors: the Large Age-Gap dev split's, with jittered copies up to N")
+    ] = None,
+    cache: Annotated[Path, typer.Option(help="bench faces-age's vector cache")] = Path("data/bench-faces-age"),
 ) -> None:
     """Photos/s end to end, faces/s embedding, face search p50/p99 and the sketch's recall@10, peak RSS."""
     from search_api.bench import run_faces_bench
 
-    for line in run_faces_bench(photos_dir=photos, n_vectors=n, n_queries=queries, passes=passes):
+    for line in run_faces_bench(photos_dir=photos, n_vectors=n, n_queries=queries, passes=passes, lag=lag, cache=cache):
+        out.print(line)
+
+
+@app.command("faces-age")
+def bench_faces_age(
+    lag: Annotated[Path, typer.Option(help="The Large Age-Gap set's Pic folder: <identity>/*.png adults, <identity>/y/*.png children")],
+    cache: Annotated[Path, typer.Option(help="Per-photo vectors, one file per embedder and split (keep it outside the repository)")] = Path(
+        "data/bench-faces-age"
+    ),
+    held_out: Annotated[bool, typer.Option("--held-out", help="Evaluate the held-out quarter (acceptance only) instead of dev")] = False,
+    fit: Annotated[bool, typer.Option("--fit", help="Fit the embedders' fusion weights on this split, with a two-fold check")] = False,
+    weights: Annotated[Optional[list[str]], typer.Option("--weights", help="Also score these fusion weights, e.g. 0.4,0.6")] = None,
+    write_levels: Annotated[
+        Optional[Path], typer.Option(help="Write the face levels fitted on this split into this fusion model file (model.json)")
+    ] = None,
+    setting: Annotated[
+        Optional[list[str]], typer.Option("--set", help="Override a face setting for a variant, e.g. facenet_crop=box, box_margin=0.3")
+    ] = None,
+) -> None:
+    """Child photo → adult photos (Large Age-Gap): rank-1/10, AUC, TAR at FAR 1 % and 0.1 %, per embedder and fused."""
+    import json
+
+    from search_api.bench_faces_age import run_faces_age_bench
+    from search_api.config import Settings
+
+    cfg = Settings().face_config()
+    overrides = {}
+    for item in setting or []:
+        key, _, value = item.partition("=")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    if overrides:
+        cfg = cfg.model_validate({**cfg.model_dump(), **overrides})
+    extra = [tuple(float(v) for v in w.split(",")) for w in weights or []]
+    for line in run_faces_age_bench(
+        lag=lag, cfg=cfg, cache=cache, held_out=held_out, fit=fit, extra_weights=extra, write_levels=write_levels
+    ):
         out.print(line)

@@ -20,7 +20,7 @@ app = typer.Typer(help="Faces in photos: embed, compare, search.", no_args_is_he
 @app.command("embed")
 def faces_embed(
     images: Annotated[list[Path], typer.Argument(help="Image files")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per image, 512-d embeddings included")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per image, fused embeddings included")] = False,
 ) -> None:
     """Detect and embed the faces of each image (one JSON line per image with --json)."""
     from embeddings import FacePipeline
@@ -54,6 +54,25 @@ def _print_faces(path: Path, faces: list, error: str | None, *, as_json: bool) -
     else:
         described = "; ".join(f"box {[round(v) for v in f.box]} prob {f.prob:.3f} quality {f.quality:.2f}" for f in faces)
         out.print(f"{path}: {len(faces)} face(s): {described}")
+
+
+@app.command("check")
+def faces_check(
+    images: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Photos to check before filing them")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per image")] = False,
+) -> None:
+    """Is each photo's face good enough for matching? Says if it is too small, blurred, turned away or among several, and what to do."""
+    from embeddings import FacePipeline, advise
+
+    pipeline = FacePipeline(Settings().face_config()).load()
+    for start in range(0, len(images), 16):
+        chunk = images[start : start + 16]
+        for path, outcome in zip(chunk, pipeline.embed_images([p.read_bytes() for p in chunk]), strict=True):
+            advice = advise(outcome)
+            if as_json:
+                sys.stdout.write(json.dumps({"path": str(path), **advice.to_json()}) + "\n")
+            else:
+                out.print(f"{path}: {'ok' if advice.ok else 'check'}: {advice.summary()}")
 
 
 @app.command("compare")

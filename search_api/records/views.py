@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from search_api.audit.service import Actor
 from search_api.deps import CurrentUser, DbSession, MatcherDep, ResourcesDep, Source
+from search_api.faces.service import check_photo
 from search_api.policy import authorize
 from search_api.records import flows, service
 from search_api.records.retention import archive_closed_cases
@@ -192,7 +193,8 @@ def add_photo(
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
     data = read_upload(file, res.settings.max_photo_bytes)
     saved = flows.add_photo(res=res, matcher=matcher, session=session, stored=stored, data=data, user=user, source=source)
-    return _saved(saved, session, user)
+    # said at once: a face too small, blurred, turned away or among several, and what to do (the photo is kept)
+    return {**_saved(saved, session, user), "photo_check": check_photo(res=res, data=data).to_json()}
 
 
 def read_upload(file: UploadFile, max_bytes: int) -> bytes:

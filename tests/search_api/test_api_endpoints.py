@@ -154,6 +154,14 @@ def test_photo_upload_and_photo_search(client: TestClient) -> None:
     response = client.post("/records/missing/MP-PH-1/photos", files={"file": ("x.jpg", photo, "image/jpeg")}, headers=police)
     assert response.status_code == 201, response.text
     assert response.json()["record"]["photos"][0].startswith("photos/")
+    assert response.json()["photo_check"]["ok"] is True
+    # a face too small is kept, and said at once with what to do
+    small = client.post(
+        "/records/missing/MP-PH-1/photos", files={"file": ("s.jpg", (FACES / "obama_240p.jpg").read_bytes(), "image/jpeg")}, headers=police
+    )
+    assert small.status_code == 201 and len(small.json()["record"]["photos"]) == 2
+    check = small.json()["photo_check"]
+    assert [p["code"] for p in check["problems"]] == ["too_small"] and "closer" in check["problems"][0]["action"]
     probe = (FACES / "obama_5.jpg").read_bytes()
     hits = client.post("/search/photo", files={"file": ("p.jpg", probe, "image/jpeg")}, headers=police).json()
     assert hits[0]["id"] == "MP-PH-1" and hits[0]["face_score"] > 0.5

@@ -22,6 +22,7 @@ from search_api import (
     audit_record_page,
     authorize,
     candidate_views,
+    check_photos,
     duplicate_flags_of,
     find_candidates,
     find_duplicates,
@@ -120,6 +121,7 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
     if record["id"] and get_record(session=session, kind=kind, record_id=record["id"]) is not None:
         errors["id"] = "a record with this number exists already; open it to edit"
     photos: list[str] = []
+    datas: list[bytes] = []
     for upload in form.getlist("photos"):
         if not isinstance(upload, UploadFile) or not upload.filename:
             continue
@@ -128,6 +130,7 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
             if len(data) > res.settings.max_photo_bytes:
                 raise ValueError(f"{upload.filename}: larger than {res.settings.max_photo_bytes // 1_000_000} MB")
             photos.append(store_photo(res=res, data=data))
+            datas.append(data)
         except (ValueError, ImageRejected, PhotoRejected) as exc:
             errors["photos"] = f"{upload.filename}: {exc}" if upload.filename not in str(exc) else str(exc)
     if errors:
@@ -141,11 +144,15 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
     except PermissionDenied as exc:  # e.g. another station's number: say so next to the unit field
         unit_field = "police_station" if kind == "missing" else "cci_name"
         return _form_page(page, kind, values, {unit_field: str(exc)}, status_code=403)
-    return redirect(f"/ui/records/{kind}/{record['id']}?saved=1")
+    # said at once on the record page: a face too small, blurred, turned away or among several
+    codes = sorted({p.code for advice in check_photos(res=res, datas=datas) for p in advice.problems})
+    return redirect(f"/ui/records/{kind}/{record['id']}?saved=1" + (f"&photo={','.join(codes)}" if codes else ""))
 
 
 @router.get("/records/{kind}/{record_id}", response_class=HTMLResponse)
-def record_page(kind: Kind, record_id: str, page: Page, session: DbSession, matcher: MatcherDep, saved: int = 0) -> HTMLResponse:
+def record_page(
+    kind: Kind, record_id: str, page: Page, session: DbSession, matcher: MatcherDep, saved: int = 0, photo: str = ""
+) -> HTMLResponse:
     # a GET: matching is computed and shown, never queued (queueing is the matcher's job or a POST)
     stored = get_stored_for(session=session, user=page.user, kind=kind, record_id=record_id)
     view = view_for(page.user, stored)
@@ -166,6 +173,7 @@ def record_page(kind: Kind, record_id: str, page: Page, session: DbSession, matc
         duplicates=[(d, flags[d["key"]]) for d in shown],
         pairs=pairs if view["access"] == "full" else [],
         saved=bool(saved),
+        photo_problems=[code for code in photo.split(",") if code in PHOTO_PROBLEMS][: len(PHOTO_PROBLEMS)],
         photo_url=photo_url,
         inside=view["access"] == "full",
         can_send=may_send_for_review(page.user, stored.record),
@@ -193,6 +201,8 @@ def send_candidate_for_review(
 
 
 THUMB_SIDE = {"thumb": 160, "large": 640}
+# problems an uploaded photo can have (embeddings.advise); each has a label "photo_<code>"
+PHOTO_PROBLEMS = ("no_face", "too_small", "blurred", "turned_away", "several_faces", "unreadable")
 
 
 @router.get("/photos/{kind}/{record_id}/{position}")
