@@ -4,7 +4,7 @@ This root is the package's public surface: other packages import from ``indexer`
 """
 
 from indexer.demo import Dataset, NoiseProfile, RegisterGenerator, render_in_script
-from indexer.errors import BackendUnavailable, IndexerError, PhotoRejected, RecordNotFound, TextIndexError
+from indexer.errors import BackendUnavailable, IndexerError, PhotoRejected, RecordNotFound, StaleWrite, TextIndexError
 from indexer.ingest import Ingestor, IngestReport, RowProblem
 from indexer.normalise import NameToken, NormalisedName, TokenMatch, best_token_match, detect_script, match_token, normalise_name
 from indexer.records import FoundChild, MissingReport, Place, ReportedBy, parse_record, record_key, split_record_key
@@ -31,6 +31,7 @@ from indexer.store import (
     make_session_factory,
     photo_paths,
     sqlite_url,
+    store_metadata,
 )
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "ReportedBy",
     "RowProblem",
     "SearchFilters",
+    "StaleWrite",
     "StoredPhoto",
     "StoredPhotoRef",
     "StoredRecord",
@@ -89,4 +91,5 @@ __all__ = [
     "render_in_script",
     "split_record_key",
     "sqlite_url",
+    "store_metadata",
 ]
