@@ -4,7 +4,15 @@ This root is the package's public surface: other packages import from ``indexer`
 """
 
 from indexer.demo import Dataset, IndependentGenerator, NoiseProfile, RegisterGenerator, render_in_script
-from indexer.errors import BackendUnavailable, IndexerError, IndexMappingMismatch, PhotoRejected, RecordNotFound, TextIndexError
+from indexer.errors import (
+    BackendUnavailable,
+    IndexerError,
+    IndexMappingMismatch,
+    PhotoRejected,
+    RecordNotFound,
+    StaleWrite,
+    TextIndexError,
+)
 from indexer.ingest import Ingestor, IngestReport, RowProblem
 from indexer.normalise import NameToken, NormalisedName, TokenMatch, best_token_match, detect_script, match_token, normalise_name
 from indexer.places import District, locate_place, resolve_district, resolve_state
@@ -43,6 +51,7 @@ from indexer.store import (
     make_session_factory,
     photo_paths,
     sqlite_url,
+    store_metadata,
 )
 
 __all__ = [
@@ -70,6 +79,7 @@ __all__ = [
     "ReportedBy",
     "RowProblem",
     "SearchFilters",
+    "StaleWrite",
     "StoredPhoto",
     "StoredPhotoRef",
     "StoredRecord",
@@ -109,4 +119,5 @@ __all__ = [
     "resolve_state",
     "split_record_key",
     "sqlite_url",
+    "store_metadata",
 ]

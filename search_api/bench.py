@@ -10,6 +10,7 @@ import shutil
 import statistics
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from indexer import Dataset, IndependentGenerator, RegisterGenerator, render_in_script
@@ -58,20 +59,77 @@ def bench_input(n: int, work_dir: Path) -> Path:
     return records
 
 
-def _bench_settings(n: int, work_dir: Path) -> Settings:
-    return Settings(data_dir=work_dir / f"n{n}" / "data")
+class BenchRefused(RuntimeError):
+    """A benchmark was pointed at a store or index that holds data, without ``--force``."""
 
 
-def _empty_store(data_dir: Path) -> Settings:
+@dataclass(frozen=True)
+class BenchTarget:
+    """Where a benchmark writes. Never read from the environment: by default a SQLite store and a
+    tantivy index in the benchmark's own folder; anything else is named on the command line."""
+
+    backend: str = "tantivy"
+    database_url: str | None = None
+    es_url: str | None = None
+    es_index: str = "trackchild-bench"
+    force: bool = False  # allow a store or index that already holds records
+
+
+def _bench_settings(n: int, work_dir: Path, target: BenchTarget | None = None) -> Settings:
+    target = target or BenchTarget()
+    return Settings.isolated(
+        data_dir=work_dir / f"n{n}" / "data",
+        database_url=target.database_url,
+        search_backend=target.backend,
+        es_url=target.es_url,
+        es_index=target.es_index,
+    )
+
+
+def _check_target(settings: Settings, target: BenchTarget) -> None:
+    """Refuse a store or Elasticsearch index given on the command line that holds records."""
+    if target.force:
+        return
+    if settings.database_url:
+        from sqlalchemy import inspect, text
+
+        from indexer import make_engine
+
+        engine = make_engine(settings.database_url)
+        try:
+            with engine.connect() as conn:
+                has_records = "child_records" in inspect(conn).get_table_names()
+                held = conn.execute(text("SELECT count(*) FROM child_records")).scalar() if has_records else 0
+        finally:
+            engine.dispose()
+        if held:
+            raise BenchRefused(f"the store at --database-url holds {held} records; a benchmark writes synthetic children into it: "
+                               "give an empty store, or --force")  # fmt: skip
+    if settings.search_backend == "elasticsearch":
+        from indexer import open_text_index
+
+        index = open_text_index(settings.text_index_config())
+        try:
+            held = index.count()
+        finally:
+            index.close()
+        if held:
+            raise BenchRefused(f"the Elasticsearch index {settings.es_index!r} holds {held} documents: give another --es-index, or --force")
+
+
+def _empty_store(data_dir: Path, settings: Settings | None = None) -> Settings:
     """Settings on a data dir emptied first: each run measures a fresh store."""
     if data_dir.exists():
         shutil.rmtree(data_dir)
-    return Settings(data_dir=data_dir)
+    return settings or Settings.isolated(data_dir=data_dir)
 
 
-def run_ingest_bench(*, n: int, work_dir: Path) -> Iterator[str]:
+def run_ingest_bench(*, n: int, work_dir: Path, target: BenchTarget | None = None) -> Iterator[str]:
+    target = target or BenchTarget()
     records = bench_input(n, work_dir)
-    settings = _empty_store(_bench_settings(n, work_dir).data_dir)
+    settings = _bench_settings(n, work_dir, target)
+    _check_target(settings, target)
+    settings = _empty_store(settings.data_dir, settings)
     rss_before = _peak_rss_mib()
     with open_resources(settings) as res:
         ingestor = res.ingestor()
@@ -80,7 +138,7 @@ def run_ingest_bench(*, n: int, work_dir: Path) -> Iterator[str]:
         elapsed = time.perf_counter() - started
         yield (
             f"ingest: {report.rows} records ({report.created} created, {report.rejected_rows} rejected) in {elapsed:.1f}s"
-            f" = {report.rows / elapsed:,.0f} records/s [{res.text_index.backend}, {res.engine.dialect.name}]"
+            f" = {report.rows / elapsed:,.0f} records/s on {res.text_index.backend} + {res.engine.dialect.name}"
         )
         started = time.perf_counter()
         again = ingestor.ingest_file(records)
@@ -128,13 +186,17 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def run_search_bench(*, n: int, n_queries: int, work_dir: Path) -> Iterator[str]:
+def run_search_bench(*, n: int, n_queries: int, work_dir: Path, target: BenchTarget | None = None) -> Iterator[str]:
+    target = target or BenchTarget()
     records = bench_input(n, work_dir)
-    settings = _bench_settings(n, work_dir)
-    with open_resources(settings) as res:
-        indexed = res.text_index.count()
+    settings = _bench_settings(n, work_dir, target)
+    if target.backend != "tantivy" or target.database_url:
+        indexed = 0  # an outside store or index: measured only on what this run loads into it
+    else:
+        with open_resources(settings) as res:
+            indexed = res.text_index.count()
     if indexed < n:
-        yield from run_ingest_bench(n=n, work_dir=work_dir)
+        yield from run_ingest_bench(n=n, work_dir=work_dir, target=target)
     queries = _query_set(records, n_queries)
     with open_resources(settings) as res:
         index = res.text_index
@@ -154,7 +216,7 @@ def run_search_bench(*, n: int, n_queries: int, work_dir: Path) -> Iterator[str]
             best = hits[0].score if hits else 0.0
             top_tied.setdefault(form, []).append(any(h.key == target and h.score >= best - 1e-6 for h in hits))
         docs = index.count()
-    yield f"search: {len(queries)} queries over {docs} documents [{settings.search_backend}]"
+    yield f"search: {len(queries)} queries over {docs} documents on {settings.search_backend}"
     yield (
         f"latency ms: p50 {_percentile(latencies, 50):.2f}, p95 {_percentile(latencies, 95):.2f}, "
         f"p99 {_percentile(latencies, 99):.2f}, mean {statistics.fmean(latencies):.2f}, max {max(latencies):.1f}"

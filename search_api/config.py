@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     audit_signing_key: Path | None = None  # default <data dir>/audit_signing_key.pem (0600), its public half beside it (.pub)
     audit_checkpoints: Path | None = None  # default <data dir>/audit_checkpoints.jsonl
 
+    @classmethod
+    def isolated(cls, **values: object) -> Settings:
+        """Settings from the given values and the defaults only, never the environment or a
+        .env file: benchmarks, fitting and tests that must not reach the production database,
+        backend or Elasticsearch index whatever ``TRACKCHILD_*`` says."""
+        return _IsolatedSettings(**values)  # type: ignore[arg-type]
+
     def face_config(self) -> FaceConfig:
         return FaceConfig(
             model=self.face_model,
@@ -95,3 +102,11 @@ class Settings(BaseSettings):
             es_ca_certs=self.es_ca_certs,
             es_verify_certs=self.es_verify_certs,
         )
+
+
+class _IsolatedSettings(Settings):
+    """``Settings`` whose only source is the values given (see ``Settings.isolated``)."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def, override]
+        return (init_settings,)

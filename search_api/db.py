@@ -43,7 +43,7 @@ def all_metadata() -> list[MetaData]:
 
     A module with new tables must be imported here, or Alembic never sees them.
     """
-    from indexer.store.models import Base
+    from indexer import store_metadata
     from search_api import limits as _limits  # noqa: F401 - registers the tables
     from search_api.audit import models as _audit  # noqa: F401
     from search_api.notifications import models as _notifications  # noqa: F401
@@ -52,7 +52,7 @@ def all_metadata() -> list[MetaData]:
     from search_api.review import models as _review  # noqa: F401
     from search_api.users import models as _users  # noqa: F401
 
-    return [Base.metadata, ServiceBase.metadata]
+    return [store_metadata(), ServiceBase.metadata]
 
 
 def alembic_config(url: str | None = None, *, connection: Connection | None = None):  # type: ignore[no-untyped-def]
@@ -255,7 +255,7 @@ def autogenerate_revision(message: str, *, rev_id: str | None = None) -> str:
 
     from alembic import command
 
-    from indexer.store.engine import make_engine
+    from indexer import make_engine
 
     if rev_id is None:
         slug = "_".join("".join(ch if ch.isalnum() else " " for ch in message.lower()).split())[:40]

@@ -6,8 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
-from indexer import RecordNotFound, TextIndexError
-from indexer.errors import StaleWrite
+from indexer import RecordNotFound, StaleWrite, TextIndexError
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from indexer.errors import PhotoRejected
+from indexer.errors import PhotoRejected, TextIndexError
 from indexer.ingest.readers import RawRow, read_rows
 from indexer.ingest.tidy import read_fields
 from indexer.places import canonical_names
@@ -40,9 +40,11 @@ from indexer.store import (
     mark_all_unindexed,
     mark_archived_dropped,
     mark_indexed,
+    mark_unindexed_since,
     prepare_write,
     upsert_writes,
 )
+from indexer.store.models import utcnow
 
 ChildRecord = MissingReport | FoundChild
 Progress = Callable[[int], None]
@@ -621,7 +623,13 @@ class Ingestor:
         return len(keys)
 
     def reindex(self, progress: Progress | None = None) -> int:
-        """Rebuild the whole text index from the store."""
+        """Rebuild the whole text index from the store.
+
+        Safe while a server runs: the rebuild fills a new generation that readers switch to at
+        the commit; records another process wrote meanwhile (into the old generation) become
+        pending again afterwards and are indexed now, or by that process's next sync.
+        """
+        started = utcnow() - dt.timedelta(seconds=2)  # clocks of SQLite timestamps are coarse
         with self.session_factory() as session:
             mark_all_unindexed(session=session)
             session.commit()
@@ -630,5 +638,8 @@ class Ingestor:
             count = self._index_stored(iter_records(session=session), progress)
         with self.session_factory() as session:
             mark_archived_dropped(session=session)  # a rebuild from the store holds no archived record
+            mark_unindexed_since(session=session, since=started)
             session.commit()
+        with contextlib.suppress(TextIndexError):  # another process writes the live generation: its next sync does it
+            self.sync_pending()
         return count

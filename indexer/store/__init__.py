@@ -1,6 +1,8 @@
 """The system of record: SQLite by default, PostgreSQL by URL."""
 
-from indexer.store.engine import create_schema, make_engine, make_session_factory, sqlite_url
+from sqlalchemy import MetaData
+
+from indexer.store.engine import SQLITE_SYNCHRONOUS, create_schema, make_engine, make_session_factory, sqlite_url
 from indexer.store.photos import PhotoStore, StoredPhoto, is_store_path
 from indexer.store.service import (
     RecordCounts,
@@ -26,13 +28,23 @@ from indexer.store.service import (
     mark_all_unindexed,
     mark_archived_dropped,
     mark_indexed,
+    mark_unindexed_since,
     photo_paths,
     prepare_write,
     upsert_records,
     upsert_writes,
 )
 
+
+def store_metadata() -> MetaData:
+    """The store's tables (for the service's schema migrations)."""
+    from indexer.store.models import Base
+
+    return Base.metadata
+
+
 __all__ = [
+    "SQLITE_SYNCHRONOUS",
     "PhotoStore",
     "RecordCounts",
     "RecordWrite",
@@ -62,9 +74,11 @@ __all__ = [
     "mark_all_unindexed",
     "mark_archived_dropped",
     "mark_indexed",
+    "mark_unindexed_since",
     "photo_paths",
     "prepare_write",
     "sqlite_url",
+    "store_metadata",
     "upsert_records",
     "upsert_writes",
 ]

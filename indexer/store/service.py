@@ -394,6 +394,11 @@ def mark_indexed(*, session: Session, indexed: Sequence[tuple[str, str, str]]) -
     )
 
 
+def mark_unindexed_since(*, session: Session, since: dt.datetime) -> None:
+    """Records written since ``since`` become pending (a rebuild that began then may lack them)."""
+    session.execute(update(ChildRecordRow).where(ChildRecordRow.updated_at >= since).values(indexed_hash=None))
+
+
 def mark_all_unindexed(*, session: Session) -> None:
     """Used before a full rebuild: every record becomes pending."""
     session.execute(update(ChildRecordRow).values(indexed_hash=None))

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from search_api.cli.common import out
+from search_api.cli.common import fail, out
 
 app = typer.Typer(help="Benchmarks that print measured figures.", no_args_is_help=True)
 
@@ -71,16 +71,50 @@ def bench_duplicates(
         out.print(line)
 
 
+class Backend(StrEnum):
+    tantivy = "tantivy"
+    elasticsearch = "elasticsearch"
+
+
+# Benchmarks never read TRACKCHILD_DATABASE_URL, _SEARCH_BACKEND or _ES_INDEX: where they write is
+# named here, and by default is their own folder.
+BackendOption = Annotated[Backend, typer.Option(help="Text index to measure (default: tantivy in WORK_DIR)")]
+DatabaseOption = Annotated[Optional[str], typer.Option("--database-url", help="Store to write (default: SQLite in WORK_DIR)")]
+EsUrlOption = Annotated[Optional[str], typer.Option("--es-url", help="Elasticsearch URL, with --backend elasticsearch")]
+EsIndexOption = Annotated[str, typer.Option("--es-index", help="Elasticsearch index name for the benchmark")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Write into a store or index that already holds records")]
+
+
+def _target(backend: Backend, database_url: str | None, es_url: str | None, es_index: str, force: bool):  # type: ignore[no-untyped-def]
+    from search_api.bench import BenchTarget
+
+    return BenchTarget(backend=backend.value, database_url=database_url, es_url=es_url, es_index=es_index, force=force)
+
+
+def _print(lines) -> None:  # type: ignore[no-untyped-def]
+    from search_api.bench import BenchRefused
+
+    try:
+        for line in lines:
+            out.print(line)
+    except BenchRefused as exc:
+        raise fail(str(exc)) from exc
+
+
 @app.command("ingest")
 def bench_ingest(
     n: Annotated[int, typer.Option(help="Records to ingest (half missing, half found)")] = 100_000,
     work_dir: Annotated[Path, typer.Option(help="Scratch folder (data is kept for bench search)")] = Path("data/bench"),
+    backend: BackendOption = Backend.tantivy,
+    database_url: DatabaseOption = None,
+    es_url: EsUrlOption = None,
+    es_index: EsIndexOption = "trackchild-bench",
+    force: ForceOption = False,
 ) -> None:
-    """Ingest throughput (records/s) and peak RSS on generated data."""
+    """Ingest throughput (records/s) and peak RSS on generated data, in an isolated store."""
     from search_api.bench import run_ingest_bench
 
-    for line in run_ingest_bench(n=n, work_dir=work_dir):
-        out.print(line)
+    _print(run_ingest_bench(n=n, work_dir=work_dir, target=_target(backend, database_url, es_url, es_index, force)))
 
 
 @app.command("search")
@@ -88,12 +122,16 @@ def bench_search(
     n: Annotated[int, typer.Option(help="Records in the index (reuses bench ingest's data)")] = 100_000,
     queries: Annotated[int, typer.Option(help="Queries to time")] = 2000,
     work_dir: Annotated[Path, typer.Option()] = Path("data/bench"),
+    backend: BackendOption = Backend.tantivy,
+    database_url: DatabaseOption = None,
+    es_url: EsUrlOption = None,
+    es_index: EsIndexOption = "trackchild-bench",
+    force: ForceOption = False,
 ) -> None:
-    """Name-search latency (p50/p95/p99), hit rate and peak RSS."""
+    """Name-search latency (p50/p95/p99), hit rate and peak RSS, in an isolated store."""
     from search_api.bench import run_search_bench
 
-    for line in run_search_bench(n=n, n_queries=queries, work_dir=work_dir):
-        out.print(line)
+    _print(run_search_bench(n=n, n_queries=queries, work_dir=work_dir, target=_target(backend, database_url, es_url, es_index, force)))
 
 
 @app.command("faces")

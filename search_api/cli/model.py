@@ -134,7 +134,8 @@ def fit_generated(
 
     dataset = RegisterGenerator(seed=seed).dataset(n, n // 2)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp) / "data")
+        # built from scratch: the environment's database, backend and index are never touched
+        settings = Settings.isolated(data_dir=Path(tmp) / "data")
         with open_resources(settings) as res:
             res.ingestor().ingest_records(dataset.records())
             model = fit_model(res, [(t["missing"], t["found"]) for t in dataset.truth], photos_dir=photos)

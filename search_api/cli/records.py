@@ -323,3 +323,6 @@ def retention_run(
         f"archived {len(report.archived)} records last changed before {report.cutoff:%Y-%m-%d}; "
         f"{report.face_vectors_removed} face vectors left the index"
     )
+    if report.index_pending:  # searches never show them (hits are read from the store); the server's index drops them
+        out.print("the running server holds the text index: it drops them on its next write or restart "
+                  "(or use POST /records/retention/run)")  # fmt: skip

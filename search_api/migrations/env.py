@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from indexer.store.engine import make_engine
+from indexer import make_engine
 from search_api.db import VERSION_TABLE, all_metadata
 
 config = context.config

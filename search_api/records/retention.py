@@ -21,6 +21,7 @@ class RetentionReport:
     archived: list[str]
     face_vectors_removed: int
     cutoff: dt.datetime
+    index_pending: bool = False  # the text index could not drop them now (another process holds it)
 
 
 def archive_closed_cases(*, res: Resources, days: int | None = None, actor: Actor) -> RetentionReport:
@@ -38,13 +39,15 @@ def archive_closed_cases(*, res: Resources, days: int | None = None, actor: Acto
         keys = archive_records(session=session, statuses=CLOSED_STATUSES, updated_before=cutoff)
         append(session=session, actor=actor, action="archive", targets=keys, detail={"results": len(keys), "days": days})
         session.commit()
+    pending = False
     if keys:
         with res.index_writer():
             try:
                 res.ingestor().drop_archived()
             except TextIndexError as exc:  # e.g. another process holds the index: it finishes the job on its next write or start
                 log.warning("archived %d records; the text index drops them later: %s", len(keys), exc)
+                pending = True
             removed = sync_faces(res).removed
     else:
         removed = 0
-    return RetentionReport(keys, removed, cutoff)
+    return RetentionReport(keys, removed, cutoff, pending)

@@ -27,7 +27,7 @@ from tests.conftest import SAMPLE_RECORDS
 pytestmark = pytest.mark.slow
 _DATA = Path(tempfile.mkdtemp(prefix="trackchild-fuzz-"))
 atexit.register(shutil.rmtree, _DATA, True)
-APP = create_app(Settings(data_dir=_DATA / "data", login_attempts_per_minute=100_000, photo_searches_per_minute=100_000))
+APP = create_app(Settings.isolated(data_dir=_DATA / "data", login_attempts_per_minute=100_000, photo_searches_per_minute=100_000))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 SEEN: Counter[int] = Counter()
 SERVER_ERRORS: list[str] = []

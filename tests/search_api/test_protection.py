@@ -190,7 +190,9 @@ def test_retention_archives_closed_cases_out_of_store_and_index(client: TestClie
     assert client.get("/records/missing/MP-RT-2", headers=officer).status_code == 200
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from archived_records")).scalar_one() == 1
+        assert conn.execute(text("select count(*) from archived_records where index_pending")).scalar_one() == 0  # outbox drained
     assert {h["id"] for h in client.get("/search", params={"q": "kamla"}, headers=officer).json()} == {"MP-RT-2"}
+    assert {h.key for h in client.app.state.resources.text_index.search("kamla", limit=10)} == {"missing:MP-RT-2"}
 
 
 def test_security_headers_on_api_and_offline_docs(client: TestClient) -> None:
