@@ -258,7 +258,8 @@ def autogenerate_revision(message: str, *, rev_id: str | None = None) -> str:
     from indexer import make_engine
 
     if rev_id is None:
-        slug = "_".join("".join(ch if ch.isalnum() else " " for ch in message.lower()).split())[:40]
+        # alembic_version.version_num is VARCHAR(32): the whole id must fit
+        slug = "_".join("".join(ch if ch.isalnum() else " " for ch in message.lower()).split())[:27].rstrip("_")
         rev_id = f"{len(known_revisions()) + 1:04d}_{slug}"
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+pysqlite:///{tmp}/scratch.sqlite3"

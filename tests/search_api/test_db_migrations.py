@@ -23,6 +23,7 @@ from search_api.db import (
     BASELINE_REVISION,
     SchemaMismatch,
     all_metadata,
+    downgrade,
     ensure_schema,
     head_revision,
     schema_state,
@@ -189,9 +190,10 @@ def test_start_up_refuses_a_schema_older_or_newer_than_the_code(tmp_path: Path) 
     with open_resources(settings) as res:  # an empty database is created at the newest revision
         with res.engine.connect() as conn:
             assert schema_state(conn).current == head_revision()
-        engine = res.engine
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": BASELINE_REVISION})
+        # a real step back to the baseline (every revision's downgrade runs), not a forged stamp
+        downgrade(res.engine, BASELINE_REVISION)
+        with res.engine.connect() as conn:
+            assert schema_state(conn).current == BASELINE_REVISION
     with pytest.raises(SchemaMismatch, match=r"older than this code .*run 'trackchild db upgrade'"):
         open_resources(settings)
     env = {**os.environ, "TRACKCHILD_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT)}

@@ -1,7 +1,7 @@
 """unit codes of users
 
-Revision ID: 0006_unit_codes_of_users
-Revises: 0005_rate_limits_shared_by_workers
+Revision ID: 0006_user_unit_codes
+Revises: 0005_shared_rate_limits
 Create Date: 2026-12-02 13:02:12.492067
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_unit_codes_of_users"
-down_revision = "0005_rate_limits_shared_by_workers"
+revision = "0006_user_unit_codes"
+down_revision = "0005_shared_rate_limits"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """rate limits shared by workers
 
-Revision ID: 0005_rate_limits_shared_by_workers
-Revises: 0004_notifications_and_restoration_cases
+Revision ID: 0005_shared_rate_limits
+Revises: 0004_notifications_restoration
 Create Date: 2026-12-02 12:44:42.095134
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_rate_limits_shared_by_workers"
-down_revision = "0004_notifications_and_restoration_cases"
+revision = "0005_shared_rate_limits"
+down_revision = "0004_notifications_restoration"
 branch_labels = None
 depends_on = None
 

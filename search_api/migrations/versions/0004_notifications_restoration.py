@@ -1,6 +1,6 @@
 """notifications and restoration cases
 
-Revision ID: 0004_notifications_and_restoration_cases
+Revision ID: 0004_notifications_restoration
 Revises: 0003_archive_index_outbox
 Create Date: 2026-12-02 12:43:59.174134
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_notifications_and_restoration_cases"
+revision = "0004_notifications_restoration"
 down_revision = "0003_archive_index_outbox"
 branch_labels = None
 depends_on = None
