@@ -95,9 +95,11 @@ def update_record(
     if body.get("kind", kind) != kind or str(body.get("id", record_id)) != record_id:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "kind and id in the body must match the URL")
     service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)  # 404 before anything else
-    data = {**body, "kind": kind, "id": record_id}
+    # a record read with GET and sent back whole carries its "version": it counts as If-Match
+    data = {k: v for k, v in body.items() if k != "version"} | {"kind": kind, "id": record_id}
+    expected = _version_of(if_match) or (str(body["version"]) if body.get("version") else None)
     saved = flows.save_record(res=res, matcher=matcher, session=session, data=data, user=user, source=source,
-                              expected_version=_version_of(if_match))  # fmt: skip
+                              expected_version=expected)  # fmt: skip
     response.headers["ETag"] = f'"{saved.stored.content_hash}"'
     return _saved(saved, session, user)
 

@@ -22,8 +22,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select, update
 
+from indexer import get_records_by_keys
 from search_api.audit.models import AuditEntryRow
 from search_api.config import Settings
+from search_api.restoration import service as restoration
 from search_api.review import service as review
 from search_api.review.models import DuplicateFlagRow
 from search_api.users import service as users
@@ -89,7 +91,24 @@ COVERED = {
     ("POST", "/ui/records/{kind}/{record_id}/review"), ("GET", "/ui/photos/{kind}/{record_id}/{position}"), ("GET", "/ui/review"),
     ("GET", "/ui/review/{pair_pk}"), ("POST", "/ui/review/{pair_pk}/decision"), ("POST", "/ui/review/duplicates/{flag_pk}"),
     ("GET", "/ui/search"), ("POST", "/ui/search"), ("GET", "/ui/search/photo"), ("POST", "/ui/search/photo"), ("GET", "/ui/audit"),
+    # explicit matching (a POST: reads never queue)
+    ("POST", "/records/{kind}/{record_id}/match"),
+    # after the match (issue 15): restoration, notifications, nodal officers, reopening
+    ("GET", "/restoration/cases"), ("GET", "/restoration/cases/{case_pk}"), ("POST", "/restoration/cases/{case_pk}/steps/{step}"),
+    ("GET", "/restoration/overdue"), ("GET", "/notifications"), ("GET", "/notifications/unread"), ("POST", "/notifications/read"),
+    ("GET", "/me/contact"), ("PUT", "/me/contact"), ("PUT", "/users/{username}/nodal"), ("POST", "/review/pairs/{pair_pk}/reopen"),
+    ("GET", "/ui/restoration"), ("GET", "/ui/restoration/{case_pk}"), ("POST", "/ui/restoration/{case_pk}/steps/{step}"),
+    ("GET", "/ui/notifications"), ("POST", "/ui/notifications/read"),
+    # accounts (issue 11)
+    ("POST", "/auth/logout"), ("POST", "/auth/logout-all"), ("POST", "/auth/password"),
+    ("POST", "/users/{username}/deactivate"), ("POST", "/users/{username}/activate"), ("POST", "/users/{username}/logout-all"),
 }  # fmt: skip
+# a restoration case: the family in the own district (station BR-AUR-001), the child in a CCI of
+# another district (CCI/BR/18). README: both districts' DCPU and CWC, the reporting station and
+# the child's CCI see it; nobody else (not the state, not another CCI of the same name)
+CASE_SEES = {"police", "cwc", "dcpu", "admin"}
+HOME_VERIFIES = {"dcpu", "admin"}  # the home verification: the DCPU of the family's district
+NODAL_NAMES = {"state", "admin"}  # a state user names the nodal officers of its state; admin anywhere
 PUBLIC = {
     ("GET", "/"), ("GET", "/health"), ("GET", "/docs"), ("GET", "/openapi.json"), ("POST", "/auth/token"),
     ("GET", "/ui/login"), ("POST", "/ui/login"), ("POST", "/ui/logout"), ("GET", "/ui/lang/{lang}"),
@@ -183,6 +202,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                     missing_state=PLACES[m_place][0], found_state=PLACES[f_place][0],
                 )  # fmt: skip
                 pairs[name] = row.pk  # type: ignore[union-attr]
+            case_pair = review.enqueue(
+                session=session, missing_key="missing:M-own", found_key="found:F-other_district", score=0.95,
+                explanation={"features": {}}, evidence="case", missing_district=PLACES["own"][1],
+                found_district=PLACES["other_district"][1], missing_state=PLACES["own"][0], found_state=PLACES["other_district"][0],
+            )  # fmt: skip
+            assert case_pair is not None
+            case_pair.status = "confirmed"
+            stored = get_records_by_keys(session=session, keys=["missing:M-own", "found:F-other_district"])
+            case = restoration.open_case(session=session, pair=case_pair, missing=stored["missing:M-own"].record,
+                                         found=stored["found:F-other_district"].record)  # fmt: skip
+            users.create(session=session, user_in=UserCreate(username="u_target", role="dcpu", state="Bihar", district="Gaya",
+                                                             password=PASSWORD))  # fmt: skip
             flags = {}
             for name, (a, b) in {"touches_own": ("own", "other_state"), "twin": ("twin", "other_state")}.items():
                 flag = DuplicateFlagRow(
@@ -200,7 +231,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             tokens[role] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
         cookies = {role: _login_page(client, role) for role in ROLES}
         client.cookies.clear()
-        yield {"client": client, "tokens": tokens, "cookies": cookies, "pairs": pairs, "flags": flags, "res": res}
+        yield {"client": client, "tokens": tokens, "cookies": cookies, "pairs": pairs, "flags": flags, "res": res,
+               "case": case.pk, "case_pair": case_pair.pk}  # fmt: skip
 
 
 def _limited_ok(view: dict) -> list[str]:
@@ -501,12 +533,82 @@ def test_access_matrix(world: dict) -> None:
     for role in ROLES:
         _api_cells(world, role, cells)
         _page_cells(world, role, cells)
+        _after_match_cells(world, role, cells)
+        _account_cells(world, role, cells)  # last: it ends this role's sessions
     print(f"access matrix: {cells.count} cells checked, {len(cells.problems)} problems")
     Path("test-artifacts").mkdir(exist_ok=True)
     Path("test-artifacts/access-matrix.txt").write_text(
         f"{cells.count} cells, {len(cells.problems)} problems\n" + "\n".join(cells.problems)
     )
     assert not cells.problems, "\n".join(cells.problems[:80])
+
+
+def _after_match_cells(world: dict, role: str, cells: Cells) -> None:
+    """Explicit matching, restoration cases, notifications, nodal officers and reopening."""
+    client, auth, expect = world["client"], world["tokens"][role], cells.expect
+    client.cookies.clear()
+    case, sees = world["case"], role in CASE_SEES
+    matched = client.post("/records/missing/M-own/match", headers=auth)
+    want = 200 if sees_full(role, "missing", "own") else 403
+    expect(f"{role} POST /records/missing/own/match: {matched.status_code}", matched.status_code == want)
+    listed = client.get("/restoration/cases", headers=auth)
+    expect(f"{role} GET /restoration/cases: {listed.status_code}", listed.status_code == 200)
+    shown = {c["pk"] for c in listed.json()} if listed.status_code == 200 else set()
+    expect(f"{role} GET /restoration/cases lists the case: {case in shown}", (case in shown) == sees)
+    got = client.get(f"/restoration/cases/{case}", headers=auth)
+    expect(f"{role} GET /restoration/cases/{{case}}: {got.status_code}", got.status_code == (200 if sees else 403))
+    # a probe that changes nothing: the permission is checked before the fields (422 = allowed)
+    probe = {"fields": {"report_date": "2026-01-01", "outcome": "not-an-outcome"}}
+    step = client.post(f"/restoration/cases/{case}/steps/home_verification", json=probe, headers=auth)
+    want = 422 if role in HOME_VERIFIES else 403
+    expect(f"{role} POST /restoration/cases/{{case}}/steps/home_verification: {step.status_code}", step.status_code == want)
+    overdue = client.get("/restoration/overdue", headers=auth)
+    expect(f"{role} GET /restoration/overdue: {overdue.status_code}", overdue.status_code == 200)
+    own_data = (("get", "/notifications", None), ("get", "/notifications/unread", None), ("post", "/notifications/read", None),
+                ("get", "/me/contact", None), ("put", "/me/contact", {"email": f"{role}@example.org"}))  # fmt: skip
+    for method, path, body in own_data:
+        answer = client.request(method.upper(), path, json=body, headers=auth)
+        expect(f"{role} {method.upper()} {path}: {answer.status_code}", answer.status_code == 200)
+    nodal = client.put("/users/u_dcpu/nodal", json={"nodal": True}, headers=auth)
+    expect(f"{role} PUT /users/u_dcpu/nodal: {nodal.status_code}", nodal.status_code == (200 if role in NODAL_NAMES else 403))
+    # pages
+    cookies = world["cookies"][role]
+    page = client.get("/ui/restoration", cookies=cookies)
+    expect(f"{role} GET /ui/restoration: {page.status_code}", page.status_code == 200)
+    expect(f"{role} /ui/restoration shows hidden surnames", not _hidden_surnames(role, page.text))
+    page = client.get(f"/ui/restoration/{case}", cookies=cookies)
+    expect(f"{role} GET /ui/restoration/{{case}}: {page.status_code}", page.status_code == (200 if sees else 403))
+    csrf = _csrf(client.get("/ui/notifications", cookies=cookies).text)
+    posted = client.post(f"/ui/restoration/{case}/steps/home_verification", cookies=cookies,
+                         data={"csrf": csrf, "report_date": "2026-01-01", "outcome": "not-an-outcome"})  # fmt: skip
+    want = 422 if role in HOME_VERIFIES else 403
+    expect(f"{role} POST /ui/restoration/{{case}}/steps/home_verification: {posted.status_code}", posted.status_code == want)
+    read = client.post("/ui/notifications/read", cookies=cookies, data={"csrf": csrf}, follow_redirects=False)
+    expect(f"{role} POST /ui/notifications/read: {read.status_code}", read.status_code == 303)
+    client.cookies.clear()
+    # reopening the confirmed pair: the DCPU/CWC of either child's district (the first one reopens it)
+    reopen = client.post(f"/review/pairs/{world['case_pair']}/reopen", json={"reason": "matrix"}, headers=auth)
+    may_reopen = role == "admin" or role in {"cwc", "dcpu"}
+    expect(f"{role} POST /review/pairs/{{case}}/reopen: {reopen.status_code}", reopen.status_code in ((200, 409) if may_reopen else (403,)))
+
+
+def _account_cells(world: dict, role: str, cells: Cells) -> None:
+    """One's own sessions and password (every role); other users' accounts (admin only)."""
+    client, auth, expect = world["client"], world["tokens"][role], cells.expect
+    for action in ("deactivate", "activate", "logout-all"):
+        answer = client.post(f"/users/u_target/{action}", headers=auth)
+        expect(f"{role} POST /users/u_target/{action}: {answer.status_code}", answer.status_code == (200 if role == "admin" else 403))
+    login = client.post("/auth/token", data={"username": f"u_{role}", "password": PASSWORD}).json()
+    fresh = {"Authorization": f"Bearer {login['access_token']}"}
+    out = client.post("/auth/logout", headers=fresh)
+    expect(f"{role} POST /auth/logout: {out.status_code}", out.status_code == 204)
+    expect(f"{role} a logged-out token is refused", client.get("/auth/me", headers=fresh).status_code == 401)
+    changed = client.post("/auth/password", json={"current_password": PASSWORD, "new_password": PASSWORD + " new"}, headers=auth)
+    expect(f"{role} POST /auth/password: {changed.status_code}", changed.status_code == 200)
+    token = {"Authorization": f"Bearer {changed.json()['access_token']}"} if changed.status_code == 200 else auth
+    everywhere = client.post("/auth/logout-all", headers=token)
+    expect(f"{role} POST /auth/logout-all: {everywhere.status_code}", everywhere.status_code == 200)
+    expect(f"{role} after logout-all the token is refused", client.get("/auth/me", headers=token).status_code == 401)
 
 
 def _routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
