@@ -37,7 +37,13 @@ def fit(
     max_found: Annotated[int, typer.Option(help="Found children whose blocked pairs EM sees (a sample beyond)")] = 5000,
     random_pairs: Annotated[int, typer.Option(help="Random pairs of the two registers for u")] = 30_000,
     labels: Annotated[bool, typer.Option(help="Learn from reviewers' confirmed/rejected pairs")] = True,
-    activate: Annotated[bool, typer.Option(help="Make the new version the one in use")] = True,
+    activate: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--activate/--no-activate",
+            help="Make the new version the one in use (default: only when held-out reviewer decisions judge it no worse)",
+        ),
+    ] = None,
 ) -> None:
     """Fit m, u, the prior and the calibration on the loaded registers (EM, started from the
     model in use) and on reviewers' decisions; save it as a new version."""
@@ -54,9 +60,20 @@ def fit(
     for line in result.lines:
         out.print(line)
     version = save_version(result.model, settings.data_dir)
+    judged = result.judged_no_worse
+    if activate is None:
+        activate = bool(judged)
+        why = {
+            None: "no held-out reviewer decisions to judge it on",
+            True: "held-out reviewer decisions judge it no worse than the model in use",
+            False: "held-out reviewer decisions judge it worse than the model in use",
+        }[judged]
+    else:
+        why = "as asked"
     if activate:
         use_version(settings.data_dir, version)
-    out.print(f"saved fusion model {version} to {version_path(settings.data_dir, version)}" + (" (now in use)" if activate else ""))
+    state = "now in use" if activate else f"not activated: `trackchild model use {version}` makes it the one in use"
+    out.print(f"saved fusion model {version} to {version_path(settings.data_dir, version)} ({state}; {why})")
     if not result.converged:
         out.print("[yellow]warning:[/yellow] EM did not converge; check the figures before using this version")
 

@@ -77,6 +77,15 @@ class FitResult:
     model: FusionModel
     em: EMResult
     lines: list[str] = field(default_factory=list)
+    held_out_brier: dict[str, float] = field(default_factory=dict)  # starting vs fitted model, on held-out decisions
+
+    @property
+    def judged_no_worse(self) -> bool | None:
+        """Whether held-out reviewer decisions find the fitted model at least as good as the
+        starting one (None: no decisions to judge on)."""
+        if len(self.held_out_brier) < 2:
+            return None
+        return self.held_out_brier["fitted model"] <= self.held_out_brier["starting model"]
 
     @property
     def converged(self) -> bool:
@@ -312,6 +321,8 @@ def fit_from_store(
         lines.append("levels pooled to keep their order: " + "; ".join(f"{f}: {', '.join(v)}" for f, v in pooled_all.items()))
     lines.append(f"calibration on {calibrated_on}: a={model.calibration_a:.3f} b={model.calibration_b:.3f}")
     lines.append(f"prior {model.prior:.3g} (match share {model.match_share:.3f} of found children)")
+    briers: dict[str, float] = {}
     if use_labels:
-        lines += held_out_report({"starting model": start, "fitted model": model}, held)
-    return FitResult(model, em, lines)
+        report, briers = held_out_report({"starting model": start, "fitted model": model}, held)
+        lines += report
+    return FitResult(model, em, lines, held_out_brier=briers)

@@ -77,18 +77,19 @@ def precision_at_k(scores: np.ndarray, labels: np.ndarray) -> dict[int, float]:
     return {k: float(labels[order[:k]].mean()) for k in PRECISION_KS if k <= len(labels)}
 
 
-def held_out_report(models: dict[str, FusionModel], held: list[LabelledPair]) -> list[str]:
-    """Precision at k and a calibration table by age band, for each model, on held-out decisions."""
+def held_out_report(models: dict[str, FusionModel], held: list[LabelledPair]) -> tuple[list[str], dict[str, float]]:
+    """Precision at k and a calibration table by age band, for each model, on held-out decisions;
+    and each model's Brier score there (lower is better)."""
     if not held:
-        return ["no held-out reviewer decisions: nothing to judge the model on yet"]
+        return ["no held-out reviewer decisions: nothing to judge the model on yet"], {}
     labels = np.array([p.label for p in held], dtype=float)
     lines = [f"held-out reviewer decisions: {len(held)} ({int(labels.sum())} confirmed, {int(len(labels) - labels.sum())} rejected)"]
     scored = {name: np.array([model.score(p.observations)[0] for p in held]) for name, model in models.items()}
+    briers = {name: float(np.mean((scores - labels) ** 2)) for name, scores in scored.items()}
     for name, scores in scored.items():
         prec = precision_at_k(scores, labels)
         shown = ", ".join(f"P@{k} {v:.2f}" for k, v in prec.items()) or f"fewer than {PRECISION_KS[0]} pairs"
-        brier = float(np.mean((scores - labels) ** 2))
-        lines.append(f"  {name}: {shown}; Brier {brier:.3f}")
+        lines.append(f"  {name}: {shown}; Brier {briers[name]:.3f}")
     lines.append("  calibration by the found child's age band (mean predicted vs share confirmed):")
     header = f"    {'band':<8}{'pairs':>6}{'confirmed':>11} " + "".join(f"{name:>16}" for name in scored)
     lines.append(header)
@@ -104,4 +105,4 @@ def held_out_report(models: dict[str, FusionModel], held: list[LabelledPair]) ->
         lines.append(
             f"    {band:<8}{len(index):>6}{observed:>11.2f} " + "".join(f"{scores[index].mean():>16.2f}" for scores in scored.values())
         )
-    return lines
+    return lines, briers

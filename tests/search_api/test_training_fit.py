@@ -81,6 +81,7 @@ def test_fit_from_the_live_store(unlabelled) -> None:  # type: ignore[no-untyped
     assert {"names", "parents", "districts"} <= set(model.term_frequencies)
     assert all(0 < v <= 1 for v in model.term_frequencies["districts"].values())
     assert any("EM" in line for line in result.lines)
+    assert result.judged_no_worse is None  # no reviewer decisions
 
 
 def test_fit_learns_from_reviewers_decisions(store: tuple[Resources, list[dict]]) -> None:
@@ -111,6 +112,7 @@ def test_fit_learns_from_reviewers_decisions(store: tuple[Resources, list[dict]]
     line = next(x for x in result.lines if x.strip().startswith("fitted model:"))
     assert float(line.split("P@10 ")[1].split(",")[0].split(";")[0]) >= 0.9
     _assert_level_order(result.model)
+    assert result.judged_no_worse is True  # held-out decisions prefer the fit calibrated on decisions
 
 
 def test_model_fit_show_use_and_roll_back_through_the_cli(settings: Settings) -> None:
@@ -118,9 +120,14 @@ def test_model_fit_show_use_and_roll_back_through_the_cli(settings: Settings) ->
     assert active_version(settings.data_dir) == COLD_START
     shown = runner.invoke(cli, ["model", "show"], catch_exceptions=False)
     assert shown.exit_code == 0 and "cold-start" in shown.output and "shipped" in shown.output
-    fitted = runner.invoke(cli, ["model", "fit", "--random-pairs", "500"], catch_exceptions=False)
+    # without reviewer decisions nothing judges a fit: it is saved, not put in use unless asked
+    judged = runner.invoke(cli, ["model", "fit", "--random-pairs", "500"], catch_exceptions=False)
+    assert judged.exit_code == 0 and "not activated" in judged.output and "no held-out reviewer decisions" in judged.output
+    assert active_version(settings.data_dir) == COLD_START
+    (settings.data_dir / "fusion_models" / "v0001.json").unlink()
+    fitted = runner.invoke(cli, ["model", "fit", "--random-pairs", "500", "--activate"], catch_exceptions=False)
     assert fitted.exit_code == 0, fitted.output
-    assert "saved fusion model v0001" in fitted.output and "EM" in fitted.output
+    assert "saved fusion model v0001" in fitted.output and "now in use" in fitted.output and "EM" in fitted.output
     assert list_versions(settings.data_dir) == ["v0001"] and active_version(settings.data_dir) == "v0001"
     shown = runner.invoke(cli, ["model", "show"], catch_exceptions=False).output
     assert "fusion model v0001 (in use)" in shown and "store_fingerprint" in shown and "code_version" in shown
