@@ -94,7 +94,7 @@ def search_text(
     hits = res.text_index.search(query, filters=filters, limit=limit)
     stored = get_records_by_keys(session=session, keys=[h.key for h in hits])
     results = _hits_for(user, hits, stored, inside=True)
-    if SCOPE.get(user.role) != "national" and _names_only_is_a_query(query):
+    if SCOPE.get(user.role) != "national" and _outsiders_searched(query):
         outside = res.text_index.search(query, filters=filters, limit=limit, fields="names")
         stored |= get_records_by_keys(session=session, keys=[h.key for h in outside if h.key not in stored])
         results = sorted(results + _hits_for(user, outside, stored, inside=False), key=lambda r: -r.score)[:limit]
@@ -105,9 +105,10 @@ def search_text(
     return results
 
 
-def _names_only_is_a_query(query: str) -> bool:
-    """An empty query lists (filters only) for everyone; a query of description words alone
-    ("scar") has nothing to match outside the jurisdiction, rather than matching everything."""
+def _outsiders_searched(query: str) -> bool:
+    """Whether to run the names-only query for records outside the jurisdiction: an empty query
+    lists (filters only) for everyone; a query with no word to match as a name finds nothing
+    outside the jurisdiction (a names-only plan without words would match everything)."""
     return not build_query_plan(query, fields="names").is_match_all or build_query_plan(query).is_match_all
 
 

@@ -13,8 +13,6 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from indexer import build_query_plan
-from indexer.search.query import explain_hit
 from search_api.app import create_app
 from search_api.audit.models import AuditEntryRow
 from search_api.cli import app as cli_app
@@ -66,6 +64,9 @@ def test_cli_user_add_needs_the_identity_and_stores_the_unit_code(settings: Sett
 
 
 def test_outsider_query_plan_matches_and_names_the_childs_own_names_only() -> None:
+    from indexer import build_query_plan
+    from indexer.search.query import explain_hit
+
     evidence = {"name": ["sunita", "kumari"], "father_name": ["ramesh"], "marks": ["burn mark on right hand"]}
     full = build_query_plan("ramesh burn sunita")
     assert {m.field for m in explain_hit(full, evidence)} == {"name", "father_name", "marks"}

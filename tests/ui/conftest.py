@@ -28,9 +28,9 @@ CHROMIUM_FLAGS = [
 ]
 PASSWORD = "browser-test-pass-2026"
 USERS = {
-    "police_patna": ("police", "Bihar", "Patna", "Kotwali PS"),
-    "cci_patna": ("cci", "Bihar", "Patna", "Apna Ghar CCI"),
-    "dcpu_patna": ("dcpu", "Bihar", "Patna", ""),
+    "police_patna": ("police", "Bihar", "Patna", "Kotwali PS", "10101001"),
+    "cci_patna": ("cci", "Bihar", "Patna", "Apna Ghar CCI", "CCI/BR/PAT/7"),
+    "dcpu_patna": ("dcpu", "Bihar", "Patna", "", ""),
 }
 
 
@@ -63,8 +63,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, server_log: Path) -> I
     env = {**os.environ, "TRACKCHILD_DATA_DIR": str(data_dir), "TRACKCHILD_NEW_USER_PASSWORD": PASSWORD}
     env.pop("TRACKCHILD_DATABASE_URL", None)
     env.pop("TRACKCHILD_SEARCH_BACKEND", None)
-    for username, (role, state, district, unit) in USERS.items():
-        _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit)
+    for username, (role, state, district, unit, code) in USERS.items():
+        _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit, "--unit-code", code)
     port = _free_port()
     log = server_log.open("w")
     server = subprocess.Popen(

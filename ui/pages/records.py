@@ -48,8 +48,8 @@ TEXT_FIELDS = (
 LIST_FIELDS = ("aliases", "languages")
 NUMBER_FIELDS = ("age", "height_cm")
 KIND_FIELDS = {
-    "missing": ("police_station", "fir_number", "reported_by.name", "reported_by.phone", "reported_by.relation"),
-    "found": ("cci_name", "cwc"),
+    "missing": ("police_station", "police_station_code", "fir_number", "reported_by.name", "reported_by.phone", "reported_by.relation"),
+    "found": ("cci_name", "cci_code", "cwc"),
 }
 MAX_PHOTOS = 5
 MAX_TEXT = 2000
@@ -60,6 +60,7 @@ def _defaults(page: Page, kind: str) -> dict[str, str]:
     user = page.user
     values = {"place.state": user.state, "place.district": user.district, "date": dt.date.today().isoformat()}
     values["police_station" if kind == "missing" else "cci_name"] = user.unit
+    values["police_station_code" if kind == "missing" else "cci_code"] = user.unit_code
     if kind == "found":
         values["age_is_estimate"] = "on"
     return values
