@@ -25,6 +25,10 @@ _SERVICES: dict[str, tuple[str, str]] = {
     # users
     "log_in": ("search_api.users.flows", "log_in"),
     "log_out": ("search_api.users.flows", "log_out"),
+    "log_out_everywhere": ("search_api.users.flows", "log_out_everywhere"),
+    "change_password": ("search_api.users.flows", "change_password"),
+    "end_all_sessions": ("search_api.users.service", "revoke_all"),
+    "PasswordChangeRefused": ("search_api.users.service", "PasswordChangeRefused"),
     "get_user_by_token": ("search_api.users.service", "get_by_token"),
     "LoginFailed": ("search_api.users.service", "LoginFailed"),
     "RateLimited": ("search_api.limits", "RateLimited"),

@@ -428,7 +428,8 @@ def run_match_bench(
     for pair in pairs:
         true_ids.setdefault(pair["found"], set()).add(pair["missing"])
     with open_resources(_empty_store(work_dir / "data")) as res:
-        report = res.ingestor().ingest_file(records)
+        # the photos live in their own folder, not beside the generated records: name it as the root
+        report = res.ingestor().ingest_file(records, photos_root=photos.resolve() if photos else None)
         yield (
             f"ingested {report.rows} records in {report.seconds:.1f}s: {report.rejected_rows} rejected, "
             f"{len(report.warnings)} warnings on {len({w.line for w in report.warnings})} rows"

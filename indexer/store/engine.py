@@ -32,7 +32,11 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     json_options = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **json_options)
+        # a served process answers up to 40 requests at once (the server's thread pool), and a request may
+        # take a second connection for a moment (a rate-limit hit): the default 5 + 10 ran dry under load
+        in_memory = ":memory:" in url or url.rstrip("/").endswith(":")  # a pool of one: no sizes to set
+        pool = {} if in_memory else {"pool_size": 20, "max_overflow": 40}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool, **json_options)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +50,8 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **json_options)
+    # 10 + 20 per process keeps 2-3 workers under PostgreSQL's default of 100 connections
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **json_options)
 
 
 def create_schema(engine: Engine) -> None:

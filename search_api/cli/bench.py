@@ -189,3 +189,22 @@ def bench_faces_age(
         lag=lag, cfg=cfg, cache=cache, held_out=held_out, fit=fit, extra_weights=extra, write_levels=write_levels
     ):
         out.print(line)
+
+
+@app.command("load")
+def bench_load(
+    n: Annotated[int, typer.Option(help="Records per side (missing reports and found children)")] = 10_000,
+    users: Annotated[int, typer.Option(help="Concurrent users")] = 50,
+    requests: Annotated[int, typer.Option(help="Requests in all (after a short warm-up)")] = 2_000,
+    workers: Annotated[int, typer.Option(help="Server worker processes")] = 2,
+    database_url: Annotated[
+        Optional[str], typer.Option("--database-url", help="PostgreSQL URL (a schema of its own is made there); default SQLite")
+    ] = None,
+    work_dir: Annotated[Path, typer.Option()] = Path("data/bench"),
+) -> None:
+    """A real server (serve --workers N) under concurrent users from this process: p50/p95/p99 per route,
+    errors, throughput, audit entries written, "database is locked" count. Run it under flock (CPU-heavy)."""
+    from search_api.bench_load import run_load_bench
+
+    for line in run_load_bench(n=n, users=users, total=requests, workers=workers, work_dir=work_dir, database_url=database_url):
+        out.print(line)

@@ -136,3 +136,35 @@ def test_operators_deactivate_and_end_sessions_from_the_console(client: TestClie
     entries = client.get("/audit", params={"target": "user:constable"}, headers=chief).json()
     assert {e["action"] for e in entries} >= {"logout_all", "user_deactivate", "user_activate"}
     assert all(e["username"].startswith("cli:") for e in entries if e["action"] != "login")
+
+
+def test_the_pages_change_the_password_and_log_out_everywhere(client: TestClient) -> None:
+    api, page = token(client, "constable"), page_cookie(client, "constable")
+    browser = TestClient(client.app, cookies=page)
+    form = browser.get("/ui/account")
+    assert form.status_code == 200 and 'action="/ui/account/password"' in form.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    assert browser.post("/ui/account/logout-all", data={"csrf": "forged"}, follow_redirects=False).status_code == 400
+    wrong = browser.post("/ui/account/password", data={"csrf": csrf, "current_password": "nope nope nope", "new_password": "x" * 12})
+    assert wrong.status_code == 422 and alive(client, api)
+    done = browser.post(
+        "/ui/account/password",
+        data={"csrf": csrf, "current_password": PASSWORD, "new_password": "another new password"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/ui/login"
+    assert not alive(client, api) and not page_alive(client, page)
+    page = page_cookie_with(client, "constable", "another new password")
+    other_device = token(client, "constable", "another new password")
+    browser = TestClient(client.app, cookies=page)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/ui/account").text).group(1)  # type: ignore[union-attr]
+    assert browser.post("/ui/account/logout-all", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert not page_alive(client, page) and not alive(client, other_device)
+
+
+def page_cookie_with(client: TestClient, username: str, password: str) -> dict[str, str]:
+    browser = TestClient(client.app)
+    nonce = re.search(r'name="login_csrf" value="([^"]+)"', browser.get("/ui/login").text).group(1)  # type: ignore[union-attr]
+    answer = browser.post("/ui/login", data={"username": username, "password": password, "login_csrf": nonce}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return {"tc_session": answer.cookies["tc_session"]}

@@ -9,7 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from search_api import DbSession, LoginFailed, RateLimited, ResourcesDep, log_in, log_out
+from search_api import (
+    DbSession,
+    LoginFailed,
+    PasswordChangeRefused,
+    RateLimited,
+    ResourcesDep,
+    change_password,
+    end_all_sessions,
+    log_in,
+    log_out,
+    log_out_everywhere,
+)
 from ui.i18n import LANGUAGES
 from ui.web import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Page, redirect, render, safe_next, set_session_cookie
 
@@ -67,4 +78,44 @@ def choose_language(lang: str, next: str = "/ui/") -> RedirectResponse:
     response = redirect(safe_next(next))
     if lang in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(page: Page) -> HTMLResponse:
+    return page.render("account/index.html")
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_my_password(
+    page: Page,
+    session: DbSession,
+    res: ResourcesDep,
+    current_password: Annotated[str, Form(max_length=200)],
+    new_password: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Every session ends (this one too): the user logs in again with the new password."""
+    page.check_csrf(csrf)
+    try:
+        change_password(
+            res=res, session=session, user=page.user, current_password=current_password, new_password=new_password, source=page.source
+        )
+    except PasswordChangeRefused as exc:
+        return page.render("account/index.html", status_code=422, error=str(exc))
+    except RateLimited:
+        return page.render("account/index.html", status_code=429, error="too many attempts; wait a minute")
+    session.commit()
+    end_all_sessions(session=session, user=page.user)  # the fresh token change_password returns is for API callers
+    response = redirect("/ui/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/account/logout-all")
+def logout_everywhere(page: Page, session: DbSession, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+    page.check_csrf(csrf)
+    log_out_everywhere(session=session, user=page.user, source=page.source)
+    response = redirect("/ui/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
