@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -23,11 +24,17 @@ def bench_match(
     photos: Annotated[
         Optional[Path], typer.Option(help="Folder of identity folders (e.g. ../shared/faces): weakly named true pairs get photos")
     ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes for match --all (default: one per CPU core)")] = os.cpu_count() or 1,
+    splink: Annotated[bool, typer.Option("--splink", help="Also link the same data with Splink 4 (DuckDB) in this run")] = False,
 ) -> None:
-    """recall@1/5/10, MRR, alert and false-alert rates and speed of match --all (found → missing)."""
+    """Ingest + match --all (found → missing): wall times, recall@1/5/10, MRR, alert rates, peak
+    RSS; with --splink, Splink 4's wall time, pairs scored, recall and peak RSS on the same data."""
     from search_api.bench import run_match_bench
 
-    lines = run_match_bench(n_missing=n, n_found=found, records=records, truth=truth, seed=seed, work_dir=work_dir, photos=photos)
+    lines = run_match_bench(
+        n_missing=n, n_found=found, records=records, truth=truth, seed=seed, work_dir=work_dir, photos=photos,
+        workers=workers, splink=splink,
+    )  # fmt: skip
     for line in lines:
         out.print(line)
 
