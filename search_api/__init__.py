@@ -31,13 +31,20 @@ _SERVICES: dict[str, tuple[str, str]] = {
     # policy
     "may": ("search_api.policy", "may"),
     "authorize": ("search_api.policy", "authorize"),
+    "may_send_for_review": ("search_api.policy", "may_send_for_review"),
     "PermissionDenied": ("search_api.policy", "PermissionDenied"),
     "ROLES": ("search_api.users.schemas", "ROLES"),
     # records
     "save_record": ("search_api.records.flows", "save_record"),
     "store_photo": ("search_api.records.flows", "store_photo"),
+    "check_photos": ("search_api.faces.service", "check_photos"),
     "match_and_queue": ("search_api.records.flows", "match_and_queue"),
+    "find_candidates": ("search_api.records.flows", "find_candidates"),
+    "find_duplicates": ("search_api.records.flows", "find_duplicates"),
+    "candidate_views": ("search_api.records.service", "candidate_views"),
+    "audit_record_page": ("search_api.records.service", "audit_record_page"),
     "send_for_review": ("search_api.records.flows", "send_for_review"),
+    "NotProposed": ("search_api.records.flows", "NotProposed"),
     "list_entered_by": ("search_api.records.flows", "list_entered_by"),
     "RecordInvalid": ("search_api.records.flows", "RecordInvalid"),
     "get_stored_for": ("search_api.records.service", "get_stored_for"),
@@ -56,6 +63,7 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "pair_evidence": ("search_api.review.flows", "pair_evidence"),
     "decide_pair": ("search_api.review.flows", "decide_pair"),
     "ConfirmNeedsReason": ("search_api.review.service", "ConfirmNeedsReason"),
+    "CannotReopen": ("search_api.review.service", "CannotReopen"),
     "PairNotFound": ("search_api.review.service", "PairNotFound"),
     # duplicates within one register
     "flag_duplicates": ("search_api.records.flows", "flag_duplicates"),

@@ -9,15 +9,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from search_api import errors
 from search_api.audit.views import router as audit_router
+from search_api.body_limit import BodyLimit
 from search_api.config import Settings
-from search_api.db import create_service_schema
+from search_api.fusion.model import load_active
+from search_api.notifications.flows import start_background_worker
+from search_api.notifications.views import router as notifications_router
 from search_api.records.views import router as records_router
 from search_api.resources import open_resources
+from search_api.restoration.views import router as restoration_router
 from search_api.review.views import router as review_router
 from search_api.search.views import router as search_router
 from search_api.users.views import router as users_router
@@ -54,13 +58,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resources = open_resources(settings)
-        create_service_schema(resources.engine)
+        resources = open_resources(settings)  # refuses a schema older or newer than the code
+        from search_api.records.flows import index_pending
+
+        index_pending(resources)  # what a crash left between a store commit and its index update
         app.state.resources = resources
         app.state.matcher = None
+        stop_worker = start_background_worker(resources)
+        # the active fusion model is loaded (and checked) at start, not on the first request
+        app.state.fusion_model = load_active(settings.data_dir)
+        logging.getLogger("trackchild").info("fusion model: %s", app.state.fusion_model.source)
         try:
             yield
         finally:
+            if stop_worker is not None:
+                stop_worker.set()
             resources.close()
 
     # /docs is served from local files below: the stock page loads Swagger UI from a CDN
@@ -76,19 +88,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict:
         return {"status": "ok"}
 
-    for router in (users_router, records_router, search_router, review_router, audit_router):
+    for router in (users_router, records_router, search_router, review_router, audit_router, restoration_router, notifications_router):
         app.include_router(router)
+
+    # inside the headers middleware below (added later = outside), so its 413 gets the headers too
+    app.add_middleware(BodyLimit, max_bytes=settings.max_photo_bytes * MAX_PHOTOS_PER_REQUEST + FORM_OVERHEAD)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        declared = request.headers.get("content-length", "")
-        body_limit = settings.max_photo_bytes * MAX_PHOTOS_PER_REQUEST + FORM_OVERHEAD
-        if declared.isdigit() and int(declared) > body_limit:
-            limit = body_limit // 1_000_000
-            response: Response = JSONResponse({"detail": f"the request is larger than the {limit} MB upload limit"}, status_code=413)
-        else:
-            response = await call_next(request)
+        response = await call_next(request)
         # ids only: the path (record numbers), never the query string, which may hold a child's name
         access_log.info("%s %s %s %.0fms", request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000)
         for name, value in SECURITY_HEADERS.items():

@@ -10,11 +10,30 @@ import shutil
 import statistics
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from indexer import RegisterGenerator, render_in_script
+from indexer import Dataset, IndependentGenerator, RegisterGenerator, render_in_script
 from search_api.config import Settings
 from search_api.resources import open_resources
+
+GENERATORS = ("classic", "independent")
+
+
+def generate_dataset(generator: str, *, seed: int, n_missing: int, n_found: int) -> Dataset:
+    """A labelled register from one of the two generators.
+
+    ``classic`` was written beside the matcher and shares its rules (spelling variants, age
+    errors, railway hubs, growth rate): its figures are partly circular. ``independent``
+    writes its noise from how registers go wrong and shares no rule with the matcher.
+    """
+    match generator:
+        case "classic":
+            return RegisterGenerator(seed=seed).dataset(n_missing, n_found)
+        case "independent":
+            return IndependentGenerator(seed=seed).dataset(n_missing, n_found)
+        case _:
+            raise ValueError(f"unknown generator {generator!r}; use one of {', '.join(GENERATORS)}")
 
 
 def _peak_rss_mib() -> float:
@@ -40,20 +59,77 @@ def bench_input(n: int, work_dir: Path) -> Path:
     return records
 
 
-def _bench_settings(n: int, work_dir: Path) -> Settings:
-    return Settings(data_dir=work_dir / f"n{n}" / "data")
+class BenchRefused(RuntimeError):
+    """A benchmark was pointed at a store or index that holds data, without ``--force``."""
 
 
-def _empty_store(data_dir: Path) -> Settings:
+@dataclass(frozen=True)
+class BenchTarget:
+    """Where a benchmark writes. Never read from the environment: by default a SQLite store and a
+    tantivy index in the benchmark's own folder; anything else is named on the command line."""
+
+    backend: str = "tantivy"
+    database_url: str | None = None
+    es_url: str | None = None
+    es_index: str = "trackchild-bench"
+    force: bool = False  # allow a store or index that already holds records
+
+
+def _bench_settings(n: int, work_dir: Path, target: BenchTarget | None = None) -> Settings:
+    target = target or BenchTarget()
+    return Settings.isolated(
+        data_dir=work_dir / f"n{n}" / "data",
+        database_url=target.database_url,
+        search_backend=target.backend,
+        es_url=target.es_url,
+        es_index=target.es_index,
+    )
+
+
+def _check_target(settings: Settings, target: BenchTarget) -> None:
+    """Refuse a store or Elasticsearch index given on the command line that holds records."""
+    if target.force:
+        return
+    if settings.database_url:
+        from sqlalchemy import inspect, text
+
+        from indexer import make_engine
+
+        engine = make_engine(settings.database_url)
+        try:
+            with engine.connect() as conn:
+                has_records = "child_records" in inspect(conn).get_table_names()
+                held = conn.execute(text("SELECT count(*) FROM child_records")).scalar() if has_records else 0
+        finally:
+            engine.dispose()
+        if held:
+            raise BenchRefused(f"the store at --database-url holds {held} records; a benchmark writes synthetic children into it: "
+                               "give an empty store, or --force")  # fmt: skip
+    if settings.search_backend == "elasticsearch":
+        from indexer import open_text_index
+
+        index = open_text_index(settings.text_index_config())
+        try:
+            held = index.count()
+        finally:
+            index.close()
+        if held:
+            raise BenchRefused(f"the Elasticsearch index {settings.es_index!r} holds {held} documents: give another --es-index, or --force")
+
+
+def _empty_store(data_dir: Path, settings: Settings | None = None) -> Settings:
     """Settings on a data dir emptied first: each run measures a fresh store."""
     if data_dir.exists():
         shutil.rmtree(data_dir)
-    return Settings(data_dir=data_dir)
+    return settings or Settings.isolated(data_dir=data_dir)
 
 
-def run_ingest_bench(*, n: int, work_dir: Path) -> Iterator[str]:
+def run_ingest_bench(*, n: int, work_dir: Path, target: BenchTarget | None = None) -> Iterator[str]:
+    target = target or BenchTarget()
     records = bench_input(n, work_dir)
-    settings = _empty_store(_bench_settings(n, work_dir).data_dir)
+    settings = _bench_settings(n, work_dir, target)
+    _check_target(settings, target)
+    settings = _empty_store(settings.data_dir, settings)
     rss_before = _peak_rss_mib()
     with open_resources(settings) as res:
         ingestor = res.ingestor()
@@ -62,7 +138,7 @@ def run_ingest_bench(*, n: int, work_dir: Path) -> Iterator[str]:
         elapsed = time.perf_counter() - started
         yield (
             f"ingest: {report.rows} records ({report.created} created, {report.rejected_rows} rejected) in {elapsed:.1f}s"
-            f" = {report.rows / elapsed:,.0f} records/s [{res.text_index.backend}, {res.engine.dialect.name}]"
+            f" = {report.rows / elapsed:,.0f} records/s on {res.text_index.backend} + {res.engine.dialect.name}"
         )
         started = time.perf_counter()
         again = ingestor.ingest_file(records)
@@ -110,13 +186,17 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def run_search_bench(*, n: int, n_queries: int, work_dir: Path) -> Iterator[str]:
+def run_search_bench(*, n: int, n_queries: int, work_dir: Path, target: BenchTarget | None = None) -> Iterator[str]:
+    target = target or BenchTarget()
     records = bench_input(n, work_dir)
-    settings = _bench_settings(n, work_dir)
-    with open_resources(settings) as res:
-        indexed = res.text_index.count()
+    settings = _bench_settings(n, work_dir, target)
+    if target.backend != "tantivy" or target.database_url:
+        indexed = 0  # an outside store or index: measured only on what this run loads into it
+    else:
+        with open_resources(settings) as res:
+            indexed = res.text_index.count()
     if indexed < n:
-        yield from run_ingest_bench(n=n, work_dir=work_dir)
+        yield from run_ingest_bench(n=n, work_dir=work_dir, target=target)
     queries = _query_set(records, n_queries)
     with open_resources(settings) as res:
         index = res.text_index
@@ -136,7 +216,7 @@ def run_search_bench(*, n: int, n_queries: int, work_dir: Path) -> Iterator[str]
             best = hits[0].score if hits else 0.0
             top_tied.setdefault(form, []).append(any(h.key == target and h.score >= best - 1e-6 for h in hits))
         docs = index.count()
-    yield f"search: {len(queries)} queries over {docs} documents [{settings.search_backend}]"
+    yield f"search: {len(queries)} queries over {docs} documents on {settings.search_backend}"
     yield (
         f"latency ms: p50 {_percentile(latencies, 50):.2f}, p95 {_percentile(latencies, 95):.2f}, "
         f"p99 {_percentile(latencies, 99):.2f}, mean {statistics.fmean(latencies):.2f}, max {max(latencies):.1f}"
@@ -166,7 +246,9 @@ def _clustered_unit_vectors(rng, n: int, identities: int, noise: float = 0.04): 
     return out
 
 
-def run_faces_bench(*, photos_dir: Path, n_vectors: int, n_queries: int, passes: int = 5) -> Iterator[str]:
+def run_faces_bench(
+    *, photos_dir: Path, n_vectors: int, n_queries: int, passes: int = 5, lag: Path | None = None, cache: Path | None = None
+) -> Iterator[str]:
     import numpy as np
 
     from embeddings import FacePipeline
@@ -192,24 +274,32 @@ def run_faces_bench(*, photos_dir: Path, n_vectors: int, n_queries: int, passes:
             f"end to end: {len(datas)} photos ({size_mb:.1f} MB, {faces} faces), {settings.face_threads} workers: "
             f"median {statistics.median(rates):.1f} photos/s over {passes} passes ({', '.join(f'{r:.1f}' for r in rates)})"
         )
-        crops = np.random.default_rng(0).integers(0, 255, (64, 160, 160, 3), dtype=np.uint8)
-        pipeline.encoder.embed_batch(crops[:8])
-        started = time.perf_counter()
-        pipeline.encoder.embed_batch(crops)
-        yield f"embedding only, one worker: {64 / (time.perf_counter() - started):.1f} faces/s at batch {settings.face_config().batch_size}"
+        for encoder in pipeline.encoders:
+            side = 112 if encoder.dimension == 128 else 160
+            crops = np.random.default_rng(0).integers(0, 255, (32, side, side, 3), dtype=np.uint8)
+            encoder.embed_batch(crops[:4])
+            started = time.perf_counter()
+            encoder.embed_batch(crops)
+            yield f"embedding only, one worker, {encoder.model_id}: {32 / (time.perf_counter() - started):.1f} faces/s"
         yield f"peak RSS after the photos: {_peak_rss_mib():.0f} MiB"
     # two cluster strengths: two photos of one identity score about 0.55 (adult faces, as
     # FaceNet scores them) or about 0.4 (weaker: a child photographed years apart)
     for noise in (0.04, 0.06):
         yield from _face_search_bench(n_vectors, n_queries, noise)
+    if lag is not None:
+        # real embeddings: the dev split's fused vectors and jittered copies of them
+        noise = 0.04  # a copy scores about 0.7 with its original, as two adult photos of one person do
+        data, queries, copy_cosine = real_face_vectors(
+            lag=lag, cache=cache or Path("data/bench-faces-age"), n_vectors=n_vectors, noise=noise
+        )
+        label = f"real LAG dev vectors + copies jittered by {noise} (copy↔original cosine {copy_cosine:.2f}); child photos as queries"
+        yield from _search_bench(data, queries[:n_queries], label)
     yield f"peak RSS: {_peak_rss_mib():.0f} MiB"
 
 
 def _face_search_bench(n_vectors: int, n_queries: int, noise: float) -> Iterator[str]:
     """Exact against sketch search on clustered face-like vectors: latency and recall@10."""
     import numpy as np
-
-    from embeddings import FaceIndex
 
     rng = np.random.default_rng(7)
     # 20 photos per identity, so the true top 10 of a query photo are photos of the same identity
@@ -222,10 +312,18 @@ def _face_search_bench(n_vectors: int, n_queries: int, noise: float) -> Iterator
     noise_rng = np.random.default_rng(8)
     queries = centres[noise_rng.integers(0, identities, n_queries)] + noise * noise_rng.standard_normal((n_queries, 512)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    yield from _search_bench(data, queries, f"clusters with noise {noise}")
+
+
+def _search_bench(data, queries, label: str) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Exact against sketch search of ``queries`` in ``data`` (unit vectors): build time, latency, recall@10."""
+    from embeddings import FaceIndex
+
+    n_vectors, dimension = data.shape
     items = [(f"found:{i}", "p", "found", True) for i in range(n_vectors)]
     results = {}
     for name, flat_max in (("exact (IDMap2,Flat)", 10**9), ("sketch + exact re-rank", 0)):
-        index = FaceIndex(model_id="bench", flat_max=flat_max)
+        index = FaceIndex(model_id="bench", dimension=dimension, flat_max=flat_max)
         started = time.perf_counter()
         for start in range(0, n_vectors, 100_000):
             index.add_batch(items[start : start + 100_000], data[start : start + 100_000])
@@ -240,14 +338,40 @@ def _face_search_bench(n_vectors: int, n_queries: int, noise: float) -> Iterator
             best.append(found[0].score)
         results[name] = hits
         p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
-        yield f"face search {name}: {n_vectors:,} vectors, build {build:.1f}s, p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+        yield f"face search {name}: {n_vectors:,} vectors of {dimension} dims, build {build:.1f}s, p50 {p50:.2f} ms, p99 {p99:.2f} ms"
         del index
     exact, approx = results.values()
     recall = statistics.fmean(len(a & e) / max(1, len(e)) for a, e in zip(approx, exact, strict=True))
-    yield (
-        f"sketch recall@10 against exact search: {recall:.3f} "
-        f"(clusters with noise {noise}: best same-identity cosine median {statistics.median(best):.2f}, {n_queries} queries)"
-    )
+    median_best = statistics.median(best)
+    yield f"sketch recall@10 against exact search: {recall:.3f} ({label}: best score median {median_best:.2f}, {len(queries)} queries)"
+
+
+def real_face_vectors(*, lag: Path, cache: Path, n_vectors: int, noise: float, seed: int = 11):  # type: ignore[no-untyped-def]
+    """Index and queries from REAL embeddings: the fused vectors of the Large Age-Gap dev split's
+    adult photos, then noise-jittered copies of them (re-normalised) up to ``n_vectors``; the
+    queries are the split's child photos. Returns (data, queries, typical copy-to-original cosine)."""
+    import numpy as np
+
+    from search_api.bench_faces_age import embed_parts, fuse, lag_photos
+
+    cfg = Settings().face_config()
+    photos = lag_photos(lag, split="dev")
+    fused = fuse(list(embed_parts(cfg, lag, photos, split="dev", cache=cache).values()), cfg.weights)
+    adults = fused.vectors[[i for i, p in enumerate(photos) if not p.child and fused.ok[i]]]
+    children = fused.vectors[[i for i, p in enumerate(photos) if p.child and fused.ok[i]]]
+    rng = np.random.default_rng(seed)
+    data = np.empty((n_vectors, adults.shape[1]), np.float32)
+    data[: len(adults)] = adults
+    for start in range(len(adults), n_vectors, 100_000):
+        stop = min(n_vectors, start + 100_000)
+        block = adults[rng.integers(0, len(adults), stop - start)] + noise * rng.standard_normal((stop - start, adults.shape[1])).astype(
+            np.float32
+        )
+        data[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    sample = adults[:1000] + noise * rng.standard_normal((min(1000, len(adults)), adults.shape[1])).astype(np.float32)
+    sample /= np.linalg.norm(sample, axis=1, keepdims=True)
+    copy_cosine = float(np.median(np.sum(sample * adults[: len(sample)], axis=1)))
+    return data, children, copy_cosine
 
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -286,19 +410,27 @@ def run_match_bench(
     photos: Path | None = None,
     workers: int = 1,
     splink: bool = False,
+    model_path: Path | None = None,
+    generator: str = "classic",
 ) -> Iterator[str]:
     """Ingest plus ``match --all`` (found → missing) timed end to end, its quality, and with
     ``splink`` the same data linked by Splink 4 (DuckDB) in a separate process, in the same run."""
     from search_api.faces.flows import sync_faces
     from search_api.fusion.evaluate import evaluate
+    from search_api.fusion.model import FusionModel
     from search_api.fusion.service import Matcher
+
+    model = FusionModel.load(model_path) if model_path else FusionModel.load()
+    yield f"fusion model: {model.source}"
 
     with_photos: list[tuple[str, str]] = []
     if records is None:
-        dataset = RegisterGenerator(seed=seed).dataset(n_missing, n_found)
+        dataset = generate_dataset(generator, seed=seed, n_missing=n_missing, n_found=n_found)
         if photos is not None:
             with_photos = _attach_photos(dataset, photos)
-        records, truth = dataset.write(work_dir / f"input-{n_missing}-{n_found}-{seed}{'-photos' if photos else ''}")
+        suffix = "" if generator == "classic" else f"-{generator}"
+        records, truth = dataset.write(work_dir / f"input-{n_missing}-{n_found}-{seed}{suffix}{'-photos' if photos else ''}")
+        yield f"generator: {generator} ({len(dataset.missing)} missing, {len(dataset.found)} found, {len(dataset.truth)} true pairs)"
     pairs = [json.loads(line) for line in truth.read_text().splitlines()] if truth else []
     true_ids: dict[str, set[str]] = {}
     for pair in pairs:
@@ -307,11 +439,14 @@ def run_match_bench(
     with open_resources(_empty_store(work_dir / "data")) as res:
         report = res.ingestor().ingest_file(records)
         ingest_seconds = time.perf_counter() - run_started
-        yield f"ingested {report.rows} records ({report.rejected_rows} rejected) in {ingest_seconds:.1f}s"
+        yield (
+            f"ingested {report.rows} records in {ingest_seconds:.1f}s: {report.rejected_rows} rejected, "
+            f"{len(report.warnings)} warnings on {len({w.line for w in report.warnings})} rows"
+        )
         if with_photos:
             faces = sync_faces(res)
             yield f"photos: {faces.photos} on {len(with_photos)} true pairs, {faces.filed} faces filed"
-        matcher = Matcher(res, check_current=False)  # a batch run: nobody else writes
+        matcher = Matcher(res, model, check_current=False)  # a batch run: nobody else writes
         started = time.perf_counter()
         results: dict[str, list[tuple[str, float]]] = {}
         for matched in matcher.match_all("found", limit=10, workers=workers):
@@ -321,7 +456,7 @@ def run_match_bench(
         if with_photos:  # the same pairs without their faces: what the photo adds
             from indexer import get_records_by_keys
 
-            text_only = Matcher(res, use_faces=False, check_current=False)
+            text_only = Matcher(res, model, use_faces=False, check_current=False)
             with res.session_factory() as session:
                 stored = get_records_by_keys(session=session, keys=[f"found:{f}" for f, _ in with_photos])
                 by_found = {s.record.id: s.record for s in stored.values()}

@@ -47,6 +47,30 @@ class Settings(BaseSettings):
     lockout_failures: int = Field(default=5, gt=0)  # wrong passwords in a row before a lock-out
     lockout_minutes: int = Field(default=15, gt=0)
     retention_days: int = Field(default=365, gt=0)  # restored/traced children are archived after this
+    # after the match (issue 15): due dates per step (days), per state where a state sets its own,
+    # e.g. TRACKCHILD_DUE_DAYS_BY_STATE='{"Bihar": {"review": 5, "cwc_order": 10}}'
+    due_days_by_state: dict[str, dict[str, int]] = Field(default_factory=dict)
+    escalate_after_days: int = Field(default=7, gt=0)  # still overdue this long after the district was told: the state's nodal officers
+    # notifications: in-app always; email when an SMTP server is named; SMS into a file (no provider is reachable offline)
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "trackchild@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    sms_file: Path | None = None  # default: <data_dir>/sms-outbox.jsonl
+    notify_interval_seconds: int = Field(default=30, ge=0)  # the worker inside 'serve'; 0 turns it off
+    # audit anchoring (issue 11): the signing key lives outside the database (better: outside the data dir)
+    audit_signing_key: Path | None = None  # default <data dir>/audit_signing_key.pem (0600), its public half beside it (.pub)
+    audit_checkpoints: Path | None = None  # default <data dir>/audit_checkpoints.jsonl
+
+    @classmethod
+    def isolated(cls, **values: object) -> Settings:
+        """Settings from the given values and the defaults only, never the environment or a
+        .env file: benchmarks, fitting and tests that must not reach the production database,
+        backend or Elasticsearch index whatever ``TRACKCHILD_*`` says."""
+        return _IsolatedSettings(**values)  # type: ignore[arg-type]
 
     def face_config(self) -> FaceConfig:
         return FaceConfig(
@@ -56,6 +80,12 @@ class Settings(BaseSettings):
             threads=self.face_threads,
             max_bytes=self.max_photo_bytes,
         )
+
+    def audit_key_path(self) -> Path:
+        return self.audit_signing_key or self.data_dir / "audit_signing_key.pem"
+
+    def audit_checkpoints_path(self) -> Path:
+        return self.audit_checkpoints or self.data_dir / "audit_checkpoints.jsonl"
 
     def store_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir / "trackchild.sqlite3")
@@ -72,3 +102,11 @@ class Settings(BaseSettings):
             es_ca_certs=self.es_ca_certs,
             es_verify_certs=self.es_verify_certs,
         )
+
+
+class _IsolatedSettings(Settings):
+    """``Settings`` whose only source is the values given (see ``Settings.isolated``)."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def, override]
+        return (init_settings,)

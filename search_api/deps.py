@@ -62,7 +62,7 @@ Source = Annotated[str, Depends(client_address)]
 def get_matcher(request: Request, res: ResourcesDep) -> Matcher:
     """One matcher per process: it caches record views and name frequencies."""
     if getattr(request.app.state, "matcher", None) is None:
-        request.app.state.matcher = Matcher(res)
+        request.app.state.matcher = Matcher(res, getattr(request.app.state, "fusion_model", None))
     return request.app.state.matcher
 
 

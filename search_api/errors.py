@@ -6,11 +6,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
-from indexer import RecordNotFound
+from indexer import RecordNotFound, StaleWrite, TextIndexError
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
-from search_api.review.service import ConfirmNeedsReason, PairNotFound
+from search_api.restoration.service import CaseNotFound, StepRefused
+from search_api.review.service import CannotReopen, ConfirmNeedsReason, PairNotFound
 from search_api.users.service import UsernameTaken
 
 
@@ -26,8 +27,14 @@ def install(app: FastAPI) -> None:
         (ImageRejected, 415),
         (NoUsableFace, 422),
         (ConfirmNeedsReason, 422),
+        (CaseNotFound, 404),
+        (StepRefused, 422),
+        (CannotReopen, 409),
         (UsernameTaken, 409),
+        (StaleWrite, 412),  # If-Match named a version the record has moved on from
         (FaceIndexMismatch, 503),  # the face model changed: photo search waits for 'trackchild reindex'
+        # the search server is unreachable, or its index needs 'trackchild reindex' (the message says which)
+        (TextIndexError, 503),
     ]
     for exc_type, status in mapping:
         app.add_exception_handler(exc_type, lambda _r, exc, status=status: _answer(status, str(exc)))  # type: ignore[misc]

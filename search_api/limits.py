@@ -1,11 +1,30 @@
-"""In-process rate limits (login and photo search per user). One process serves one site;
-a scaled-out deployment puts the same limits in its reverse proxy as well."""
+"""Rate limits (login and photo search per user) kept in the store, so that every worker
+process of one deployment counts against the same limit.
+
+Each key has a fixed window that starts at its first hit: one atomic upsert per hit counts
+it and answers the count, on SQLite and PostgreSQL alike (``INSERT … ON CONFLICT … DO UPDATE
+… RETURNING``), in a transaction of its own so that a refused request's rollback keeps it.
+"""
 
 from __future__ import annotations
 
-import threading
+import random
 import time
-from collections import deque
+
+from sqlalchemy import Engine, Float, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from search_api.db import ServiceBase
+
+
+class RateLimitRow(ServiceBase):
+    """Hits of one key (e.g. ``login:ramesh``) in its current window."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+    hits: Mapped[int] = mapped_column(Integer)
 
 
 class RateLimited(Exception):
@@ -14,24 +33,30 @@ class RateLimited(Exception):
         super().__init__(f"too many {what}; try again in {retry_after} s")
 
 
-class SlidingWindow:
-    """At most ``limit`` events per ``seconds`` for each key."""
+_HIT = text(
+    """
+    INSERT INTO rate_limits (key, window_start, hits) VALUES (:key, :now, 1)
+    ON CONFLICT (key) DO UPDATE SET
+        hits = CASE WHEN rate_limits.window_start <= :stale THEN 1 ELSE rate_limits.hits + 1 END,
+        window_start = CASE WHEN rate_limits.window_start <= :stale THEN :now ELSE rate_limits.window_start END
+    RETURNING hits, window_start
+    """
+)
+_FORGET = text("DELETE FROM rate_limits WHERE window_start <= :stale")
 
-    def __init__(self, what: str, limit: int, seconds: float) -> None:
-        self.what, self.limit, self.seconds = what, limit, seconds
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+
+class StoreWindow:
+    """At most ``limit`` events per ``seconds`` for each key, counted in the store."""
+
+    def __init__(self, engine: Engine, what: str, name: str, limit: int, seconds: float) -> None:
+        self.engine, self.what, self.name, self.limit, self.seconds = engine, what, name, limit, seconds
 
     def hit(self, key: str) -> None:
         """Count one event for ``key``; raises ``RateLimited`` when over the limit."""
-        now = time.monotonic()
-        with self._lock:
-            events = self._events.setdefault(key, deque())
-            while events and events[0] <= now - self.seconds:
-                events.popleft()
-            if len(events) >= self.limit:
-                raise RateLimited(self.what, max(1, int(events[0] + self.seconds - now) + 1))
-            events.append(now)
-            if len(self._events) > 100_000:  # forget idle keys rather than grow without bound
-                for stale in [k for k, v in self._events.items() if not v or v[-1] <= now - self.seconds][:50_000]:
-                    del self._events[stale]
+        now = time.time()
+        with self.engine.begin() as conn:
+            hits, started = conn.execute(_HIT, {"key": f"{self.name}:{key}"[:200], "now": now, "stale": now - self.seconds}).one()
+            if random.random() < 0.01:  # forget idle keys now and then, rather than grow without bound
+                conn.execute(_FORGET, {"stale": now - 10 * self.seconds})
+        if hits > self.limit:
+            raise RateLimited(self.what, max(1, int(started + self.seconds - now) + 1))

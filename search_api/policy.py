@@ -6,22 +6,36 @@ lines), but outside their jurisdiction a record shows only what is needed to dec
 whether to look closer (``limited_view``). A full record opens to an outsider only
 through the review of a pair that involves one of their own records, and that is audited.
 
-| role    | jurisdiction (full view)         | creates / edits                        | review queue   | decides        | audit  | export  |
-|---------|----------------------------------|----------------------------------------|----------------|----------------|--------|---------|
-| police  | its district                     | missing reports of its own station     | –              | –              | –      | –       |
-| cci     | children of its own institution  | found children of its own institution  | –              | –              | –      | –       |
-| cwc     | its district                     | found children in its district         | its district   | its district   | –      | district|
-| jjb     | its district                     | –                                      | its district   | –              | –      | –       |
-| dcpu    | its district                     | –                                      | its district   | its district   | –      | district|
-| state   | its state                        | –                                      | its state      | –              | state  | state   |
-| central | national                         | –                                      | national       | –              | all    | national|
-| admin   | national                         | everything                             | national       | everywhere     | all    | national|
+Units are named by identity, never by name: a police station by its CCTNS code, a CCI by
+its registration number (``unit_code``), and a district always with its state, so "Kotwali"
+of Patna is not "Kotwali" of Lucknow and Aurangabad (Bihar) is not Aurangabad (Maharashtra).
+An account of a district-level role without a state (or a police/CCI account without a
+unit code) is refused when created, and sees nothing if one exists from an older version.
+
+"Own unit" is the unit code (station/CCI); "its district" is the (state, district) pair.
+
+| role    | full view            | creates / edits              | sends for review       | queue        | decides      | audit | export   |
+|---------|----------------------|------------------------------|------------------------|--------------|--------------|-------|----------|
+| police  | district, own unit   | missing reports of own unit  | own reports: proposed  | –            | –            | –     | –        |
+| cci     | children of own unit | found children of own unit   | own children: proposed | –            | –            | –     | –        |
+| cwc     | its district         | found children, its district | its district +override | its district | its district | –     | district |
+| jjb     | its district         | –                            | –                      | its district | –            | –     | –        |
+| dcpu    | its district         | –                            | its district +override | its district | its district | –     | district |
+| state   | its state            | –                            | –                      | its state    | –            | state | state    |
+| central | national             | –                            | –                      | national     | –            | all   | national |
+| admin   | national             | everything                   | everywhere +override   | national     | everywhere   | all   | national |
+
+Police and CCI staff never set a closing status (traced, restored, closed) themselves: a
+case closes through a review decision. "Proposed" means the other record is among the
+matcher's candidates for the own record when it is sent; a reviewer may send any other
+pair only with a reason, and the override is audited.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from indexer import resolve_district, resolve_state
 from search_api.users.models import UserRow
 
 # action → roles allowed (the role column of the table above)
@@ -30,6 +44,7 @@ POLICY: dict[str, frozenset[str]] = {
     "create_found": frozenset({"cci", "cwc", "admin"}),
     "read_record": frozenset({"police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"}),
     "search": frozenset({"police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"}),
+    "review_send": frozenset({"police", "cci", "cwc", "dcpu", "admin"}),
     "review_list": frozenset({"cwc", "jjb", "dcpu", "state", "central", "admin"}),
     "review_decide": frozenset({"cwc", "dcpu", "admin"}),
     "audit_read": frozenset({"state", "central", "admin"}),
@@ -48,6 +63,12 @@ SCOPE: dict[str, str] = {
     "central": "national",
     "admin": "national",
 }
+# roles whose identity is a unit with a code, and the record field holding the owning unit's code
+UNIT_ROLES: dict[str, str] = {"police": "missing", "cci": "found"}
+UNIT_CODE_FIELD: dict[str, str] = {"missing": "police_station_code", "found": "cci_code"}
+UNIT_NAME_FIELD: dict[str, str] = {"missing": "police_station", "found": "cci_name"}
+# statuses that close a case: set by a review decision (or an admin), never by police or CCI staff
+CLOSING_STATUSES = frozenset({"traced", "restored", "closed"})
 
 
 class PermissionDenied(Exception):
@@ -64,12 +85,44 @@ def may(user: UserRow, action: str) -> bool:
     return user.role in POLICY[action]
 
 
+def normal(value: str | None) -> str:
+    """How names of places and unit codes compare: trimmed, lower case (as the store compares them)."""
+    return (value or "").strip().lower()
+
+
 def _same(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and a.strip().casefold() == b.strip().casefold()  # type: ignore[union-attr]
+    na = normal(a)
+    return bool(na) and na == normal(b)
+
+
+def _same_state(a: str | None, b: str | None) -> bool:
+    """One state, also under an old name or usual spelling (Orissa is Odisha)."""
+    return _same(a, b) or (bool(a and b) and resolve_state(a) is not None and resolve_state(a) == resolve_state(b))  # type: ignore[arg-type]
+
+
+def _same_district(user: UserRow, state: str, district: str) -> bool:
+    """One district, also under an old name (Gurgaon is Gurugram): records are stored by the gazetteer's name."""
+    if _same(user.district, district):
+        return True
+    if not (user.district and district):
+        return False
+    mine, theirs = resolve_district(user.district, user.state or ""), resolve_district(district, state or "")
+    return mine is not None and mine == theirs
 
 
 def _in_district(user: UserRow, state: str, district: str) -> bool:
-    return _same(user.district, district) and (not user.state or not state or _same(user.state, state))
+    """A district is its (state, district) pair: both must be known on both sides (old names
+    and usual spellings resolve through the gazetteer: Orissa is Odisha, Gurgaon is Gurugram)."""
+    return _same_state(user.state, state) and _same_district(user, state, district)
+
+
+def unit_code_of(record: Any) -> str:
+    """The code of the unit that owns a record (the reporting station or the CCI); '' if unknown."""
+    return getattr(record, UNIT_CODE_FIELD[record.kind], "") or ""
+
+
+def _own_unit(user: UserRow, record: Any) -> bool:
+    return UNIT_ROLES.get(user.role) == record.kind and _same(getattr(user, "unit_code", ""), unit_code_of(record))
 
 
 def covers(user: UserRow, record: Any) -> bool:
@@ -79,35 +132,38 @@ def covers(user: UserRow, record: Any) -> bool:
     if scope == "national":
         return True
     if scope == "state":
-        return _same(user.state, place.state)
-    if scope == "district":
-        return _in_district(user, place.state, place.district)
+        return _same_state(user.state, place.state)
+    if scope == "district":  # police also see their own station's reports, wherever the child went missing
+        return _in_district(user, place.state, place.district) or _own_unit(user, record)
     if scope == "institution":
-        return record.kind == "found" and _same(user.unit, record.cci_name)
+        return _own_unit(user, record)
     return False
 
 
 def may_edit(user: UserRow, record: Any) -> bool:
-    """Police edit their station's missing reports; CCI staff their institution's children;
-    a CWC the found children of its district; admin anything."""
+    """Police edit their station's missing reports and CCI staff their institution's children
+    (by unit code); a CWC the found children of its (state, district); admin anything."""
     if user.role == "admin":
         return True
-    if record.kind == "missing":
-        return user.role == "police" and _same(user.unit, record.police_station)
-    if user.role == "cci":
-        return _same(user.unit, record.cci_name)
-    return user.role == "cwc" and _in_district(user, record.place.state, record.place.district)
+    if user.role in UNIT_ROLES:
+        return _own_unit(user, record)
+    return record.kind == "found" and user.role == "cwc" and _in_district(user, record.place.state, record.place.district)
 
 
-def authorize_edit(user: UserRow, record: Any) -> None:
+def authorize_edit(user: UserRow, record: Any, *, previous_status: str | None = None) -> None:
+    """May this user write ``record``; ``previous_status`` is the stored record's (None if new)."""
     authorize(user, "create_missing" if record.kind == "missing" else "create_found")
     if not may_edit(user, record):
-        unit = "police station" if record.kind == "missing" else ("institution" if user.role == "cci" else "district")
+        unit = {"police": "police station (by its code)", "cci": "institution (by its code)"}.get(user.role, "district")
         raise PermissionDenied(f"{record.kind} record {record.id} is not of your {unit}")
+    if user.role in UNIT_ROLES and record.status in CLOSING_STATUSES and record.status != previous_status:
+        raise PermissionDenied(
+            f"{record.kind} record {record.id}: status {record.status!r} closes the case; it is set by a review decision, not directly"
+        )
 
 
 def may_decide(user: UserRow, missing: Any, found: Any) -> bool:
-    """Review decisions belong to the DCPU or CWC of either child's district."""
+    """Review decisions belong to the DCPU or CWC of either child's (state, district)."""
     if user.role == "admin":
         return True
     if user.role not in POLICY["review_decide"]:
@@ -115,19 +171,39 @@ def may_decide(user: UserRow, missing: Any, found: Any) -> bool:
     return any(r is not None and _in_district(user, r.place.state, r.place.district) for r in (missing, found))
 
 
+def may_send_for_review(user: UserRow, record: Any) -> bool:
+    """Who may ask for review of a candidate of ``record``: its own unit (police, CCI), or a
+    reviewer whose jurisdiction holds it."""
+    if not may(user, "review_send"):
+        return False
+    if user.role in UNIT_ROLES:
+        return _own_unit(user, record)
+    return covers(user, record)
+
+
+def may_override_proposal(user: UserRow, record: Any) -> bool:
+    """A reviewer (CWC, DCPU, admin) whose jurisdiction holds ``record`` may send a pair the
+    matcher did not propose, with a reason."""
+    return may(user, "review_decide") and covers(user, record)
+
+
 def sees_pair(user: UserRow, missing: Any, found: Any) -> bool:
     """A pair opens to whoever has either child in their jurisdiction."""
     return any(r is not None and covers(user, r) for r in (missing, found))
 
 
+NOWHERE = "\u2205 nowhere"  # matches no stored state or district (not NUL: PostgreSQL refuses NUL in text)
+
+
 def review_area(user: UserRow) -> tuple[str, str] | None:
-    """The part of the review queue a user sees: None is everywhere."""
+    """The part of the review queue a user sees as normalised (state, district): None is
+    everywhere, (state, "") a whole state. A missing state or district sees nothing."""
     scope = SCOPE.get(user.role)
     if scope == "national":
         return None
     if scope == "state":
-        return (user.state, "")
-    return (user.state, user.district or "\x00")  # a district role without a district sees nothing
+        return (normal(user.state) or NOWHERE, "")
+    return (normal(user.state) or NOWHERE, normal(user.district) or NOWHERE)
 
 
 def first_name(name: str) -> str:
@@ -146,7 +222,8 @@ def limited_view(record: Any) -> dict:
         "place": {"state": record.place.state, "district": record.place.district},
         "status": record.status,
         "photo_count": len(record.photos),
-        "contact_unit": (record.police_station if record.kind == "missing" else record.cci_name) or "",
+        "contact_unit": getattr(record, UNIT_NAME_FIELD[record.kind], "") or "",
+        "contact_unit_code": unit_code_of(record),
         "access": "limited",
     }
 

@@ -40,13 +40,22 @@ def found_child(**fields: Any) -> dict[str, Any]:
     return record
 
 
-def add_users(res: Any, *, password: str, people: Iterable[tuple[str, str, str, str, str]]) -> None:
-    """Accounts, all with one password: (username, role, state, district, unit) each, one commit."""
+def unit_code_for(unit: str, username: str = "") -> str:
+    """A test unit's code, derived from its name (or the username when the unit has none)."""
+    return "T-" + "-".join((unit or username).upper().replace(",", " ").split())
+
+
+def add_users(res: Any, *, password: str, people: Iterable[tuple[str, ...]]) -> None:
+    """Accounts, all with one password: (username, role, state, district, unit[, unit_code]) each,
+    one commit. Police and CCI accounts without a code get ``unit_code_for(unit, username)``."""
     from search_api.users import service as users
     from search_api.users.schemas import UserCreate
 
     with res.session_factory() as session:
-        for username, role, state, district, unit in people:
-            user_in = UserCreate(username=username, role=role, state=state, district=district, unit=unit, password=password)
+        for username, role, state, district, unit, *code in people:
+            unit_code = code[0] if code else (unit_code_for(unit, username) if role in ("police", "cci") else "")
+            user_in = UserCreate(
+                username=username, role=role, state=state, district=district, unit=unit, unit_code=unit_code, password=password
+            )
             users.create(session=session, user_in=user_in)
         session.commit()

@@ -51,3 +51,24 @@ def test_every_package_declares_its_public_names(package: str) -> None:
     assert isinstance(module.__all__, list)
     for name in module.__all__:
         assert hasattr(module, name), f"{package}.__all__ names {name} but it is not there"
+
+
+# Serving code: the API, the pages and the services they call. Training (fitting the model)
+# and benchmarks are run by the CLI only (STYLE.md §6).
+TRAINING_MODULES = ("search_api.training", "search_api.fusion.fit", "search_api.bench")
+NOT_SERVING = ("search_api/training/", "search_api/cli/", "search_api/bench.py", "search_api/fusion/fit.py")
+
+
+def test_serving_never_imports_training_or_benchmarks() -> None:
+    problems = []
+    for package in ("search_api", "ui"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative.startswith(NOT_SERVING):
+                continue
+            for line, module in _imports(path):
+                if module.startswith(TRAINING_MODULES):
+                    problems.append(f"{relative}:{line} imports {module}: serving must not import training or benchmarks")
+            text = path.read_text(encoding="utf-8")
+            problems += [f"{relative}: names {m} in a lazy import" for m in TRAINING_MODULES if f'"{m}' in text]
+    assert not problems, "\n".join(problems)

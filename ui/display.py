@@ -5,37 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from indexer import StoredRecord, get_records_by_keys
-
 
 @dataclass(frozen=True)
 class PairSummary:
+    """A queue row: each child as the viewer may see it (a full or a limited view, {} if gone)."""
+
     pk: int
     score: float
     status: str
-    missing: StoredRecord | None
-    found: StoredRecord | None
+    missing: dict
+    found: dict
 
 
-def summarise_pairs(*, session: Session, pairs: list[Any]) -> list[PairSummary]:
-    keys = [k for p in pairs for k in (p.missing_key, p.found_key)]
-    records = get_records_by_keys(session=session, keys=keys)
-    return [PairSummary(p.pk, p.score, p.status, records.get(p.missing_key), records.get(p.found_key)) for p in pairs]
+def summarise_pairs(*, pairs: list[Any]) -> list[PairSummary]:
+    """Rows from ``list_queue_for`` (already limited per side by the service)."""
+    return [PairSummary(p.pair.pk, p.pair.score, p.pair.status, p.missing, p.found) for p in pairs]
 
 
 @dataclass(frozen=True)
 class DuplicateSummary:
     pk: int
     score: float
-    a: StoredRecord | None
-    b: StoredRecord | None
+    a: dict
+    b: dict
 
 
-def summarise_duplicates(*, session: Session, flags: list[Any]) -> list[DuplicateSummary]:
-    records = get_records_by_keys(session=session, keys=[k for f in flags for k in (f.key_a, f.key_b)])
-    return [DuplicateSummary(f.pk, f.score, records.get(f.key_a), records.get(f.key_b)) for f in flags]
+def summarise_duplicates(*, flags: list[Any]) -> list[DuplicateSummary]:
+    return [DuplicateSummary(f.flag.pk, f.flag.score, f.a, f.b) for f in flags]
 
 
 def photo_url(kind: str, record_id: str, position: int, size: str = "thumb", pair: int | None = None) -> str:
@@ -88,7 +84,6 @@ def aligned_rows(missing: dict, found: dict) -> list[AlignedRow]:
                 verdict = "agree"  # names differ in spelling all the time: only sameness is marked
         rows.append(AlignedRow(field, left, right, verdict))
     return rows
-
 
 
 def explanation_rows(explanation: dict) -> list[dict]:

@@ -80,7 +80,14 @@ class PageContext:
             raise CsrfFailed("form token missing or wrong")
 
     def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
-        return render(self.request, template, status_code=status_code, user=self.user, csrf=self.csrf, **values)
+        return render(self.request, template, status_code=status_code, user=self.user, csrf=self.csrf, unread=self.unread(), **values)
+
+    def unread(self) -> int:
+        """The bell's count: one small indexed query per page."""
+        from search_api.notifications.service import unread_count
+
+        with self.request.app.state.resources.session_factory() as session:
+            return unread_count(session=session, user=self.user)
 
 
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:

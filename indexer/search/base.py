@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from indexer.places import canonical_names
+
 if TYPE_CHECKING:
     from indexer.search.documents import IndexDocument
 
@@ -34,6 +36,10 @@ class SearchFilters:
             raise ValueError("age_min is greater than age_max")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValueError("date_from is after date_to")
+        if self.state or self.district:  # records are stored under the gazetteer's names: Gurgaon finds Gurugram
+            state, district = canonical_names(self.state or "", self.district or "", fill_state=False)
+            object.__setattr__(self, "state", state or None)
+            object.__setattr__(self, "district", district or None)
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,11 @@ class TextIndex(Protocol):
     def delete(self, keys: Sequence[str]) -> None:
         """Remove documents by key (visible after ``commit``)."""
 
-    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True) -> list[TextHit]:
-        """Best hits first; ``explain=False`` skips saying which fields matched (blocking)."""
+    def search(
+        self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True, fields: str = "all"
+    ) -> list[TextHit]:
+        """Best hits first; ``explain=False`` skips saying which fields matched (blocking);
+        ``fields="names"`` matches the child's own names only (``query.SearchFields``)."""
 
     def count(self) -> int:
         """Documents visible to search."""

@@ -35,6 +35,9 @@ BOOST_TEXT = 1.0
 DISMAX_TIE_BREAKER = 0.1
 
 ClauseKind = Literal["term", "fuzzy", "text"]
+# what a query may match: every field, or only the child's own names (name, aliases), which is
+# what a searcher outside the record's jurisdiction may match on (never parents, marks, text)
+SearchFields = Literal["all", "names"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class QueryPlan:
     text: str
     groups: tuple[WordGroup, ...]
     filters: SearchFilters
+    fields: SearchFields = "all"
 
     @property
     def is_match_all(self) -> bool:
@@ -69,8 +73,11 @@ _TEXT_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _STOPWORDS = frozenset(["and", "the", "with", "on", "of", "in", "near", "a", "an"])
 
 
-def build_query_plan(text: str, filters: SearchFilters | None = None) -> QueryPlan:
+def build_query_plan(text: str, filters: SearchFilters | None = None, *, fields: SearchFields = "all") -> QueryPlan:
     """Turn what a user typed (any script, partial, misspelt) into a plan.
+
+    With ``fields="names"`` the plan matches the child's own names only: no parents' names,
+    no description words, so a hit (and its explanation) says nothing about hidden fields.
 
     Example:
         >>> plan = build_query_plan("Rak")
@@ -86,9 +93,12 @@ def build_query_plan(text: str, filters: SearchFilters | None = None) -> QueryPl
             Clause("name_tokens", token.text, "term", BOOST_EXACT),
             Clause("name_keys", f"s:{token.strict}", "term", BOOST_STRICT),
             Clause("name_prefixes", token.text, "term", BOOST_PREFIX),
-            Clause("parent_tokens", token.text, "term", BOOST_PARENT_EXACT),
-            Clause("parent_keys", f"s:{token.strict}", "term", BOOST_PARENT_KEY),
         ]
+        if fields == "all":
+            clauses += [
+                Clause("parent_tokens", token.text, "term", BOOST_PARENT_EXACT),
+                Clause("parent_keys", f"s:{token.strict}", "term", BOOST_PARENT_KEY),
+            ]
         if len(token.loose) > 1:
             clauses.append(Clause("name_keys", f"l:{token.loose}", "term", BOOST_LOOSE))
         if len(token.text) > 2:
@@ -98,19 +108,20 @@ def build_query_plan(text: str, filters: SearchFilters | None = None) -> QueryPl
             # A short word is more likely typed as a prefix than misspelt: keep fuzzy weak there.
             boost = BOOST_FUZZY if len(token.text) > 4 else BOOST_FUZZY_SHORT
             clauses.append(Clause("name_tokens", token.text, "fuzzy", boost, distance))
-        if len(token.text) >= 3:
+        if len(token.text) >= 3 and fields == "all":
             clauses.append(Clause("text", token.text, "text", BOOST_TEXT))
         groups.append(WordGroup(token.text, tuple(dict.fromkeys(clauses))))
     # Description words that are not names ("scar", "chin") still search the text.
     name_words = {g.word for g in groups}
-    for word in _TEXT_WORD.findall(text.lower()):
+    for word in _TEXT_WORD.findall(text.lower()) if fields == "all" else ():
         if word not in name_words and word not in _STOPWORDS and len(groups) < MAX_QUERY_WORDS * 2:
             groups.append(WordGroup(word, (Clause("text", word, "text", BOOST_TEXT),)))
             name_words.add(word)
-    return QueryPlan(text=text, groups=tuple(groups), filters=filters)
+    return QueryPlan(text=text, groups=tuple(groups), filters=filters, fields=fields)
 
 
 _NAME_FIELDS = ("name", "aliases", "father_name", "mother_name")
+_OWN_NAME_FIELDS = ("name", "aliases")
 
 
 def explain_hit(plan: QueryPlan, evidence: dict[str, list[str]]) -> tuple[FieldMatch, ...]:
@@ -121,7 +132,7 @@ def explain_hit(plan: QueryPlan, evidence: dict[str, list[str]]) -> tuple[FieldM
         best: FieldMatch | None = None
         best_strength = TokenMatch.NONE
         if query_token is not None:
-            for field in _NAME_FIELDS:
+            for field in _NAME_FIELDS if plan.fields == "all" else _OWN_NAME_FIELDS:
                 words = evidence.get(field, [])
                 allow_prefix = field in ("name", "aliases")
                 for word in words:
@@ -132,7 +143,7 @@ def explain_hit(plan: QueryPlan, evidence: dict[str, list[str]]) -> tuple[FieldM
         if best is not None:
             matches.append(best)
             continue
-        if len(group.word) < 3 or group.word in _STOPWORDS:
+        if len(group.word) < 3 or group.word in _STOPWORDS or plan.fields != "all":
             continue
         for field in DESCRIPTION_FIELDS:
             for value in evidence.get(field, []):

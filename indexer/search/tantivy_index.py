@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ import orjson
 from indexer.errors import BackendUnavailable, TextIndexError
 from indexer.search.base import SearchFilters, TextHit
 from indexer.search.documents import IndexDocument, date_to_days
-from indexer.search.query import DISMAX_TIE_BREAKER, Clause, QueryPlan, build_query_plan, explain_hit
+from indexer.search.query import DISMAX_TIE_BREAKER, Clause, QueryPlan, SearchFields, build_query_plan, explain_hit
 
 try:
     import tantivy
@@ -44,6 +45,11 @@ def _build_schema():  # type: ignore[no-untyped-def]
     return builder.build()
 
 
+class GenerationMoved(TextIndexError):
+    """Another process switched the index to a new generation while this one wrote to the old:
+    the writes are not in the live index, and their records stay pending in the store."""
+
+
 class TantivyTextIndex:
     """``TextIndex`` over a tantivy directory.
 
@@ -51,6 +57,12 @@ class TantivyTextIndex:
     live one. A rebuild (``clear``, writes, ``commit``) fills a new generation and switches
     ``CURRENT`` atomically, so searches never see a half-built index and a rebuilt index
     has exactly the statistics of a fresh one (no deleted documents in BM25 figures).
+
+    Across processes: every reader and writer re-reads ``CURRENT`` before it works, so a
+    ``reindex`` run while the server runs is picked up by the server. Each open generation is
+    held with a shared ``flock`` on ``gen-NNNNNN.lock``; an old generation is deleted only when
+    an exclusive lock on it succeeds, i.e. when no process holds it any more (the lock dies with
+    its process, even on ``kill -9``). Until then it stays, and a later commit or open removes it.
 
     One writer per generation may exist across processes (tantivy holds a lock file), so
     the writer is opened on the first write and released by ``close``.
@@ -67,13 +79,18 @@ class TantivyTextIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         self._schema = _build_schema()
         self._check_version()
-        self._generation = self._current_generation()
-        self._index = self._open(self._generation)
         self._rebuild: tuple[str, object] | None = None  # (generation, Index) being filled
+        self._rebuild_lock: int | None = None
         self._writer = None
+        self._writer_generation: str | None = None
         self._writer_heap = writer_heap_bytes
         self._writer_threads = writer_threads
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._generation = ""
+        self._held: int | None = None  # fd with a shared flock on the open generation
+        self._index = None
+        self._follow_current()
+        self._collect_garbage()
         # a batch run's fixed view of the index: one searcher, and the key of each document it
         # has returned (a stored-document read per hit otherwise dominates blocking)
         self._pinned: tuple[object, dict[tuple[int, int], TextHit]] | None = None
@@ -91,21 +108,76 @@ class TantivyTextIndex:
             marker.write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
 
     # -- generations -----------------------------------------------------------
-    def _current_generation(self) -> str:
+    def _read_current(self) -> str:
         current = self.path / "CURRENT"
         if current.exists():
             return current.read_text().strip()
+        (self.path / "gen-000001").mkdir(exist_ok=True)
         self._set_current("gen-000001")
         return "gen-000001"
 
     def _set_current(self, generation: str) -> None:
-        tmp = self.path / "CURRENT.tmp"
+        tmp = self.path / f"CURRENT.{os.getpid()}.tmp"
         tmp.write_text(generation)
         os.replace(tmp, self.path / "CURRENT")  # atomic switch
 
+    def _hold(self, generation: str, mode: int = fcntl.LOCK_SH) -> int:
+        fd = os.open(self.path / f"{generation}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, mode)
+        return fd
+
+    def _follow_current(self) -> None:
+        """Open the generation ``CURRENT`` names, if it is not the one open (under ``_lock``)."""
+        for _attempt in range(50):
+            generation = self._read_current()
+            if generation == self._generation:
+                return
+            fd = self._hold(generation)
+            if self._read_current() != generation:  # switched before we held it: it may be gone
+                os.close(fd)
+                continue
+            index = self._open(generation)
+            self._release_writer()  # a writer on the old generation writes nowhere live
+            if self._held is not None:
+                os.close(self._held)
+            self._generation, self._index, self._held = generation, index, fd
+            return
+        raise TextIndexError(f"tantivy: CURRENT at {self.path} keeps changing; is a reindex looping?")
+
+    def _refresh(self) -> None:
+        if self._rebuild is None:
+            with self._lock:
+                self._follow_current()
+
+    def _collect_garbage(self) -> None:
+        """Delete generations nobody holds, other than the live one and one being built."""
+        keep = {self._read_current(), self._generation}
+        if self._rebuild is not None:
+            keep.add(self._rebuild[0])
+        for folder in sorted(self.path.glob("gen-*")):
+            generation = folder.name.removesuffix(".lock")
+            if generation in keep or not generation.startswith("gen-"):
+                continue
+            try:
+                fd = self._hold(generation, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a process still reads (or builds) it
+            try:
+                if generation not in {self._read_current()}:
+                    shutil.rmtree(self.path / generation, ignore_errors=True)
+                    (self.path / f"{generation}.lock").unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+
+    @property
+    def generation(self) -> str:
+        """The generation this process reads."""
+        return self._generation
+
     def _open(self, generation: str):  # type: ignore[no-untyped-def]
         folder = self.path / generation
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise TextIndexError(f"tantivy: generation {generation} named by {self.path / 'CURRENT'} is missing; run 'trackchild reindex'")
         try:
             return tantivy.Index(self._schema, path=str(folder), reuse=True)
         except ValueError as exc:
@@ -113,12 +185,15 @@ class TantivyTextIndex:
 
     # -- writing ---------------------------------------------------------------
     def _get_writer(self):  # type: ignore[no-untyped-def]
+        if self._rebuild is None:
+            self._follow_current()
         if self._writer is None:
             target = self._rebuild[1] if self._rebuild else self._index
             try:
                 self._writer = target.writer(self._writer_heap, self._writer_threads)  # type: ignore[attr-defined]
             except ValueError as exc:
                 raise TextIndexError(f"tantivy: cannot open a writer on {self.path} (is another process ingesting?): {exc}") from exc
+            self._writer_generation = self._rebuild[0] if self._rebuild else self._generation
         return self._writer
 
     def _to_tantivy(self, doc: IndexDocument):  # type: ignore[no-untyped-def]
@@ -165,14 +240,24 @@ class TantivyTextIndex:
         """Start a rebuild: later writes fill a new, empty generation until ``commit``."""
         with self._lock:
             self._release_writer()
-            number = int(self._generation.split("-")[1]) + 1
-            generation = f"gen-{number:06d}"
+            numbers = [int(p.name.split("-")[1].split(".")[0]) for p in self.path.glob("gen-*") if p.name.split("-")[1][:6].isdigit()]
+            generation = f"gen-{max([*numbers, int(self._generation.split('-')[1])]) + 1:06d}"
+            try:
+                fd = self._hold(generation, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise TextIndexError(f"tantivy: another process is building {generation} at {self.path}") from exc
             shutil.rmtree(self.path / generation, ignore_errors=True)  # leftover of a crashed rebuild
+            (self.path / generation).mkdir()
+            fcntl.flock(fd, fcntl.LOCK_SH)  # in use (being built): never collected
             self._rebuild = (generation, self._open(generation))
+            self._rebuild_lock = fd
 
     def commit(self) -> None:
+        """Commit the writes. Raises ``GenerationMoved`` when another process switched the live
+        generation while this one wrote to the old one (the caller leaves its records pending)."""
         with self._lock:
             self._pinned = None
+            written_to = self._writer_generation
             if self._writer is not None:
                 try:
                     self._writer.commit()
@@ -180,21 +265,42 @@ class TantivyTextIndex:
                     raise TextIndexError(f"tantivy: commit failed: {exc}") from exc
             if self._rebuild is not None:
                 self._release_writer()
-                old = self._generation
-                self._generation, self._index = self._rebuild  # type: ignore[assignment]
+                generation, index = self._rebuild
                 self._rebuild = None
-                self._set_current(self._generation)
-                shutil.rmtree(self.path / old, ignore_errors=True)
-        self._index.reload()
+                self._set_current(generation)
+                if self._held is not None:
+                    os.close(self._held)
+                self._generation, self._index, self._held = generation, index, self._rebuild_lock
+                self._rebuild_lock = None
+                self._collect_garbage()
+            elif written_to is not None and self._read_current() != written_to:
+                self._release_writer()
+                self._follow_current()
+                raise GenerationMoved(
+                    f"tantivy: a reindex switched {self.path} to a new generation during this write; the records stay pending"
+                )
+        self._index.reload()  # type: ignore[attr-defined]
 
     def _release_writer(self) -> None:
         if self._writer is not None:
             self._writer.wait_merging_threads()
             self._writer = None
+            self._writer_generation = None
+
+    def release_writer(self) -> None:
+        """Let another process write (tantivy allows one writer): the next write reopens one."""
+        with self._lock:
+            if self._rebuild is None:
+                self._release_writer()
 
     def close(self) -> None:
         with self._lock:
             self._release_writer()
+            for fd in (self._held, self._rebuild_lock):
+                if fd is not None:
+                    os.close(fd)
+            self._held = self._rebuild_lock = None
+            self._generation = ""
 
     # -- reading ---------------------------------------------------------------
     def _search_pinned(self, plan: QueryPlan, limit: int) -> list[TextHit]:
@@ -216,10 +322,12 @@ class TantivyTextIndex:
         return hits
 
     def count(self) -> int:
-        return self._index.searcher().num_docs
+        self._refresh()
+        return self._index.searcher().num_docs  # type: ignore[attr-defined]
 
     def document_frequency(self, field: str, term: str) -> int:
-        return self._index.searcher().doc_freq(field, term)
+        self._refresh()
+        return self._index.searcher().doc_freq(field, term)  # type: ignore[attr-defined]
 
     def _clause(self, clause: Clause):  # type: ignore[no-untyped-def]
         Q = tantivy.Query
@@ -272,16 +380,20 @@ class TantivyTextIndex:
     def pin(self) -> None:
         """Search one fixed snapshot from now on (for a batch run over a store nobody writes
         to): hits of unexplained searches are then resolved from memory after their first read."""
-        self._pinned = (self._index.searcher(), {})
+        self._refresh()
+        self._pinned = (self._index.searcher(), {})  # type: ignore[attr-defined]
 
     def unpin(self) -> None:
         self._pinned = None
 
-    def search(self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True) -> list[TextHit]:
-        plan = build_query_plan(query, filters)
+    def search(
+        self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True, fields: SearchFields = "all"
+    ) -> list[TextHit]:
+        plan = build_query_plan(query, filters, fields=fields)
         if self._pinned is not None and not explain:
             return self._search_pinned(plan, limit)
-        searcher = self._index.searcher()
+        self._refresh()
+        searcher = self._index.searcher()  # type: ignore[attr-defined]
         try:
             result = searcher.search(self.compile(plan), limit=max(1, min(limit, 1000)), count=False)
         except ValueError as exc:

@@ -1,7 +1,9 @@
 """The system of record: SQLite by default, PostgreSQL by URL."""
 
-from indexer.store.engine import create_schema, make_engine, make_session_factory, sqlite_url
-from indexer.store.photos import PhotoStore, StoredPhoto
+from sqlalchemy import MetaData
+
+from indexer.store.engine import SQLITE_SYNCHRONOUS, create_schema, make_engine, make_session_factory, sqlite_url
+from indexer.store.photos import PhotoStore, StoredPhoto, is_store_path
 from indexer.store.service import (
     RecordCounts,
     RecordWrite,
@@ -10,6 +12,7 @@ from indexer.store.service import (
     UpsertOutcome,
     UpsertResult,
     archive_records,
+    archived_pending_index,
     content_hash_of,
     content_hashes,
     count_archived,
@@ -23,14 +26,25 @@ from indexer.store.service import (
     iter_records,
     list_records,
     mark_all_unindexed,
+    mark_archived_dropped,
     mark_indexed,
+    mark_unindexed_since,
     photo_paths,
     prepare_write,
     upsert_records,
     upsert_writes,
 )
 
+
+def store_metadata() -> MetaData:
+    """The store's tables (for the service's schema migrations)."""
+    from indexer.store.models import Base
+
+    return Base.metadata
+
+
 __all__ = [
+    "SQLITE_SYNCHRONOUS",
     "PhotoStore",
     "RecordCounts",
     "RecordWrite",
@@ -40,6 +54,7 @@ __all__ = [
     "UpsertOutcome",
     "UpsertResult",
     "archive_records",
+    "archived_pending_index",
     "content_hash_of",
     "content_hashes",
     "count_archived",
@@ -50,16 +65,20 @@ __all__ = [
     "get_record",
     "get_record_or_raise",
     "get_records_by_keys",
+    "is_store_path",
     "iter_photos",
     "iter_records",
     "list_records",
     "make_engine",
     "make_session_factory",
     "mark_all_unindexed",
+    "mark_archived_dropped",
     "mark_indexed",
+    "mark_unindexed_since",
     "photo_paths",
     "prepare_write",
     "sqlite_url",
+    "store_metadata",
     "upsert_records",
     "upsert_writes",
 ]

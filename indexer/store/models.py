@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -79,3 +79,6 @@ class ArchivedRecordRow(Base):
     payload: Mapped[dict] = mapped_column(JsonDocument)
     last_updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     archived_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # outbox: set when archived, cleared once the text index has dropped the record (a crash in
+    # between leaves it set, and the next ingest or reindex finishes the job)
+    index_pending: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,19 @@ from pathlib import Path
 from indexer.errors import PhotoRejected
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+# the only form a stored photo's path takes: no "..", no other folder, no other name
+STORE_PATH = re.compile(r"photos/([0-9a-f]{2})/(\1[0-9a-f]{62})\.(jpg|png|webp|bmp|gif|tif|tiff)")
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def is_store_path(relpath: str) -> bool:
+    """True for a path of the form the store writes (``photos/ab/ab…64 hex….jpg``), nothing else."""
+    return STORE_PATH.fullmatch(relpath) is not None
+
+
+def looks_like_image(data: bytes) -> bool:
+    """The bytes start like a JPEG, PNG, GIF, BMP, TIFF or WEBP file (a text file named .jpg does not)."""
+    return data.startswith(_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
 
 
 @dataclass(frozen=True)
@@ -31,10 +45,14 @@ class PhotoStore:
         self.max_bytes = max_bytes
 
     def path_of(self, relpath: str) -> Path:
-        path = (self.data_dir / relpath).resolve()
-        if self.data_dir.resolve() not in path.parents:
-            raise PhotoRejected(f"photo path escapes the data dir: {relpath!r}")
-        return path
+        """The file of a stored photo; raises ``PhotoRejected`` for anything but a store path."""
+        if not is_store_path(relpath):
+            raise PhotoRejected("not a stored photo's path")
+        return self.data_dir / relpath
+
+    def has(self, relpath: str) -> bool:
+        """A store path whose file is in the store."""
+        return is_store_path(relpath) and (self.data_dir / relpath).is_file()
 
     def put_file(self, source: Path) -> StoredPhoto:
         """Copy a photo file into the store (idempotent)."""
@@ -53,6 +71,8 @@ class PhotoStore:
             raise PhotoRejected(f"photo is {len(data)} bytes; the limit is {self.max_bytes}")
         if not data:
             raise PhotoRejected("photo file is empty")
+        if not looks_like_image(data):
+            raise PhotoRejected("the file is not a JPEG, PNG, WEBP, GIF, BMP or TIFF image")
         digest = hashlib.sha256(data).hexdigest()
         relpath = f"photos/{digest[:2]}/{digest}{'.jpg' if suffix == '.jpeg' else suffix}"
         target = self.data_dir / relpath

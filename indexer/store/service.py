@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from indexer.errors import RecordNotFound
+from indexer.errors import RecordNotFound, StaleWrite
 from indexer.records import FoundChild, MissingReport, RecordKind, parse_record, record_key
 from indexer.store.models import ArchivedRecordRow, ChildRecordRow, PhotoRow, utcnow
 
@@ -23,12 +23,19 @@ class UpsertOutcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    ARCHIVED = "archived"  # the child was archived: an import does not bring the record back
+
+
+# Statuses a case starts in; the others (traced, closed, restored, transferred) close it. An
+# import never moves a record from a closed status back to an open one: that is a reviewer's act.
+OPEN_STATUSES = frozenset({"open", "in_care"})
 
 
 @dataclass(frozen=True)
 class UpsertResult:
     outcome: UpsertOutcome
     content_hash: str
+    kept_status: str | None = None  # the stored (closed) status kept over the write's open one
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,7 @@ def _existing_hashes(session: Session, keys: Iterable[tuple[str, str]]) -> dict[
 
 
 def upsert_records(
-    *, session: Session, records: Sequence[ChildRecord], photo_hashes: dict[str, list[str]] | None = None
+    *, session: Session, records: Sequence[ChildRecord], photo_hashes: dict[str, list[str]] | None = None, reopen: bool = False
 ) -> list[UpsertResult]:
     """Insert new records, update changed ones, leave identical ones untouched.
 
@@ -154,25 +161,90 @@ def upsert_records(
         marked as pending indexing.
     """
     hashes = photo_hashes or {}
-    return upsert_writes(session=session, writes=[prepare_write(r, hashes.get(r.key)) for r in records])
+    return upsert_writes(session=session, writes=[prepare_write(r, hashes.get(r.key)) for r in records], reopen=reopen)
 
 
-def upsert_writes(*, session: Session, writes: Sequence[RecordWrite]) -> list[UpsertResult]:
-    """``upsert_records`` for prepared writes (the bulk ingest path)."""
+def _existing_states(session: Session, keys: Iterable[tuple[str, str]], *, lock: bool) -> dict[tuple[str, str], tuple[str, str]]:
+    """(kind, source id) → (content hash, status) of stored records; ``lock`` holds the rows
+    until commit (PostgreSQL; SQLite's one writer is serialised anyway)."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, source_id in keys:
+        by_kind.setdefault(kind, []).append(source_id)
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for kind, ids in by_kind.items():
+        for start in range(0, len(ids), 900):
+            stmt = select(ChildRecordRow.kind, ChildRecordRow.source_id, ChildRecordRow.content_hash, ChildRecordRow.status).where(
+                ChildRecordRow.kind == kind, ChildRecordRow.source_id.in_(ids[start : start + 900])
+            )
+            for row in session.execute(stmt.with_for_update() if lock else stmt):
+                found[(row.kind, row.source_id)] = (row.content_hash, row.status)
+    return found
+
+
+def _archived_keys(session: Session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    by_kind: dict[str, list[str]] = {}
+    for kind, source_id in keys:
+        by_kind.setdefault(kind, []).append(source_id)
+    found: set[tuple[str, str]] = set()
+    for kind, ids in by_kind.items():
+        for start in range(0, len(ids), 900):
+            rows = session.execute(
+                select(ArchivedRecordRow.kind, ArchivedRecordRow.source_id).where(
+                    ArchivedRecordRow.kind == kind, ArchivedRecordRow.source_id.in_(ids[start : start + 900])
+                )
+            )
+            found.update((r.kind, r.source_id) for r in rows)
+    return found
+
+
+def _with_status(write: RecordWrite, status: str) -> RecordWrite:
+    payload = {**write.values["payload"], "status": status}
+    digest = content_hash_of(payload)
+    values = {**write.values, "status": status, "payload": payload, "content_hash": digest}
+    return RecordWrite(write.kind, write.source_id, values, digest, write.photos)
+
+
+def upsert_writes(
+    *, session: Session, writes: Sequence[RecordWrite], reopen: bool = False, expected: dict[str, str] | None = None
+) -> list[UpsertResult]:
+    """``upsert_records`` for prepared writes (the bulk ingest path).
+
+    Decisions are not undone by a write: a record in a closed status (traced, restored…) keeps
+    it when the write says open (unless ``reopen``: a reviewer reopening the case), and an
+    archived child is not revived (outcome ``ARCHIVED``). The result says what was kept.
+
+    Args:
+        expected: record key → the content hash the writer read (its version); a record that
+            changed since raises ``StaleWrite`` and nothing is written.
+    """
     # The last occurrence of a key in one batch wins, as a re-import would.
     latest: dict[tuple[str, str], int] = {(w.kind, w.source_id): i for i, w in enumerate(writes)}
-    existing = _existing_hashes(session, latest.keys())
+    existing = _existing_states(session, latest.keys(), lock=bool(expected))
+    for key, version in (expected or {}).items():
+        kind, _, source_id = key.partition(":")
+        current = existing.get((kind, source_id))
+        if current is None or current[0] != version:
+            raise StaleWrite(key, version, current[0] if current else None)
+    archived = _archived_keys(session, [k for k in latest if k not in existing])
     now = utcnow()
     outcomes: list[UpsertResult] = []
     to_write: list[dict] = []
     changed: list[RecordWrite] = []
-    for i, write in enumerate(writes):
+    for i, given in enumerate(writes):
+        write = given
         key = (write.kind, write.source_id)
-        prior = existing.get(key)
-        if prior is not None and prior[1] == write.content_hash:
-            outcomes.append(UpsertResult(UpsertOutcome.UNCHANGED, write.content_hash))
+        if key in archived:
+            outcomes.append(UpsertResult(UpsertOutcome.ARCHIVED, write.content_hash))
             continue
-        outcomes.append(UpsertResult(UpsertOutcome.CREATED if prior is None else UpsertOutcome.UPDATED, write.content_hash))
+        prior = existing.get(key)
+        kept = None
+        if prior is not None and not reopen and prior[1] not in OPEN_STATUSES and write.values["status"] in OPEN_STATUSES:
+            kept = prior[1]
+            write = _with_status(write, kept)
+        if prior is not None and prior[0] == write.content_hash:
+            outcomes.append(UpsertResult(UpsertOutcome.UNCHANGED, write.content_hash, kept))
+            continue
+        outcomes.append(UpsertResult(UpsertOutcome.CREATED if prior is None else UpsertOutcome.UPDATED, write.content_hash, kept))
         if latest[key] == i:
             to_write.append({**write.values, "created_at": now, "updated_at": now})
             changed.append(write)
@@ -322,6 +394,11 @@ def mark_indexed(*, session: Session, indexed: Sequence[tuple[str, str, str]]) -
     )
 
 
+def mark_unindexed_since(*, session: Session, since: dt.datetime) -> None:
+    """Records written since ``since`` become pending (a rebuild that began then may lack them)."""
+    session.execute(update(ChildRecordRow).where(ChildRecordRow.updated_at >= since).values(indexed_hash=None))
+
+
 def mark_all_unindexed(*, session: Session) -> None:
     """Used before a full rebuild: every record becomes pending."""
     session.execute(update(ChildRecordRow).values(indexed_hash=None))
@@ -402,3 +479,21 @@ def archive_records(*, session: Session, statuses: Sequence[str], updated_before
 
 def count_archived(*, session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(ArchivedRecordRow)) or 0)
+
+
+def archived_pending_index(*, session: Session, limit: int = 10_000) -> list[str]:
+    """Keys of archived records the text index may still hold (the archive's outbox)."""
+    rows = session.execute(
+        select(ArchivedRecordRow.kind, ArchivedRecordRow.source_id).where(ArchivedRecordRow.index_pending.is_(True)).limit(limit)
+    )
+    return [record_key(kind, source_id) for kind, source_id in rows]
+
+
+def mark_archived_dropped(*, session: Session, keys: Sequence[str] | None = None) -> None:
+    """The text index no longer holds these archived records (all of them, when ``keys`` is None)."""
+    stmt = update(ArchivedRecordRow).values(index_pending=False)
+    if keys is None:
+        session.execute(stmt)
+        return
+    for kind, source_id in (key.partition(":")[::2] for key in keys):
+        session.execute(stmt.where(ArchivedRecordRow.kind == kind, ArchivedRecordRow.source_id == source_id))

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from search_api.audit import service
 from search_api.audit.models import AuditEntryRow
-from search_api.policy import SCOPE, authorize
+from search_api.policy import NOWHERE, SCOPE, authorize
 from search_api.users.models import UserRow
 
 
@@ -17,7 +17,7 @@ def read_trail(
     since: dt.datetime | None = None, limit: int = 100, offset: int = 0, source: str = "",
 ) -> list[AuditEntryRow]:  # fmt: skip
     authorize(user, "audit_read")
-    state = user.state if SCOPE[user.role] == "state" else None
+    state = (user.state or NOWHERE) if SCOPE[user.role] == "state" else None  # a state user without a state reads nothing
     rows = service.list_entries(
         session=session, state=state, username=username, action=action, target=target, since=since, limit=limit, offset=offset
     )

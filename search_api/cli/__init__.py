@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from search_api.cli import audit, bench, faces, match, model, records, serve, users
+from search_api.cli import audit, bench, db, faces, match, model, notify, records, restoration, serve, users
 
 app = typer.Typer(
     help="TrackChild: match missing reports with found children.",
@@ -16,14 +16,26 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 # top-level commands (trackchild ingest, match, serve, ...) come from their group's module
-for group in (records, match, model, serve):
+for group in (records, match, serve):
     app.registered_commands.extend(group.app.registered_commands)
 app.add_typer(bench.app, name="bench")
 app.add_typer(faces.app, name="faces")
+app.add_typer(model.app, name="model")
 app.add_typer(users.app, name="user")
 app.add_typer(audit.app, name="audit")
+app.add_typer(db.app, name="db")
 app.add_typer(records.retention_app, name="retention")
+app.add_typer(restoration.app, name="case")
+app.add_typer(notify.app, name="notify")
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    app()
+    from search_api.db import SchemaMismatch
+
+    try:
+        app()
+    except SchemaMismatch as exc:  # the store is at another schema revision than the code
+        from search_api.cli.common import console
+
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from None

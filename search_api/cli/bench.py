@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from search_api.cli.common import out
+from search_api.cli.common import fail, out
 
 app = typer.Typer(help="Benchmarks that print measured figures.", no_args_is_help=True)
+
+
+class Generator(StrEnum):
+    classic = "classic"
+    independent = "independent"
+    both = "both"
 
 
 @app.command("match")
@@ -26,17 +33,34 @@ def bench_match(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Processes for match --all (default: one per CPU core)")] = os.cpu_count() or 1,
     splink: Annotated[bool, typer.Option("--splink", help="Also link the same data with Splink 4 (DuckDB) in this run")] = False,
+    model: Annotated[Optional[Path], typer.Option(help="A fusion model file (default: the shipped cold-start model)")] = None,
+    generator: Annotated[
+        Generator, typer.Option(help="classic (shares rules with the matcher), independent (does not), or both, one after the other")
+    ] = Generator.both,
 ) -> None:
     """Ingest + match --all (found → missing): wall times, recall@1/5/10, MRR, alert rates, peak
     RSS; with --splink, Splink 4's wall time, pairs scored, recall and peak RSS on the same data."""
     from search_api.bench import run_match_bench
 
-    lines = run_match_bench(
-        n_missing=n, n_found=found, records=records, truth=truth, seed=seed, work_dir=work_dir, photos=photos,
-        workers=workers, splink=splink,
-    )  # fmt: skip
-    for line in lines:
-        out.print(line)
+    chosen = ["classic", "independent"] if generator is Generator.both and records is None else [generator.value]
+    for name in chosen:
+        if len(chosen) > 1:
+            out.print(f"== {name} generator ==")
+        lines = run_match_bench(
+            n_missing=n,
+            n_found=found,
+            records=records,
+            truth=truth,
+            seed=seed,
+            work_dir=work_dir,
+            photos=photos,
+            generator="classic" if name == "both" else name,
+            model_path=model,
+            workers=workers,
+            splink=splink,
+        )
+        for line in lines:
+            out.print(line)
 
 
 @app.command("duplicates")
@@ -53,16 +77,50 @@ def bench_duplicates(
         out.print(line)
 
 
+class Backend(StrEnum):
+    tantivy = "tantivy"
+    elasticsearch = "elasticsearch"
+
+
+# Benchmarks never read TRACKCHILD_DATABASE_URL, _SEARCH_BACKEND or _ES_INDEX: where they write is
+# named here, and by default is their own folder.
+BackendOption = Annotated[Backend, typer.Option(help="Text index to measure (default: tantivy in WORK_DIR)")]
+DatabaseOption = Annotated[Optional[str], typer.Option("--database-url", help="Store to write (default: SQLite in WORK_DIR)")]
+EsUrlOption = Annotated[Optional[str], typer.Option("--es-url", help="Elasticsearch URL, with --backend elasticsearch")]
+EsIndexOption = Annotated[str, typer.Option("--es-index", help="Elasticsearch index name for the benchmark")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Write into a store or index that already holds records")]
+
+
+def _target(backend: Backend, database_url: str | None, es_url: str | None, es_index: str, force: bool):  # type: ignore[no-untyped-def]
+    from search_api.bench import BenchTarget
+
+    return BenchTarget(backend=backend.value, database_url=database_url, es_url=es_url, es_index=es_index, force=force)
+
+
+def _print(lines) -> None:  # type: ignore[no-untyped-def]
+    from search_api.bench import BenchRefused
+
+    try:
+        for line in lines:
+            out.print(line)
+    except BenchRefused as exc:
+        raise fail(str(exc)) from exc
+
+
 @app.command("ingest")
 def bench_ingest(
     n: Annotated[int, typer.Option(help="Records to ingest (half missing, half found)")] = 100_000,
     work_dir: Annotated[Path, typer.Option(help="Scratch folder (data is kept for bench search)")] = Path("data/bench"),
+    backend: BackendOption = Backend.tantivy,
+    database_url: DatabaseOption = None,
+    es_url: EsUrlOption = None,
+    es_index: EsIndexOption = "trackchild-bench",
+    force: ForceOption = False,
 ) -> None:
-    """Ingest throughput (records/s) and peak RSS on generated data."""
+    """Ingest throughput (records/s) and peak RSS on generated data, in an isolated store."""
     from search_api.bench import run_ingest_bench
 
-    for line in run_ingest_bench(n=n, work_dir=work_dir):
-        out.print(line)
+    _print(run_ingest_bench(n=n, work_dir=work_dir, target=_target(backend, database_url, es_url, es_index, force)))
 
 
 @app.command("search")
@@ -70,12 +128,16 @@ def bench_search(
     n: Annotated[int, typer.Option(help="Records in the index (reuses bench ingest's data)")] = 100_000,
     queries: Annotated[int, typer.Option(help="Queries to time")] = 2000,
     work_dir: Annotated[Path, typer.Option()] = Path("data/bench"),
+    backend: BackendOption = Backend.tantivy,
+    database_url: DatabaseOption = None,
+    es_url: EsUrlOption = None,
+    es_index: EsIndexOption = "trackchild-bench",
+    force: ForceOption = False,
 ) -> None:
-    """Name-search latency (p50/p95/p99), hit rate and peak RSS."""
+    """Name-search latency (p50/p95/p99), hit rate and peak RSS, in an isolated store."""
     from search_api.bench import run_search_bench
 
-    for line in run_search_bench(n=n, n_queries=queries, work_dir=work_dir):
-        out.print(line)
+    _print(run_search_bench(n=n, n_queries=queries, work_dir=work_dir, target=_target(backend, database_url, es_url, es_index, force)))
 
 
 @app.command("faces")
@@ -84,9 +146,52 @@ def bench_faces(
     passes: Annotated[int, typer.Option(help="Passes over the photos; the median is reported")] = 5,
     n: Annotated[int, typer.Option(help="Vectors in the face index")] = 200_000,
     queries: Annotated[int, typer.Option(help="Face searches to time")] = 500,
+    lag: Annotated[
+        Optional[Path], typer.Option(help="Also search REAL vectors: the Large Age-Gap dev split's, with jittered copies up to N")
+    ] = None,
+    cache: Annotated[Path, typer.Option(help="bench faces-age's vector cache")] = Path("data/bench-faces-age"),
 ) -> None:
     """Photos/s end to end, faces/s embedding, face search p50/p99 and the sketch's recall@10, peak RSS."""
     from search_api.bench import run_faces_bench
 
-    for line in run_faces_bench(photos_dir=photos, n_vectors=n, n_queries=queries, passes=passes):
+    for line in run_faces_bench(photos_dir=photos, n_vectors=n, n_queries=queries, passes=passes, lag=lag, cache=cache):
+        out.print(line)
+
+
+@app.command("faces-age")
+def bench_faces_age(
+    lag: Annotated[Path, typer.Option(help="The Large Age-Gap set's Pic folder: <identity>/*.png adults, <identity>/y/*.png children")],
+    cache: Annotated[Path, typer.Option(help="Per-photo vectors, one file per embedder and split (keep it outside the repository)")] = Path(
+        "data/bench-faces-age"
+    ),
+    held_out: Annotated[bool, typer.Option("--held-out", help="Evaluate the held-out quarter (acceptance only) instead of dev")] = False,
+    fit: Annotated[bool, typer.Option("--fit", help="Fit the embedders' fusion weights on this split, with a two-fold check")] = False,
+    weights: Annotated[Optional[list[str]], typer.Option("--weights", help="Also score these fusion weights, e.g. 0.4,0.6")] = None,
+    write_levels: Annotated[
+        Optional[Path], typer.Option(help="Write the face levels fitted on this split into this fusion model file (model.json)")
+    ] = None,
+    setting: Annotated[
+        Optional[list[str]], typer.Option("--set", help="Override a face setting for a variant, e.g. facenet_crop=box, box_margin=0.3")
+    ] = None,
+) -> None:
+    """Child photo → adult photos (Large Age-Gap): rank-1/10, AUC, TAR at FAR 1 % and 0.1 %, per embedder and fused."""
+    import json
+
+    from search_api.bench_faces_age import run_faces_age_bench
+    from search_api.config import Settings
+
+    cfg = Settings().face_config()
+    overrides = {}
+    for item in setting or []:
+        key, _, value = item.partition("=")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    if overrides:
+        cfg = cfg.model_validate({**cfg.model_dump(), **overrides})
+    extra = [tuple(float(v) for v in w.split(",")) for w in weights or []]
+    for line in run_faces_age_bench(
+        lag=lag, cfg=cfg, cache=cache, held_out=held_out, fit=fit, extra_weights=extra, write_levels=write_levels
+    ):
         out.print(line)

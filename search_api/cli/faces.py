@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from embeddings import EmbeddingError
-from search_api.cli.common import Kind, fail, out
+from search_api.cli.common import Kind, fail, operator_audit, out
 from search_api.config import Settings
 from search_api.resources import open_resources
 
@@ -20,7 +20,7 @@ app = typer.Typer(help="Faces in photos: embed, compare, search.", no_args_is_he
 @app.command("embed")
 def faces_embed(
     images: Annotated[list[Path], typer.Argument(help="Image files")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per image, 512-d embeddings included")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per image, fused embeddings included")] = False,
 ) -> None:
     """Detect and embed the faces of each image (one JSON line per image with --json)."""
     from embeddings import FacePipeline
@@ -56,6 +56,25 @@ def _print_faces(path: Path, faces: list, error: str | None, *, as_json: bool) -
         out.print(f"{path}: {len(faces)} face(s): {described}")
 
 
+@app.command("check")
+def faces_check(
+    images: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Photos to check before filing them")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per image")] = False,
+) -> None:
+    """Is each photo's face good enough for matching? Says if it is too small, blurred, turned away or among several, and what to do."""
+    from embeddings import FacePipeline, advise
+
+    pipeline = FacePipeline(Settings().face_config()).load()
+    for start in range(0, len(images), 16):
+        chunk = images[start : start + 16]
+        for path, outcome in zip(chunk, pipeline.embed_images([p.read_bytes() for p in chunk]), strict=True):
+            advice = advise(outcome)
+            if as_json:
+                sys.stdout.write(json.dumps({"path": str(path), **advice.to_json()}) + "\n")
+            else:
+                out.print(f"{path}: {'ok' if advice.ok else 'check'}: {advice.summary()}")
+
+
 @app.command("compare")
 def faces_compare(
     a: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], b: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
@@ -87,6 +106,8 @@ def faces_search(
         except EmbeddingError as exc:
             raise fail(f"{image}: {exc}", code=1) from exc
         hits = res.face_index.search(face.embedding, k=limit, kind=kind.value if kind else None, only_open=only_open)
+        detail = {"results": len(hits), "kind": kind.value if kind else "all", "only_open": only_open}
+        operator_audit(res, "photo_search", [h.record_key for h in hits], detail)
     rows = [{"key": h.record_key, "photo": h.photo_id, "score": round(h.score, 4)} for h in hits]
     if as_json:
         sys.stdout.write(json.dumps(rows) + "\n")

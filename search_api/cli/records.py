@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from embeddings import EmbeddingError
-from indexer import IndexerError, RegisterGenerator, SearchFilters, count_records
+from indexer import IndependentGenerator, IndexerError, RegisterGenerator, SearchFilters, count_records
 from search_api.cli.common import Kind, SexOption, count_lines, fail, operator_audit, out, progress_bar
 from search_api.config import Settings
 from search_api.resources import open_resources
@@ -27,30 +28,71 @@ def ingest(
     file: Annotated[Path, typer.Argument(help="Records as .jsonl or .csv", exists=True, dir_okay=False, readable=True)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     match_now: Annotated[bool, typer.Option("--match/--no-match", help="Match new and changed records now (up to 2,000)")] = True,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Reject a row for any bad field (default: clear the field, warn, keep the child)")
+    ] = False,
+    photos_root: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--photos-root",
+            file_okay=False,
+            exists=True,
+            help="Folder the photo paths resolve in (default: the file's folder); no photo is read from outside it",
+        ),
+    ] = None,
 ) -> None:
-    """Validate and load a register file. Bad rows are reported and skipped; the rest load."""
+    """Validate and load a register file.
+
+    A row is rejected only when it cannot be a record (unreadable line, no kind, no usable
+    id); any other bad field is cleared with a warning naming line, id, field and value.
+    With --strict, a row with any bad field is rejected instead. A photo path must stay inside
+    the file's folder (or --photos-root): a path outside it, a missing file or a file that is
+    not an image is cleared with a warning; the record is kept.
+
+    Exit codes: 0 loaded (perhaps with warnings); 1 some rows were rejected; 2 the run failed.
+    """
     settings = Settings()
     try:
         with open_resources(settings) as res, progress_bar() as progress:
             task = progress.add_task(f"ingest {file.name}", total=count_lines(file))
-            report = res.ingestor().ingest_file(file, progress=lambda n: progress.advance(task, n))
-            faces = _sync_faces(res, progress)
+            with res.index_writer():  # a running server's workers wait for this write, and see it after
+                report = res.ingestor().ingest_file(
+                    file, photos_root=photos_root, progress=lambda n: progress.advance(task, n), strict=strict
+                )
+                faces = _sync_faces(res, progress)
             match_them = match_now and 0 < len(report.changed) <= MATCH_ON_INGEST_MAX
             matched = _match_changed(res, report.changed, progress) if match_them else None
+            detail = {
+                "rows": report.rows, "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+                "rejected_rows": report.rejected_rows, "warnings": len(report.warnings), "photos_filed": faces.filed,
+                "queued_pairs": matched[0] if matched else 0, "duplicates_flagged": matched[1] if matched else 0,
+                "matched": matched is not None, "photos_root": photos_root is not None,
+            }  # fmt: skip
+            operator_audit(res, "ingest", report.changed[:10_000], detail)
     except (IndexerError, EmbeddingError, ValueError) as exc:
         raise fail(str(exc)) from exc
+    except Exception as exc:  # exit code 2: the run failed (1 is kept for "some rows were rejected")
+        raise fail(f"ingest failed: {type(exc).__name__}: {exc}") from exc
     if as_json:
         out.print_json(data=report.to_json())
     else:
         out.print(
             f"{report.rows} rows: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.rejected_rows} rejected; {report.indexed} indexed "
-            f"in {report.seconds:.1f}s"
+            f"in {report.seconds:.1f}s; {len(report.warnings)} warnings"
         )
         for problem in report.warnings[:20]:
-            out.print(f"[yellow]warning[/yellow] {problem}")
+            out.print(f"[yellow]warning[/yellow] {_escape(problem)}")
+        if len(report.warnings) > 20:
+            out.print(f"… and {len(report.warnings) - 20} more warnings")
+        if report.warnings_file:
+            out.print(f"warnings written to {report.warnings_file}")
+        for problem in report.kept[:20]:  # closed statuses and archived children the file would have undone
+            out.print(f"[cyan]kept[/cyan] {_escape(problem)}")
+        if len(report.kept) > 20:
+            out.print(f"[cyan]kept[/cyan] … {len(report.kept) - 20} more (--json lists up to 100)")
         for problem in report.rejected[:50]:
-            out.print(f"[red]rejected[/red] {problem}")
+            out.print(f"[red]rejected[/red] {_escape(problem)}")
         if report.rejected_file:
             out.print(f"rejected rows written to {report.rejected_file}")
         if matched is not None:
@@ -67,6 +109,12 @@ def ingest(
             )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _escape(problem: object) -> str:
+    from rich.markup import escape
+
+    return escape(str(problem))
 
 
 @app.command()
@@ -125,8 +173,10 @@ def reindex() -> None:
         with res.session_factory() as session:
             total = count_records(session=session).total
         task = progress.add_task("reindex", total=total)
-        n = res.ingestor().reindex(progress=lambda k: progress.advance(task, k))
-        faces = _sync_faces(res, progress, rebuild=True)
+        with res.index_writer():
+            n = res.ingestor().reindex(progress=lambda k: progress.advance(task, k))
+            faces = _sync_faces(res, progress, rebuild=True)
+        operator_audit(res, "reindex", [], {"records": n, "faces": faces.filed})
     out.print(f"reindexed {n} records; face index rebuilt with {faces.filed} faces from {faces.photos} photos")
 
 
@@ -192,6 +242,11 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             out.print(f"{key:>18}: {value}")
 
 
+class DemoGenerator(StrEnum):
+    classic = "classic"
+    independent = "independent"
+
+
 @app.command("demo-data")
 def demo_data(
     n: Annotated[int, typer.Argument(help="Number of missing reports", min=1)],
@@ -199,10 +254,14 @@ def demo_data(
     matched_share: Annotated[float, typer.Option(help="Share of found children who have a missing report", min=0, max=1)] = 0.5,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for records.jsonl and truth.jsonl")] = Path("data/demo"),
     seed: Annotated[int, typer.Option()] = 7,
+    generator: Annotated[
+        DemoGenerator, typer.Option(help="classic, or independent: noise written from how registers go wrong, as exported")
+    ] = DemoGenerator.classic,
 ) -> None:
     """Generate a realistic synthetic register with ground truth (records.jsonl, truth.jsonl)."""
     n_found = found if found is not None else max(1, n // 2)
-    dataset = RegisterGenerator(seed=seed).dataset(n, n_found, matched_share=matched_share)
+    maker = IndependentGenerator(seed=seed) if generator is DemoGenerator.independent else RegisterGenerator(seed=seed)
+    dataset = maker.dataset(n, n_found, matched_share=matched_share)
     records_path, truth_path = dataset.write(out_dir)
     out.print(
         f"wrote {len(dataset.missing)} missing + {len(dataset.found)} found to {records_path}; "
@@ -264,3 +323,6 @@ def retention_run(
         f"archived {len(report.archived)} records last changed before {report.cutoff:%Y-%m-%d}; "
         f"{report.face_vectors_removed} face vectors left the index"
     )
+    if report.index_pending:  # searches never show them (hits are read from the store); the server's index drops them
+        out.print("the running server holds the text index: it drops them on its next write or restart "
+                  "(or use POST /records/retention/run)")  # fmt: skip

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import FaceEmbedding, FacePipeline
-from indexer import iter_photos
+from indexer import PhotoRejected, iter_photos
 from search_api.resources import Resources
 
 OPEN_STATUSES = frozenset({"open", "in_care"})
@@ -65,6 +65,13 @@ class EmbeddingCache:
         meta_path.write_text(json.dumps(meta))  # written last: its presence means the entry is whole
 
 
+def _read_photo(res: Resources, relpath: str) -> bytes | None:
+    try:
+        return res.photo_store.path_of(relpath).read_bytes()
+    except (PhotoRejected, OSError):
+        return None
+
+
 def sync_faces(res: Resources, *, rebuild: bool = False, progress: Callable[[int], None] | None = None, batch: int = 16) -> FaceSyncReport:
     """Embed photos the face index lacks, drop vectors of photos no longer stored, save."""
     report = FaceSyncReport()
@@ -86,10 +93,20 @@ def sync_faces(res: Resources, *, rebuild: bool = False, progress: Callable[[int
     for start in range(0, len(todo), batch):
         chunk = todo[start : start + batch]
         entries = {p.sha256: cache.get(p.sha256) for p in chunk}
-        missing = [p for p in chunk if entries[p.sha256] is None]
+        missing, datas, unreadable = [], [], set()
+        for photo in (p for p in chunk if entries[p.sha256] is None):
+            # one unreadable photo (a path stored before paths were checked, a file gone from
+            # the store) is that photo's problem: it must not stop every later sync
+            data = _read_photo(res, photo.relpath)
+            if data is None:
+                report.errors[photo.sha256] = "the photo file is not in the store"
+                unreadable.add(photo.sha256)
+                continue
+            missing.append(photo)
+            datas.append(data)
+        chunk = [p for p in chunk if p.sha256 not in unreadable]
         if missing:
             pipeline = pipeline or res.face_pipeline.load()
-            datas = [res.photo_store.path_of(p.relpath).read_bytes() for p in missing]
             for photo, outcome in zip(missing, pipeline.embed_images(datas), strict=True):
                 cache.put(photo.sha256, outcome.primary, outcome.error, len(outcome.faces))
                 entries[photo.sha256] = cache.get(photo.sha256)
@@ -106,7 +123,7 @@ def sync_faces(res: Resources, *, rebuild: bool = False, progress: Callable[[int
             )
             report.filed += 1
         if progress:
-            progress(len(chunk))
+            progress(len(todo[start : start + batch]))
     # the index is rewritten whole: only when something changed (not on every record write)
     if rebuild or report.filed or report.removed or status_changed or not (res.face_index_dir / "manifest.json").exists():
         index.save(res.face_index_dir)

@@ -66,6 +66,30 @@ def face_cosines(matcher: Matcher, photos_dir: Path) -> tuple[list[float], list[
     return same, different
 
 
+def face_thresholds(different: np.ndarray) -> dict[str, float]:
+    """Face-level thresholds: the scores that each level's share of different-person pairs reaches."""
+    from search_api.fusion.features.face import FACE_LEVEL_FAR
+
+    return {level: round(float(np.quantile(different, 1 - far)), 3) for level, far in FACE_LEVEL_FAR.items()}
+
+
+def face_level_params(same: np.ndarray, different: np.ndarray, thresholds: dict[str, float]) -> dict[str, LevelParams]:
+    """m and u of each face level from same- and different-person pair scores (missing is neutral)."""
+    ordered = sorted(thresholds.items(), key=lambda item: -item[1])
+    names = [name for name, _ in ordered] + ["else"]
+
+    def counts(scores: np.ndarray) -> Counter:
+        # the first level (highest threshold) a score reaches; "else" below them all
+        index = np.full(len(scores), len(ordered))
+        for k in range(len(ordered) - 1, -1, -1):
+            index[np.asarray(scores) >= ordered[k][1]] = k
+        return Counter({names[k]: int(n) for k, n in zip(*np.unique(index, return_counts=True), strict=True)})
+
+    m = _shares(counts(same), names, M_FLOOR)
+    u = _shares(counts(different), names, U_FLOOR)
+    return {"missing": LevelParams(1.0, 1.0), **{n: LevelParams(m[n], u[n]) for n in names}}
+
+
 def _face_level(cosine: float) -> Observed:
     from search_api.fusion.features.face import FaceMatch
 

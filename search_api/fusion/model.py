@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,10 @@ from search_api.fusion.levels import Observed
 
 MODEL_VERSION = 1
 DEFAULT_MODEL_PATH = Path(__file__).with_name("model.json")
+COLD_START = "cold-start"  # the shipped model: fitted on generated registers, used until a register's own fit
+COLD_START_LABEL = "cold-start: the shipped model, fitted on generated registers (run `trackchild model fit` on the live store)"
+MODELS_DIRNAME = "fusion_models"  # in the data dir: v0001.json, v0002.json, ... and ACTIVE naming the one in use
+_VERSION_FILE = re.compile(r"^v(\d{4,})\.json$")
 MAX_ABS_WEIGHT = 12.0  # bits; no single piece of evidence may decide alone
 TF_FLOOR = 1e-5
 
@@ -52,6 +58,9 @@ class FusionModel:
     calibration_b: float = 0.0
     review_threshold: float = 0.5
     fitted_on: dict = field(default_factory=dict)
+    # per-value frequencies measured on the registers it was fitted on (names, parents, places)
+    term_frequencies: dict[str, dict[str, float]] = field(default_factory=dict)
+    source: str = field(default=COLD_START_LABEL, compare=False)  # which file this is, for people (not saved)
 
     # -- scoring -----------------------------------------------------------------
     def weight(self, observed: Observed) -> float:
@@ -91,6 +100,7 @@ class FusionModel:
             "calibration": {"a": self.calibration_a, "b": self.calibration_b},
             "review_threshold": self.review_threshold,
             "fitted_on": self.fitted_on,
+            **({"term_frequencies": self.term_frequencies} if self.term_frequencies else {}),
             "features": {
                 f: {lvl: {"m": p.m, "u": p.u, "weight_bits": round(p.weight, 3)} for lvl, p in levels.items()}
                 for f, levels in self.levels.items()
@@ -145,8 +155,92 @@ class FusionModel:
             review_threshold=float(data.get("review_threshold", 0.5)),
             match_share=data.get("match_share"),
             fitted_on=data.get("fitted_on", {}),
+            term_frequencies=data.get("term_frequencies", {}),
         )
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MODEL_PATH) -> FusionModel:
-        return cls.from_json(json.loads(path.read_text()))
+        model = cls.from_json(json.loads(path.read_text()))
+        if path.resolve() != DEFAULT_MODEL_PATH.resolve():
+            model.source = f"{path.stem} ({path})"
+        return model
+
+
+# -- versions in the data dir ----------------------------------------------------------
+# Fitting (search_api.training) writes new versions; serving only reads the active one.
+
+
+def models_dir(data_dir: Path) -> Path:
+    return data_dir / MODELS_DIRNAME
+
+
+def list_versions(data_dir: Path) -> list[str]:
+    """Saved versions, oldest first (``cold-start`` is always available besides)."""
+    folder = models_dir(data_dir)
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p.stem) for p in folder.iterdir() if (m := _VERSION_FILE.match(p.name))]
+    return [name for _, name in sorted(found)]
+
+
+def version_path(data_dir: Path, version: str) -> Path:
+    """The file of a saved version, or the shipped model for ``cold-start``.
+
+    Raises:
+        FusionModelError: no such version (the message lists those there are).
+    """
+    if version == COLD_START:
+        return DEFAULT_MODEL_PATH
+    path = models_dir(data_dir) / f"{version}.json"
+    if not _VERSION_FILE.match(path.name) or not path.is_file():
+        known = ", ".join([COLD_START, *list_versions(data_dir)])
+        raise FusionModelError(f"no fusion model version {version!r} in {models_dir(data_dir)}; known: {known}")
+    return path
+
+
+def active_version(data_dir: Path) -> str:
+    """The version the service uses: the one named in ACTIVE, else ``cold-start``."""
+    marker = models_dir(data_dir) / "ACTIVE"
+    if not marker.is_file():
+        return COLD_START
+    return marker.read_text().strip() or COLD_START
+
+
+def load_active(data_dir: Path) -> FusionModel:
+    """The active model of a data dir; the shipped cold-start model when none was fitted.
+
+    Raises:
+        FusionModelError: ACTIVE names a file that is gone or invalid (never silently replaced).
+    """
+    version = active_version(data_dir)
+    if version == COLD_START:
+        return FusionModel.load()
+    model = FusionModel.load(version_path(data_dir, version))
+    model.source = f"{version}: fitted on this data dir's registers ({model.fitted_on.get('fitted_at', 'time unknown')})"
+    return model
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def save_version(model: FusionModel, data_dir: Path) -> str:
+    """Write ``model`` as the next version (v0001, v0002, ...) and return its name; it is not activated."""
+    folder = models_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    existing = list_versions(data_dir)
+    number = int(existing[-1][1:]) + 1 if existing else 1
+    name = f"v{number:04d}"
+    _write_atomic(folder / f"{name}.json", json.dumps(model.to_json(), indent=2, ensure_ascii=False) + "\n")
+    return name
+
+
+def use_version(data_dir: Path, version: str) -> FusionModel:
+    """Make ``version`` (or ``cold-start``) the active model after checking that it loads."""
+    model = FusionModel.load(version_path(data_dir, version))
+    folder = models_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_atomic(folder / "ACTIVE", version + "\n")
+    return model

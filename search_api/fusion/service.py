@@ -17,7 +17,7 @@ from search_api.fusion.candidates import candidate_keys, other_kind
 from search_api.fusion.explain import Explanation
 from search_api.fusion.features import ALL_FEATURES
 from search_api.fusion.features.names import given_names_agree, parents_given_names_agree
-from search_api.fusion.model import FusionModel
+from search_api.fusion.model import FusionModel, load_active
 from search_api.fusion.vectorised import FEATURE_NAMES, VectorScorer
 from search_api.fusion.views import ChildView, FaceVector, Pair
 from search_api.resources import Resources
@@ -79,7 +79,7 @@ class Matcher:
         check_current: bool = True,
     ) -> None:
         self.res = res
-        self.model = model or FusionModel.load()
+        self.model = model or load_active(res.settings.data_dir)  # the data dir's active version, else the shipped one
         self.text_limit = text_limit
         self.face_limit = face_limit
         self.face_index: FaceIndex | None = res.face_index if use_faces else None

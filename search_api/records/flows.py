@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from embeddings import decode_image
-from indexer import IngestReport, StoredRecord, get_record, get_record_or_raise, get_records_by_keys, parse_record
+from indexer import IngestReport, StoredRecord, TextIndexError, get_record, get_record_or_raise, get_records_by_keys, parse_record
 from search_api.audit.service import Actor, append
 from search_api.faces.flows import OPEN_STATUSES, sync_faces
 from search_api.fusion.service import DUPLICATE_THRESHOLDS, Candidate, Matcher
-from search_api.policy import PermissionDenied, authorize, authorize_edit, covers
+from search_api.notifications import service as notifications
+from search_api.policy import (
+    UNIT_CODE_FIELD,
+    UNIT_NAME_FIELD,
+    UNIT_ROLES,
+    PermissionDenied,
+    authorize,
+    authorize_edit,
+    covers,
+    may,
+    may_override_proposal,
+    may_send_for_review,
+    unit_code_of,
+)
 from search_api.records.models import RecordEntryRow
 from search_api.resources import Resources
 from search_api.review import duplicates
@@ -21,13 +35,40 @@ from search_api.review import service as review
 from search_api.review.models import ReviewPairRow
 from search_api.users.models import UserRow
 
+log = logging.getLogger(__name__)
+
 
 class RecordInvalid(ValueError):
     """The record was rejected; ``problems`` name each field."""
 
-    def __init__(self, report: IngestReport) -> None:
-        self.problems = [{"field": p.field, "message": p.message} for p in report.rejected]
+    def __init__(self, report: IngestReport | None = None, problems: list[dict] | None = None) -> None:
+        self.problems = problems if problems is not None else [{"field": p.field, "message": p.message} for p in report.rejected]  # type: ignore[union-attr]
         super().__init__("; ".join(f"{p['field']}: {p['message']}" for p in self.problems))
+
+
+PHOTO_PATHS_REFUSED = (
+    "photos arrive as uploads (POST /records/{kind}/{id}/photos), never as paths: keep this record's photos as they are, "
+    "drop one, or upload a new one"
+)
+
+
+def _check_photos(data: dict, *, existing: StoredRecord | None, uploaded: list[str]) -> None:
+    """Over the API a record's ``photos`` may only keep (or drop) the photos it has, plus the
+    ones uploaded in this request: a path is never read from the server's disk. The message
+    says nothing about the path or whether such a file exists."""
+    photos = data.get("photos")
+    if photos is None:
+        return
+    if not isinstance(photos, list):
+        raise RecordInvalid(problems=[{"field": "photos", "message": "must be a list of this record's photos"}])
+    allowed = set(existing.record.photos if existing is not None else ()) | set(uploaded)
+    problems = [
+        {"field": f"photos[{i}]", "message": PHOTO_PATHS_REFUSED}
+        for i, given in enumerate(photos)
+        if not isinstance(given, str) or given not in allowed
+    ]
+    if problems:
+        raise RecordInvalid(problems=problems)
 
 
 @dataclass
@@ -36,46 +77,106 @@ class SavedRecord:
     candidates: list[Candidate]
     queued: int  # pairs that entered the review queue
     duplicates_flagged: int = 0  # records of the same register that may be this child
+    kept: list[str] = field(default_factory=list)  # what the store kept over the write (a closed status)
 
 
-def save_record(*, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "") -> SavedRecord:
+def save_record(
+    *, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "",
+    expected_version: str | None = None, uploaded: list[str] | None = None,
+) -> SavedRecord:
     """Validate and store a record, index it, embed its photos, match it, queue strong pairs.
 
-    Police file for their own station and CCI staff for their own institution: an empty
-    station or institution is filled in from the user, a different one is refused, and so is
-    overwriting a record that belongs to someone else.
+    Police file for their own station and CCI staff for their own institution, by unit code:
+    an empty code (and name) is filled in from the user, a different code is refused, and so
+    is overwriting a record that belongs to another unit or setting a closing status.
+    ``photos`` may name only the record's own photos and those in ``uploaded`` (store paths of
+    photos this request uploaded).
+
+    Order: the record and its audit entry are committed in one transaction (the record marked
+    *pending index*); the text index follows. A crash in between leaves the record pending,
+    and the next ingest, ``reindex`` or server start indexes it.
+
+    Args:
+        expected_version: the version (``version`` of the record as read, the ETag) this write
+            is based on; ``StaleWrite`` (HTTP 412) if the record has changed since.
+        uploaded: store paths of photos this request uploaded.
     """
     kind = data.get("kind")
     authorize(user, "create_missing" if kind == "missing" else "create_found")
-    data = _with_own_unit(data, user)
+    existing = get_record(session=session, kind=kind, record_id=str(data.get("id") or "")) if kind in ("missing", "found") else None
+    data = _with_own_unit(data, user, existing)
     try:
         incoming = parse_record(data)
     except ValidationError:
         incoming = None  # the ingest below names every bad field
-    if incoming is not None:
-        authorize_edit(user, incoming)
-        existing = get_record(session=session, kind=incoming.kind, record_id=incoming.id)
+    previous_status = existing.record.status if existing is not None else None
+    if incoming is not None:  # an invalid record is refused below, naming its fields, and writes nothing
         if existing is not None:
-            authorize_edit(user, existing.record)
-    report = res.ingestor().ingest_records([data])
+            authorize_edit(user, existing.record, previous_status=previous_status)
+        authorize_edit(user, incoming, previous_status=previous_status)
+    _check_photos(data, existing=existing, uploaded=uploaded or [])
+    ingestor = res.ingestor()
+    expected = {f"{kind}:{data.get('id')}": expected_version} if expected_version else None
+    # a reviewer may move a closed case back to open; nobody else (and no import) can
+    report = ingestor.stage_records([data], session=session, source="api", reopen=may(user, "review_decide"), expected=expected,
+                                    strict=True)  # a form is corrected by its author, not cleared
     if not report.ok:
         raise RecordInvalid(report)
     stored = get_record_or_raise(session=session, kind=kind, record_id=str(data["id"]))  # type: ignore[arg-type]
     _note_entry(session=session, record_key=stored.key, username=user.username)
     append(session=session, actor=Actor.of(user, source), action="record_edit", targets=[stored.key],
-           detail={"changed": report.changed, "photos": len(stored.record.photos)})  # fmt: skip
-    if stored.record.photos:
-        sync_faces(res)
+           detail={"changed": report.changed, "photos": len(stored.record.photos), "kept": [str(k) for k in report.kept]})  # fmt: skip
+    if report.created:
+        _tell_nodal_officers(session=session, stored=stored)
+    session.commit()  # the record, its audit entry and its notifications, together
+    with res.index_writer():  # one writer for the indexes across every worker
+        index_pending(res)
+        if stored.record.photos:
+            sync_faces(res)
     saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
     _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    saved.kept = [k.message for k in report.kept]
     return saved
 
 
-def _with_own_unit(data: dict, user: UserRow) -> dict:
-    field = {"police": "police_station", "cci": "cci_name"}.get(user.role)
-    if field and user.unit and not str(data.get(field) or "").strip():
-        return {**data, field: user.unit}
-    return data
+def _tell_nodal_officers(*, session: Session, stored: StoredRecord) -> None:
+    """The court's direction: a new missing report or found child goes at once to the nodal
+    officers of its district (ids and place only)."""
+    place = stored.record.place
+    what = "missing report" if stored.record.kind == "missing" else "found child"
+    notifications.notify(session=session, users=notifications.nodal_officers(session=session, state=place.state, district=place.district),
+                         event=f"new_{stored.record.kind}", subject_key=stored.key,
+                         text=f"New {what} {stored.key} in {place.district}, {place.state}",
+                         link=f"/ui/records/{stored.record.kind}/{stored.record.id}")  # fmt: skip
+
+
+def index_pending(res: Resources) -> int:
+    """Bring the text index up to the store after a commit. If the index cannot be written now
+    (another process holds it), the records stay pending for the next ingest or ``reindex``."""
+    try:
+        with res.index_writer():  # one writer across every worker (re-entrant)
+            return res.ingestor().sync_pending()
+    except TextIndexError as exc:
+        log.warning("text index not updated now, records stay pending: %s", exc)
+        return 0
+
+
+def _with_own_unit(data: dict, user: UserRow, existing: StoredRecord | None) -> dict:
+    """The owning unit's code stays with a record: a re-submission without it keeps the stored
+    one; police and CCI staff file for their own unit when none is given."""
+    kind = data.get("kind")
+    if kind not in UNIT_CODE_FIELD:
+        return data
+    code_field, name_field = UNIT_CODE_FIELD[kind], UNIT_NAME_FIELD[kind]
+    data = dict(data)
+    if existing is not None and not str(data.get(code_field) or "").strip():
+        data[code_field] = unit_code_of(existing.record)
+    if UNIT_ROLES.get(user.role) == kind:
+        if not str(data.get(code_field) or "").strip():
+            data[code_field] = user.unit_code
+        if user.unit and not str(data.get(name_field) or "").strip():
+            data[name_field] = user.unit
+    return {k: v for k, v in data.items() if not (k == code_field and not v)}
 
 
 def store_photo(*, res: Resources, data: bytes) -> str:
@@ -91,12 +192,12 @@ def add_photo(
     *, res: Resources, matcher: Matcher, session: Session, stored: StoredRecord, data: bytes, user: UserRow, source: str = ""
 ) -> SavedRecord:
     """Attach a photo to a record and re-match it (a new photo is new evidence)."""
-    authorize_edit(user, stored.record)
+    authorize_edit(user, stored.record, previous_status=stored.record.status)
     relpath = store_photo(res=res, data=data)
     body = stored.record.model_dump(mode="json")
     if relpath not in body["photos"]:
         body["photos"].append(relpath)
-    return save_record(res=res, matcher=matcher, session=session, data=body, user=user, source=source)
+    return save_record(res=res, matcher=matcher, session=session, data=body, user=user, source=source, uploaded=[relpath])
 
 
 def _suffix_of(data: bytes) -> str:
@@ -125,10 +226,24 @@ def list_entered_by(*, session: Session, username: str, limit: int = 20) -> list
     return [found[k] for k in keys if k in found]
 
 
-def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord) -> tuple[list[Candidate], int]:
-    """Match a record against the other register now; pairs above the threshold are queued."""
+def find_candidates(*, matcher: Matcher, stored: StoredRecord, limit: int = 10) -> list[Candidate]:
+    """Candidates from the other register, computed only: nothing is queued (what a page view shows)."""
     matcher.refresh_register_size()
-    candidates = matcher.rank(stored.record, limit=10, open_only=True)
+    return matcher.rank(stored.record, limit=limit, open_only=True)
+
+
+def find_duplicates(*, matcher: Matcher, stored: StoredRecord, limit: int = 5) -> list[Candidate]:
+    """Possible duplicates in the record's own register, computed only: nothing is flagged."""
+    return matcher.rank(stored.record, limit=limit, same_side=True)
+
+
+def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord) -> tuple[list[Candidate], int]:
+    """Match a record against the other register now; pairs above the threshold are queued.
+
+    A write: called on saving a record, by the matcher's batch jobs and by an explicit POST,
+    never by a page view or a GET (those call ``find_candidates``).
+    """
+    candidates = find_candidates(matcher=matcher, stored=stored)
     strong = [c for c in candidates if c.score >= matcher.model.review_threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
     queued = 0
@@ -141,8 +256,8 @@ def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord)
 
 def flag_duplicates(*, matcher: Matcher, session: Session, stored: StoredRecord, limit: int = 5) -> tuple[list[Candidate], int]:
     """Possible duplicates of a record in its own register; those above the register's
-    duplicate threshold are flagged for a person to decide."""
-    candidates = matcher.rank(stored.record, limit=limit, same_side=True)
+    duplicate threshold are flagged for a person to decide (a write, like ``match_and_queue``)."""
+    candidates = find_duplicates(matcher=matcher, stored=stored, limit=limit)
     threshold = DUPLICATE_THRESHOLDS[stored.record.kind]
     strong = [c for c in candidates if c.score >= threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
@@ -158,7 +273,7 @@ def flag_duplicates(*, matcher: Matcher, session: Session, stored: StoredRecord,
 def queue_pair(*, session: Session, stored: StoredRecord, other: StoredRecord, candidate: Candidate) -> ReviewPairRow | None:
     """Put one scored pair in the review queue (also used when a person sends a weaker candidate)."""
     missing, found = (stored, other) if stored.record.kind == "missing" else (other, stored)
-    return review.enqueue(
+    row = review.enqueue(
         session=session,
         missing_key=missing.key,
         found_key=found.key,
@@ -170,6 +285,13 @@ def queue_pair(*, session: Session, stored: StoredRecord, other: StoredRecord, c
         missing_state=missing.record.place.state,
         found_state=found.record.place.state,
     )
+    if row is not None:
+        # a candidate above the review threshold: the units on both sides hear of it
+        units = [u for s in (missing, found) for u in notifications.units_of(session=session, record=s.record)]
+        notifications.notify(session=session, users=units, event="candidate", subject_key=f"pair:{row.pk}",
+                             text=f"Possible match for review: {missing.key} ~ {found.key} (pair {row.pk})",
+                             link=f"/ui/review/{row.pk}")  # fmt: skip
+    return row
 
 
 class BatchQueue:
@@ -215,19 +337,65 @@ class BatchQueue:
         self._pending = []
 
 
-def send_for_review(*, matcher: Matcher, session: Session, stored: StoredRecord, other_key: str, user: UserRow) -> ReviewPairRow:
+# how many of the matcher's candidates count as proposed: what the record page and the API show
+PROPOSED_CANDIDATES = 10
+
+
+class NotProposed(PermissionDenied):
+    """The pair is not among the matcher's candidates, and no reviewer's override was given."""
+
+
+def send_for_review(
+    *, matcher: Matcher, session: Session, stored: StoredRecord, other_key: str, user: UserRow, reason: str = "", source: str = ""
+) -> ReviewPairRow:
     """A person asks for review of a candidate below the threshold; returns the pair (new or existing).
 
-    Only for a record in the user's own jurisdiction: one cannot open a pair (and with it two
-    full records) between strangers' children.
+    Only the record's own unit (police, CCI) or a reviewer whose jurisdiction holds it may
+    send, and only a pair the matcher proposes: the matcher is re-run for the record now and
+    the other record must be among its candidates. A reviewer (CWC, DCPU, admin) may send any
+    other pair with a ``reason``; the override is audited with it. Every sending is audited.
+
+    Raises:
+        PermissionDenied: the role or unit may not send pairs of this record.
+        NotProposed: the matcher does not propose the pair and there is no valid override.
+        PairNotFound: no record of the other register under ``other_key``.
     """
-    authorize(user, "search")
-    if not covers(user, stored.record):
-        raise PermissionDenied(f"{stored.record.kind} record {stored.record.id} is not in your jurisdiction")
+    authorize(user, "review_send")
+    if not may_send_for_review(user, stored.record):
+        raise PermissionDenied(f"{stored.record.kind} record {stored.record.id} is not yours to send for review")
     other = get_records_by_keys(session=session, keys=[other_key]).get(other_key)
     if other is None or other.record.kind == stored.record.kind:
         raise review.PairNotFound(f"no {('found' if stored.record.kind == 'missing' else 'missing')} record {other_key!r}")
-    candidate = matcher.candidate_for(stored.record, other.record)
+    matcher.refresh_register_size()
+    proposed = {c.key: c for c in matcher.rank(stored.record, limit=PROPOSED_CANDIDATES, open_only=True)}
+    candidate = proposed.get(other.key)
+    reason = reason.strip()[:2000]
+    if candidate is None:
+        if not reason or not may_override_proposal(user, stored.record):
+            raise NotProposed(
+                f"{other.key} is not among the matcher's candidates for {stored.key}; "
+                "a reviewer of the district (CWC, DCPU) may send it with a reason"
+            )
+        candidate = matcher.candidate_for(stored.record, other.record)
     queue_pair(session=session, stored=stored, other=other, candidate=candidate)
     missing, found = (stored, other) if stored.record.kind == "missing" else (other, stored)
-    return review.get_by_keys_or_raise(session=session, missing_key=missing.key, found_key=found.key)
+    pair = review.get_by_keys_or_raise(session=session, missing_key=missing.key, found_key=found.key)
+    detail: dict = {"proposed": other.key in proposed, "score": round(candidate.score, 4)}
+    if other.key not in proposed:
+        detail["override_reason"] = reason
+    append(session=session, actor=Actor.of(user, source), action="review_send",
+           targets=[f"pair:{pair.pk}", missing.key, found.key], detail=detail)  # fmt: skip
+    return pair
+
+
+def queue_matches(*, matcher: Matcher, session: Session, stored: StoredRecord, user: UserRow, source: str = "") -> dict:
+    """The explicit action behind ``POST /records/{kind}/{id}/match``: match a record of one's own
+    jurisdiction now, queue strong pairs and flag strong duplicates; audited."""
+    authorize(user, "search")
+    if not covers(user, stored.record):
+        raise PermissionDenied(f"{stored.record.kind} record {stored.record.id} is not in your jurisdiction")
+    candidates, queued = match_and_queue(matcher=matcher, session=session, stored=stored)
+    _duplicates, flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    append(session=session, actor=Actor.of(user, source), action="match_queue", targets=[stored.key, *[c.key for c in candidates]],
+           detail={"results": len(candidates), "queued": queued, "flagged": flagged})  # fmt: skip
+    return {"candidates": len(candidates), "queued_for_review": queued, "duplicates_flagged": flagged}

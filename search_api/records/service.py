@@ -22,6 +22,7 @@ def full_view(stored: StoredRecord) -> dict:
         "photo_count": len(stored.record.photos),
         "created_at": stored.created_at.isoformat(),
         "updated_at": stored.updated_at.isoformat(),
+        "version": stored.content_hash,  # send it back as If-Match when updating
         "access": "full",
     }
 
@@ -89,6 +90,14 @@ def candidate_views(*, session: Session, user: UserRow, stored: StoredRecord, ca
     return out
 
 
+def audit_record_page(
+    *, session: Session, user: UserRow, stored: StoredRecord, view: dict, shown: list[dict], source: str = ""
+) -> None:
+    """One audit entry for one view of a record page: the record and every candidate shown with it."""
+    append(session=session, actor=Actor.of(user, source), action="record_view", targets=[stored.key, *[c["key"] for c in shown]],
+           detail={"access": view["access"], "results": len(shown)})  # fmt: skip
+
+
 def show_candidates(*, session: Session, user: UserRow, stored: StoredRecord, candidates: list[Candidate], source: str = "") -> list[dict]:
     """``candidate_views`` for a person looking at them: the match is audited with what was shown."""
     shown = candidate_views(session=session, user=user, stored=stored, candidates=candidates)
@@ -114,7 +123,10 @@ def photo_path_for(
         m, f = both.get(pair.missing_key), both.get(pair.found_key)
         if not sees_pair(user, m.record if m else None, f.record if f else None):
             raise PermissionDenied("this pair involves none of your records")
-    return res.photo_store.path_of(stored.record.photos[position])
+    relpath = stored.record.photos[position]
+    if not res.photo_store.has(relpath):  # a path stored before paths were checked is no photo
+        raise LookupError("no such photo")
+    return res.photo_store.path_of(relpath)
 
 
 def export_records(*, session: Session, user: UserRow, kind: str | None = None, source: str = "") -> Iterator[dict]:

@@ -6,14 +6,18 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Body, File, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, Body, File, Header, HTTPException, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from search_api.audit.service import Actor
 from search_api.deps import CurrentUser, DbSession, MatcherDep, ResourcesDep, Source
+from search_api.faces.service import check_photo
 from search_api.policy import authorize
 from search_api.records import flows, service
 from search_api.records.retention import archive_closed_cases
+from search_api.review import flows as review_flows
+from search_api.review.schemas import ReviewPairListed
 
 router = APIRouter(prefix="/records", tags=["records"])
 Kind = Literal["missing", "found"]
@@ -27,6 +31,7 @@ def _saved(saved: flows.SavedRecord, session, user) -> dict:  # type: ignore[no-
         "candidates": candidates,
         "queued_for_review": saved.queued,
         "duplicates_flagged": saved.duplicates_flagged,
+        "kept": saved.kept,
     }
 
 
@@ -63,7 +68,18 @@ def run_retention(user: CurrentUser, res: ResourcesDep, source: Source, days: An
     return {"archived": report.archived, "face_vectors_removed": report.face_vectors_removed, "cutoff": report.cutoff.isoformat()}
 
 
-@router.put("/{kind}/{record_id}", summary="Update a record (the whole record)")
+def _version_of(if_match: str | None) -> str | None:
+    """The version an If-Match header names (``"<version>"``, ``W/"<version>"`` or bare)."""
+    if not if_match or if_match.strip() == "*":
+        return None
+    return if_match.strip().removeprefix("W/").strip('"')
+
+
+@router.put(
+    "/{kind}/{record_id}",
+    summary="Update a record (the whole record); send If-Match with the ETag you read: a stale write answers 412",
+    responses={412: {"description": "the record changed since the version in If-Match was read"}},
+)
 def update_record(
     kind: Kind,
     record_id: str,
@@ -73,17 +89,24 @@ def update_record(
     res: ResourcesDep,
     matcher: MatcherDep,
     source: Source,
+    response: Response,
+    if_match: Annotated[str | None, Header(description="The ETag of the version this update is based on")] = None,
 ) -> dict:
     if body.get("kind", kind) != kind or str(body.get("id", record_id)) != record_id:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "kind and id in the body must match the URL")
     service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)  # 404 before anything else
     data = {**body, "kind": kind, "id": record_id}
-    return _saved(flows.save_record(res=res, matcher=matcher, session=session, data=data, user=user, source=source), session, user)
+    saved = flows.save_record(res=res, matcher=matcher, session=session, data=data, user=user, source=source,
+                              expected_version=_version_of(if_match))  # fmt: skip
+    response.headers["ETag"] = f'"{saved.stored.content_hash}"'
+    return _saved(saved, session, user)
 
 
-@router.get("/{kind}/{record_id}", summary="One record: in full inside your jurisdiction, limited outside")
-def get_record(kind: Kind, record_id: str, user: CurrentUser, session: DbSession, source: Source) -> dict:
-    return service.read_record(session=session, user=user, kind=kind, record_id=record_id, source=source)
+@router.get("/{kind}/{record_id}", summary="One record: in full inside your jurisdiction, limited outside (ETag: its version)")
+def get_record(kind: Kind, record_id: str, user: CurrentUser, session: DbSession, source: Source, response: Response) -> dict:
+    stored, view = service.open_record(session=session, user=user, kind=kind, record_id=record_id, source=source)
+    response.headers["ETag"] = f'"{stored.content_hash}"'
+    return view
 
 
 @router.get("")
@@ -103,7 +126,7 @@ def list_all(
     return service.list_records_for(session=session, user=user, source=source, limit=limit, offset=offset, **filters)
 
 
-@router.get("/{kind}/{record_id}/candidates", summary="Best candidates from the other register, explained")
+@router.get("/{kind}/{record_id}/candidates", summary="Best candidates from the other register, explained (computed; queues nothing)")
 def candidates(
     kind: Kind,
     record_id: str,
@@ -114,11 +137,17 @@ def candidates(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[dict]:
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
-    found, _ = flows.match_and_queue(matcher=matcher, session=session, stored=stored)
+    found = flows.find_candidates(matcher=matcher, stored=stored, limit=max(limit, 10))
     return service.show_candidates(session=session, user=user, stored=stored, candidates=found[:limit], source=source)
 
 
-@router.get("/{kind}/{record_id}/duplicates", summary="Records of the same register that may be this child")
+@router.post("/{kind}/{record_id}/match", summary="Match now and queue strong pairs and possible duplicates for review")
+def match_now(kind: Kind, record_id: str, user: CurrentUser, session: DbSession, matcher: MatcherDep, source: Source) -> dict:
+    stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
+    return flows.queue_matches(matcher=matcher, session=session, stored=stored, user=user, source=source)
+
+
+@router.get("/{kind}/{record_id}/duplicates", summary="Records of the same register that may be this child (computed; flags nothing)")
 def duplicates(
     kind: Kind,
     record_id: str,
@@ -129,8 +158,25 @@ def duplicates(
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> list[dict]:
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
-    found, _ = flows.flag_duplicates(matcher=matcher, session=session, stored=stored, limit=limit)
+    found = flows.find_duplicates(matcher=matcher, stored=stored, limit=limit)
     return service.show_candidates(session=session, user=user, stored=stored, candidates=found, source=source)
+
+
+class ReviewRequest(BaseModel):
+    other_key: str = Field(max_length=100, examples=["found:FC-1"])
+    reason: str = Field(default="", max_length=2000, description="Reviewers only: why a pair the matcher does not propose is sent")
+
+
+@router.post("/{kind}/{record_id}/review", status_code=status.HTTP_201_CREATED, response_model=ReviewPairListed,
+             summary="Send a candidate the matcher proposes for review (a reviewer: any pair, with a reason; audited)")  # fmt: skip
+def send_for_review(
+    kind: Kind, record_id: str, body: ReviewRequest, user: CurrentUser, session: DbSession, matcher: MatcherDep, source: Source
+) -> ReviewPairListed:
+    stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
+    pair = flows.send_for_review(
+        matcher=matcher, session=session, stored=stored, other_key=body.other_key, user=user, reason=body.reason, source=source
+    )
+    return ReviewPairListed.of(review_flows.pair_read_for(session=session, user=user, pair=pair))
 
 
 @router.post("/{kind}/{record_id}/photos", status_code=status.HTTP_201_CREATED, summary="Add a photo (JPEG, PNG, WEBP)")
@@ -147,7 +193,8 @@ def add_photo(
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
     data = read_upload(file, res.settings.max_photo_bytes)
     saved = flows.add_photo(res=res, matcher=matcher, session=session, stored=stored, data=data, user=user, source=source)
-    return _saved(saved, session, user)
+    # said at once: a face too small, blurred, turned away or among several, and what to do (the photo is kept)
+    return {**_saved(saved, session, user), "photo_check": check_photo(res=res, data=data).to_json()}
 
 
 def read_upload(file: UploadFile, max_bytes: int) -> bytes:

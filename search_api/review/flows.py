@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
-from indexer import get_records_by_keys
+from indexer import StoredRecord, get_records_by_keys
 from search_api.audit.service import Actor, append
-from search_api.policy import PermissionDenied, authorize, covers, may, may_decide, review_area, sees_pair
+from search_api.policy import PermissionDenied, authorize, covers, limited_explanation, may, may_decide, review_area, sees_pair
+from search_api.records.flows import index_pending
+from search_api.records.service import view_for
 from search_api.resources import Resources
 from search_api.review import duplicates, service
-from search_api.review.models import ReviewPairRow
+from search_api.review.models import DuplicateFlagRow, ReviewPairRow
 from search_api.review.schemas import DecisionRead, PairEvidence, ReviewPairRead
 from search_api.users.models import UserRow
 
@@ -20,15 +24,50 @@ class StatusUpdateFailed(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class ListedPair:
+    """A pair as a listing shows it to one user: each child in full only where the user's
+    jurisdiction covers that side, the explanation's values only if it covers both."""
+
+    pair: ReviewPairRow
+    missing: dict  # full or limited view; {} if the record is gone
+    found: dict
+    explanation: dict
+
+    @property
+    def access(self) -> str:
+        return "full" if self.missing.get("access") == self.found.get("access") == "full" else "limited"
+
+
+def _listed(user: UserRow, pair: ReviewPairRow, missing: StoredRecord | None, found: StoredRecord | None) -> ListedPair:
+    views = [view_for(user, s) if s is not None else {} for s in (missing, found)]
+    both = all(v.get("access") == "full" for v in views)
+    return ListedPair(pair, views[0], views[1], pair.explanation if both else limited_explanation(pair.explanation or {}))
+
+
 def list_queue_for(
     *, session: Session, user: UserRow, status: str = "pending", district: str | None = None, min_score: float | None = None,
-    limit: int = 50, offset: int = 0,
-) -> list[ReviewPairRow]:  # fmt: skip
-    """The queue within the user's jurisdiction (district, state or national)."""
+    limit: int = 50, offset: int = 0, source: str = "", order: str = "score",
+) -> list[ListedPair]:  # fmt: skip
+    """The queue within the user's jurisdiction ((state, district), state or national), each
+    child limited unless the user's jurisdiction covers that side; the listing is audited.
+    ``order``: best first (score) or least sure first (active learning)."""
     authorize(user, "review_list")
-    return service.list_queue(
-        session=session, status=status, district=district, min_score=min_score, limit=limit, offset=offset, area=review_area(user)
-    )
+    rows = service.list_queue(
+        session=session, status=status, district=district, min_score=min_score, limit=limit, offset=offset, area=review_area(user),
+        order=order,
+    )  # fmt: skip
+    records = get_records_by_keys(session=session, keys=[k for r in rows for k in (r.missing_key, r.found_key)])
+    listed = [_listed(user, r, records.get(r.missing_key), records.get(r.found_key)) for r in rows]
+    append(session=session, actor=Actor.of(user, source), action="review_list", targets=[f"pair:{r.pk}" for r in rows],
+           detail={"results": len(rows), "status": status, "limited": sum(item.access == "limited" for item in listed)})  # fmt: skip
+    return listed
+
+
+def pair_read_for(*, session: Session, user: UserRow, pair: ReviewPairRow) -> ListedPair:
+    """One pair as ``list_queue_for`` shows it (e.g. to whoever just sent it for review)."""
+    missing, found = _pair_records(session, pair)
+    return _listed(user, pair, missing, found)
 
 
 def count_open_for(*, session: Session, user: UserRow) -> int:
@@ -67,7 +106,11 @@ def decide_pair(
 ) -> ReviewPairRow:
     """confirm / reject / need_info with a note, by the DCPU or CWC of either child's district.
     Confirming traces the missing report and restores the found child (through the ingest
-    path, so the indexes follow)."""
+    path, so the indexes follow). ``reopen`` undoes a decision (``review.reopen``)."""
+    if decision == "reopen":
+        from search_api.review.reopen import reopen_pair
+
+        return reopen_pair(res=res, session=session, pair_pk=pair_pk, reason=note, user=user, source=source)
     authorize(user, "review_decide")
     pair = service.get_or_raise(session=session, pair_pk=pair_pk)
     missing, found = _pair_records(session, pair)
@@ -76,26 +119,55 @@ def decide_pair(
     service.decide(session=session, pair=pair, decision=decision, note=note, user=user)
     append(session=session, actor=Actor.of(user, source), action="review_decision",
            targets=[f"pair:{pair.pk}", pair.missing_key, pair.found_key], detail={"decision": decision})  # fmt: skip
-    # Commit the decision before the records change: SQLite has one writer, and the status
-    # update goes through the ingest path (store, then text index) in its own session.
-    session.commit()
+    ingestor = res.ingestor()
     if decision == "confirm":
+        # the statuses change in the decision's own transaction: both or neither survive a crash
         updated = [
             {**stored.record.model_dump(mode="json"), "status": STATUS_ON_CONFIRM[stored.record.kind]}
             for stored in (missing, found)
             if stored is not None
         ]
-        report = res.ingestor().ingest_records(updated, source="review")
+        report = ingestor.stage_records(updated, session=session, source="review", strict=True)  # stored records, already valid
         if not report.ok:
             raise StatusUpdateFailed(f"status update failed: {report.rejected}")
+        if missing is not None and found is not None:
+            from search_api.restoration.flows import on_confirmed
+
+            # the restoration case opens in the decision's transaction too
+            on_confirmed(session=session, settings=res.settings, pair=pair, missing=missing.record, found=found.record, user=user,
+                         source=source)  # fmt: skip
+    session.commit()
+    if decision == "confirm":
+        index_pending(res)  # the text index follows the store; pending until then
         session.expire_all()
     return pair
 
 
-def list_duplicates_for(*, session: Session, user: UserRow, status: str = "pending", limit: int = 50, offset: int = 0):  # type: ignore[no-untyped-def]
-    """Possible duplicates within the user's jurisdiction."""
+@dataclass(frozen=True)
+class ListedDuplicate:
+    """A duplicate flag as a listing shows it: like ``ListedPair``, per side."""
+
+    flag: DuplicateFlagRow
+    a: dict
+    b: dict
+    explanation: dict
+
+
+def list_duplicates_for(
+    *, session: Session, user: UserRow, status: str = "pending", limit: int = 50, offset: int = 0, source: str = ""
+) -> list[ListedDuplicate]:
+    """Possible duplicates within the user's jurisdiction, limited per side; audited."""
     authorize(user, "review_list")
-    return duplicates.list_flags(session=session, status=status, area=review_area(user), limit=limit, offset=offset)
+    rows = duplicates.list_flags(session=session, status=status, area=review_area(user), limit=limit, offset=offset)
+    records = get_records_by_keys(session=session, keys=[k for r in rows for k in (r.key_a, r.key_b)])
+    listed = []
+    for row in rows:
+        views = [view_for(user, s) if (s := records.get(k)) is not None else {} for k in (row.key_a, row.key_b)]
+        both = all(v.get("access") == "full" for v in views)
+        listed.append(ListedDuplicate(row, views[0], views[1], row.explanation if both else limited_explanation(row.explanation or {})))
+    append(session=session, actor=Actor.of(user, source), action="duplicate_list", targets=[f"duplicate:{r.pk}" for r in rows],
+           detail={"results": len(rows), "status": status})  # fmt: skip
+    return listed
 
 
 def decide_duplicate(*, session: Session, flag_pk: int, decision: str, note: str, user: UserRow, source: str = ""):  # type: ignore[no-untyped-def]

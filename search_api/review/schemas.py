@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Decision = Literal["confirm", "reject", "need_info"]
+Decision = Literal["confirm", "reject", "need_info", "reopen"]  # reopen: a rejected or closed pair, with a reason
 
 
 class ReviewPairRead(BaseModel):
@@ -21,6 +21,20 @@ class ReviewPairRead(BaseModel):
     explanation: dict
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class ReviewPairListed(ReviewPairRead):
+    """A pair in a listing: each child as the viewer may see it (full or limited) and the
+    explanation without values unless the viewer's jurisdiction covers both children."""
+
+    missing: dict
+    found: dict
+    access: Literal["full", "limited"]
+
+    @classmethod
+    def of(cls, item: Any) -> ReviewPairListed:
+        base = ReviewPairRead.model_validate(item.pair).model_dump()
+        return cls(**{**base, "explanation": item.explanation, "missing": item.missing, "found": item.found, "access": item.access})
 
 
 class DecisionCreate(BaseModel):
@@ -63,6 +77,22 @@ class DuplicateFlagRead(BaseModel):
     updated_at: dt.datetime
 
 
+class DuplicateFlagListed(DuplicateFlagRead):
+    """A duplicate flag in a listing, limited per side like ``ReviewPairListed``."""
+
+    a: dict
+    b: dict
+
+    @classmethod
+    def of(cls, item: Any) -> DuplicateFlagListed:
+        base = DuplicateFlagRead.model_validate(item.flag).model_dump()
+        return cls(**{**base, "explanation": item.explanation, "a": item.a, "b": item.b})
+
+
 class DuplicateDecisionCreate(BaseModel):
     decision: Literal["duplicate", "distinct", "reopen"]
     note: str = Field(default="", max_length=4000)
+
+
+class ReopenCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)

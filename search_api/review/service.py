@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from search_api.db import utcnow
+from search_api.policy import NOWHERE
 from search_api.review.models import ReviewDecisionRow, ReviewPairRow
 from search_api.users.models import UserRow
 
@@ -20,6 +21,13 @@ class ConfirmNeedsReason(ValueError):
 
 class PairNotFound(LookupError):
     pass
+
+
+class CannotReopen(ValueError):
+    """Only a decided pair (confirmed, rejected or closed) can be reopened, and only with a reason."""
+
+
+QUEUE_ORDERS = ("score", "least_sure")  # best first; or the pairs the model is least sure of first
 
 
 def evidence_hash(missing_content_hash: str, found_content_hash: str) -> str:
@@ -39,10 +47,12 @@ def enqueue(
     missing_state: str = "",
     found_state: str = "",
 ) -> ReviewPairRow | None:
-    """Put a pair in the queue once. A rejected pair re-enters only if its evidence changed.
+    """Put a pair in the queue once. A reviewer's decision always wins: a confirmed, rejected or
+    closed pair never re-enters, whatever the model or the records say later (only a person
+    reopens it, with ``decide(..., decision="reopen")``).
 
-    Returns the row when the pair newly entered (or re-entered) the queue, else None; a pair
-    already waiting just gets its new score and explanation.
+    Returns the row when the pair newly entered the queue, else None; a pair still waiting
+    just gets its new score and explanation.
     """
     row = session.scalar(select(ReviewPairRow).where(ReviewPairRow.missing_key == missing_key, ReviewPairRow.found_key == found_key))
     if row is None:
@@ -61,23 +71,30 @@ def enqueue(
         session.add(row)
         session.flush()
         return row
-    if row.status in ("confirmed", "closed") or (row.status == "rejected" and row.evidence_hash == evidence):
+    if row.status not in OPEN_STATUSES:
         return None
-    reopened = row.status == "rejected"
-    row.status = "pending" if reopened else row.status
     row.score, row.explanation, row.evidence_hash, row.updated_at = score, explanation, evidence, utcnow()
-    return row if reopened else None
+    return None
 
 
 def within_area(stmt, area: tuple[str, str] | None, *, districts: tuple, states: tuple):  # type: ignore[no-untyped-def]
     """Rows with either child in the area: (state, "") is a whole state, (state, district) one
-    district; ``districts``/``states`` are the two columns holding each child's."""
+    district of that state (a district is never matched by its name alone); ``area`` is
+    normalised (``policy.review_area``) and ``districts``/``states`` are the two columns
+    holding each child's, in the same order."""
     if area is None:
         return stmt
+    if NOWHERE in area:
+        return stmt.where(false())
     state, district = area
     if district:
-        return stmt.where(or_(*(column.ilike(district) for column in districts)))
-    return stmt.where(or_(*(column.ilike(state) for column in states)))
+        return stmt.where(or_(*(and_(_norm(s) == state, _norm(d) == district) for s, d in zip(states, districts, strict=True))))
+    return stmt.where(or_(*(_norm(column) == state for column in states)))
+
+
+def _norm(column):  # type: ignore[no-untyped-def]
+    """A place column as policy compares it: trimmed, lower case (never a LIKE pattern)."""
+    return func.lower(func.trim(column))
 
 
 def _within(stmt, area: tuple[str, str] | None):  # type: ignore[no-untyped-def]
@@ -98,14 +115,23 @@ def list_queue(
     limit: int = 50,
     offset: int = 0,
     area: tuple[str, str] | None = None,
+    order: str = "score",
 ) -> list[ReviewPairRow]:
-    """Pairs by status, best first; ``area`` limits them to a jurisdiction, ``district`` filters further."""
+    """Pairs by status, best first; ``area`` limits them to a jurisdiction, ``district`` filters further.
+
+    ``order="least_sure"`` puts first the pairs whose score is nearest 0.5, where the model is
+    least sure: a decision there teaches the next fit the most (active learning).
+    """
     stmt = _within(select(ReviewPairRow).where(ReviewPairRow.status == status), area)
     if district:
-        stmt = stmt.where(or_(ReviewPairRow.missing_district.ilike(district), ReviewPairRow.found_district.ilike(district)))
+        wanted = district.strip().lower()
+        stmt = stmt.where(or_(_norm(ReviewPairRow.missing_district) == wanted, _norm(ReviewPairRow.found_district) == wanted))
     if min_score is not None:
         stmt = stmt.where(ReviewPairRow.score >= min_score)
-    return list(session.scalars(stmt.order_by(ReviewPairRow.score.desc(), ReviewPairRow.pk).limit(limit).offset(offset)))
+    if order not in QUEUE_ORDERS:
+        raise ValueError(f"queue order must be one of {QUEUE_ORDERS}, got {order!r}")
+    ranking = func.abs(ReviewPairRow.score - 0.5).asc() if order == "least_sure" else ReviewPairRow.score.desc()
+    return list(session.scalars(stmt.order_by(ranking, ReviewPairRow.pk).limit(limit).offset(offset)))
 
 
 def get_or_raise(*, session: Session, pair_pk: int) -> ReviewPairRow:
@@ -144,8 +170,13 @@ def decide(*, session: Session, pair: ReviewPairRow, decision: str, note: str, u
     """
     if decision == "confirm" and not note.strip():
         raise ConfirmNeedsReason("confirming a match needs a reason in the note")
+    if decision == "reopen":
+        if pair.status not in ("confirmed", "rejected", "closed"):
+            raise CannotReopen(f"review pair {pair.pk} is {pair.status}: only a decided pair can be reopened")
+        if not note.strip():
+            raise CannotReopen("reopening a decided pair needs a reason in the note")
     session.add(ReviewDecisionRow(pair_pk=pair.pk, decision=decision, note=note.strip(), username=user.username, role=user.role))
-    pair.status = {"confirm": "confirmed", "reject": "rejected", "need_info": "need_info"}[decision]
+    pair.status = {"confirm": "confirmed", "reject": "rejected", "need_info": "need_info", "reopen": "pending"}[decision]
     pair.updated_at = utcnow()
     closed: list[ReviewPairRow] = []
     if decision == "confirm":

@@ -1,7 +1,10 @@
 """Searching the registers by words and by face, nationwide, as a given user (audited).
 
 Hits outside the user's jurisdiction carry the limited view only (first name, age, sex,
-district, unit to contact) and say which fields matched without quoting them.
+district, unit to contact) and say which fields matched without quoting them. They are
+found by the child's own names only: outside the jurisdiction a search never matches
+through parents' names, marks, clothing, the description or the reporter, so a hit cannot
+confirm what a hidden field holds (the index runs that part of the query on names alone).
 """
 
 from __future__ import annotations
@@ -10,9 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from indexer import SearchFilters, StoredRecord, TextHit, get_records_by_keys
+from indexer import SearchFilters, StoredRecord, TextHit, build_query_plan, get_records_by_keys
 from search_api.audit.service import Actor, append
-from search_api.policy import authorize, covers
+from search_api.policy import SCOPE, authorize, covers
 from search_api.records.service import view_for
 from search_api.resources import Resources
 from search_api.users.models import UserRow
@@ -63,30 +66,49 @@ class PhotoHit:
         }
 
 
-def _hits_for(user: UserRow, hits: list[TextHit], stored: dict[str, StoredRecord]) -> list[RecordHit]:
+_OWN_NAMES = ("name", "aliases")
+
+
+def _hits_for(user: UserRow, hits: list[TextHit], stored: dict[str, StoredRecord], *, inside: bool) -> list[RecordHit]:
+    """The hits whose record is inside (or outside) the user's jurisdiction, as they may see them."""
     out = []
     for h in hits:
         s = stored.get(h.key)
-        if s is None:
+        if s is None or covers(user, s.record) != inside:
             continue
-        inside = covers(user, s.record)
-        matches = tuple(m.__dict__ for m in h.matched) if inside else ()
-        out.append(RecordHit(h.key, h.score, tuple(h.matched_fields), matches, view_for(user, s)))
+        if inside:
+            out.append(RecordHit(h.key, h.score, tuple(h.matched_fields), tuple(m.__dict__ for m in h.matched), view_for(user, s)))
+        else:  # a names-only hit; an alias is reported as the name (aliases are not in the limited view)
+            fields = tuple(dict.fromkeys("name" for f in h.matched_fields if f in _OWN_NAMES))
+            out.append(RecordHit(h.key, h.score, fields, (), view_for(user, s)))
     return out
 
 
 def search_text(
     *, res: Resources, session: Session, user: UserRow, query: str, filters: SearchFilters, limit: int = 20, source: str = ""
 ) -> list[RecordHit]:
-    """Partial names in any script, aliases, parents, marks and description words."""
+    """Partial names in any script, aliases, parents, marks and description words inside the
+    user's jurisdiction; the child's own names only outside it (two index queries unless the
+    user's jurisdiction is national)."""
     authorize(user, "search")
     hits = res.text_index.search(query, filters=filters, limit=limit)
-    results = _hits_for(user, hits, get_records_by_keys(session=session, keys=[h.key for h in hits]))
+    stored = get_records_by_keys(session=session, keys=[h.key for h in hits])
+    results = _hits_for(user, hits, stored, inside=True)
+    if SCOPE.get(user.role) != "national" and _names_only_is_a_query(query):
+        outside = res.text_index.search(query, filters=filters, limit=limit, fields="names")
+        stored |= get_records_by_keys(session=session, keys=[h.key for h in outside if h.key not in stored])
+        results = sorted(results + _hits_for(user, outside, stored, inside=False), key=lambda r: -r.score)[:limit]
     used = sorted(k for k, v in vars(filters).items() if v is not None)
     # the query may be a child's name: the audit keeps its length, never its text
     append(session=session, actor=Actor.of(user, source), action="search", targets=[r.key for r in results],
            detail={"results": len(results), "filters": used, "query_length": len(query)})  # fmt: skip
     return results
+
+
+def _names_only_is_a_query(query: str) -> bool:
+    """An empty query lists (filters only) for everyone; a query of description words alone
+    ("scar") has nothing to match outside the jurisdiction, rather than matching everything."""
+    return not build_query_plan(query, fields="names").is_match_all or build_query_plan(query).is_match_all
 
 
 def search_photo(

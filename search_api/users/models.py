@@ -17,7 +17,9 @@ class UserRow(ServiceBase):
     role: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(100), default="")
     district: Mapped[str] = mapped_column(String(100), default="")
-    unit: Mapped[str] = mapped_column(String(200), default="")  # police station or CCI
+    unit: Mapped[str] = mapped_column(String(200), default="")  # police station or CCI: its name, for display
+    # the unit's identity (CCTNS police-station code, CCI registration number); what policy compares
+    unit_code: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # lock-out after repeated failed logins (survives restarts, unlike the rate limiter)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -32,4 +34,7 @@ class TokenRow(ServiceBase):
 
     token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_pk: Mapped[int] = mapped_column(ForeignKey("users.pk", ondelete="CASCADE"), index=True)
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # the hard end, however busy the token is
+    # sliding renewal: unused for ``idle_seconds`` the token ends; each use pushes this on (0: no idle end)
+    idle_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    idle_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

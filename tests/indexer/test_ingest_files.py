@@ -41,38 +41,68 @@ def test_reimport_is_idempotent_and_updates_in_place(ingestor: Ingestor, tmp_pat
     assert [h.id for h in ingestor.index.search("Abha Rani", limit=1)] == ["MP-000001"]
 
 
-def test_bad_rows_are_reported_by_line_id_and_field_and_the_rest_loads(ingestor: Ingestor, tmp_path: Path) -> None:
-    path = write_jsonl(
+def _mixed(tmp_path: Path) -> Path:
+    return write_jsonl(
         tmp_path / "mixed.jsonl",
         [
             missing_report(id="OK-1"),
             "{this is not json",
-            missing_report(id="BAD-AGE", age=99),
+            missing_report(id="BAD-AGE", age=99.5),
             found_child(id="BAD-SEX", sex="boyish", place={"lat": 1.0}),
             "[1, 2, 3]",
             found_child(id="OK-2"),
+            {"id": "NO-KIND", "name": "x"},
+            found_child(id="MP/7"),
         ],
     )
-    report = ingestor.ingest_file(path)
-    assert (report.created, report.rejected_rows) == (2, 4)
+
+
+def test_only_rows_that_cannot_be_records_are_rejected_bad_fields_are_cleared(ingestor: Ingestor, tmp_path: Path) -> None:
+    report = ingestor.ingest_file(_mixed(tmp_path))
+    assert (report.created, report.rejected_rows) == (4, 4)
+    rejected = {(p.line, p.record_id, p.field) for p in report.rejected}
+    assert (7, None, "record") in rejected or any(p.line == 7 for p in report.rejected)  # no kind
+    assert any(p.line == 8 and p.field == "id" for p in report.rejected)  # no usable id
+    assert any(p.line == 2 and "invalid JSON" in p.message for p in report.rejected)
+    assert any(p.line == 5 and "JSON object" in p.message for p in report.rejected)
+    warned = {(p.line, p.record_id, p.field, p.value) for p in report.warnings}
+    assert (3, "BAD-AGE", "age", "99.5") in warned
+    assert (4, "BAD-SEX", "sex", "'boyish'") in warned
+    assert (4, "BAD-SEX", "place.lat", "1.0") in warned
+    with ingestor.session_factory() as session:
+        kept = get_record(session=session, kind="found", record_id="BAD-SEX")
+    assert kept is not None and kept.record.sex == "" and kept.record.place.lat is None
+    # warnings go to a file beside the rejected rows, one JSON line each
+    assert report.warnings_file is not None and report.warnings_file.parent == report.rejected_file.parent  # type: ignore[union-attr]
+    lines = [json.loads(line) for line in report.warnings_file.read_text().splitlines()]
+    assert {"line": 3, "id": "BAD-AGE", "field": "age", "value": "99.5"}.items() <= lines[0].items()
+    assert len(lines) == len(report.warnings)
+
+
+def test_strict_keeps_all_or_nothing_field_validation(ingestor: Ingestor, tmp_path: Path) -> None:
+    report = ingestor.ingest_file(_mixed(tmp_path), strict=True)
+    assert (report.created, report.rejected_rows) == (2, 6)
     problems = {(p.line, p.record_id, p.field) for p in report.rejected}
     assert (3, "BAD-AGE", "age") in problems
     assert (4, "BAD-SEX", "sex") in problems
     assert (4, "BAD-SEX", "place") in problems
-    assert any(p.line == 2 and "invalid JSON" in p.message for p in report.rejected)
-    assert any(p.line == 5 and "JSON object" in p.message for p in report.rejected)
     assert not report.ok
     rejected = [json.loads(line) for line in report.rejected_file.read_text().splitlines()]  # type: ignore[union-attr]
-    assert [r["line"] for r in rejected] == [2, 3, 4, 5]
+    assert [r["line"] for r in rejected] == [2, 3, 4, 5, 7, 8]
     assert rejected[1]["raw"].startswith("{") and rejected[1]["errors"][0]["field"] == "age"
 
 
-def test_a_bad_row_never_damages_what_is_stored(ingestor: Ingestor, tmp_path: Path) -> None:
-    ingestor.ingest_file(write_jsonl(tmp_path / "a.jsonl", [missing_report(id="KEEP", name="Pooja Devi")]))
-    ingestor.ingest_file(write_jsonl(tmp_path / "b.jsonl", [missing_report(id="KEEP", name="Pooja Devi", age="not a number")]))
+def test_a_bad_cell_never_erases_what_is_stored(ingestor: Ingestor, tmp_path: Path) -> None:
+    ingestor.ingest_file(write_jsonl(tmp_path / "a.jsonl", [missing_report(id="KEEP", name="Pooja Devi", height_cm=120)]))
+    again = ingestor.ingest_file(
+        write_jsonl(tmp_path / "b.jsonl", [missing_report(id="KEEP", name="Pooja Devi", age="not a number", height_cm="tall")])
+    )
+    assert again.rejected_rows == 0 and {w.field for w in again.warnings} == {"age", "height_cm"}
     with ingestor.session_factory() as session:
         stored = get_record(session=session, kind="missing", record_id="KEEP")
-    assert stored is not None and stored.record.age == 9
+    assert stored is not None and stored.record.age == 9 and stored.record.height_cm == 120
+    strict = ingestor.ingest_file(write_jsonl(tmp_path / "c.jsonl", [missing_report(id="KEEP", age="old")]), strict=True)
+    assert strict.rejected_rows == 1
 
 
 def test_csv_with_nested_columns_and_lists(ingestor: Ingestor, tmp_path: Path) -> None:
@@ -84,8 +114,8 @@ def test_csv_with_nested_columns_and_lists(ingestor: Ingestor, tmp_path: Path) -
         writer.writerow(["found", "C-2", "Pinky", "", "F", "", "Patna", "Bihar", "", "", ""])
         writer.writerow(["found", "C-3", "Bad", "", "Q", "7", "", "", "", "", ""])
     report = ingestor.ingest_file(path)
-    assert (report.created, report.rejected_rows) == (2, 1)
-    assert {(p.line, p.record_id, p.field) for p in report.rejected} == {(4, "C-3", "sex")}
+    assert (report.created, report.rejected_rows) == (3, 0)
+    assert {(p.line, p.record_id, p.field) for p in report.warnings} == {(4, "C-3", "sex")}
     with ingestor.session_factory() as session:
         stored = get_record(session=session, kind="found", record_id="C-1")
     assert stored is not None
@@ -103,9 +133,12 @@ def test_photos_are_copied_content_addressed(ingestor: Ingestor, tmp_path: Path)
         [found_child(id="P-1", photos=["child.jpg", "same-child.jpg"]), found_child(id="P-2", photos=["nope.jpg"])],
     )
     report = ingestor.ingest_file(path)
-    assert report.created == 1
-    assert [(p.record_id, p.field) for p in report.rejected] == [("P-2", "photos[0]")]
+    # a missing photo file is that photo's problem: the child is kept without it, with a warning
+    assert report.created == 2 and report.rejected == []
+    assert [(p.line, p.record_id, p.field) for p in report.warnings] == [(2, "P-2", "photos[0]")]
+    assert ingestor.ingest_file(path, strict=True).rejected_rows == 1
     with ingestor.session_factory() as session:
+        assert get_record(session=session, kind="found", record_id="P-2").record.photos == []  # type: ignore[union-attr]
         stored = get_record(session=session, kind="found", record_id="P-1")
         paths = photo_paths(session=session, kind="found", record_id="P-1")
     assert stored is not None
@@ -159,3 +192,52 @@ def test_index_failure_after_store_commit_is_repaired_by_rerun(ingestor: Ingesto
     with ingestor.session_factory() as session:
         assert count_records(session=session).pending_index == 0
     restarted_index.close()
+
+
+def test_photo_paths_stay_inside_the_import_folder_and_must_be_images(ingestor: Ingestor, tmp_path: Path) -> None:
+    folder, outside = tmp_path / "register", tmp_path / "elsewhere"
+    folder.mkdir()
+    outside.mkdir()
+    Image.new("RGB", (40, 40), (200, 120, 90)).save(folder / "child.jpg")
+    Image.new("RGB", (40, 40), (20, 120, 90)).save(outside / "other.jpg")
+    (folder / "notes.jpg").write_text("a text file named .jpg")
+    secret = ingestor.photo_store.data_dir / "secret.jpg"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(folder / "child.jpg", secret)
+    rows = [
+        found_child(id="T-1", photos=["child.jpg", "../elsewhere/other.jpg"]),
+        found_child(id="T-2", photos=[str(outside / "other.jpg")]),
+        found_child(id="T-3", photos=["notes.jpg"]),
+        found_child(id="T-4", photos=["photos/../secret.jpg", "photos/../../elsewhere/other.jpg"]),
+    ]
+    report = ingestor.ingest_file(write_jsonl(folder / "records.jsonl", rows))
+    assert (report.created, report.rejected) == (4, [])  # every child is kept
+    warned = {(p.line, p.record_id, p.field) for p in report.warnings}
+    assert warned == {
+        (1, "T-1", "photos[1]"),
+        (2, "T-2", "photos[0]"),
+        (3, "T-3", "photos[0]"),
+        (4, "T-4", "photos[0]"),
+        (4, "T-4", "photos[1]"),
+    }
+    assert any("not a JPEG" in p.message for p in report.warnings if p.record_id == "T-3")
+    assert any("outside the photos folder" in p.message for p in report.warnings if p.record_id == "T-2")
+    with ingestor.session_factory() as session:
+        kept = {rid: get_record(session=session, kind="found", record_id=rid).record.photos for rid in ("T-1", "T-2", "T-3", "T-4")}  # type: ignore[union-attr]
+    assert len(kept["T-1"]) == 1 and kept["T-1"][0].startswith("photos/") and kept["T-2"] == kept["T-3"] == kept["T-4"] == []
+    # the operator may name the folder the photos live in: then paths resolve there
+    again = ingestor.ingest_file(
+        write_jsonl(folder / "more.jsonl", [found_child(id="T-5", photos=["elsewhere/other.jpg"])]), photos_root=tmp_path
+    )
+    assert again.warnings == [] and again.created == 1
+
+
+def test_records_given_as_dicts_take_stored_photos_only(ingestor: Ingestor, tmp_path: Path) -> None:
+    Image.new("RGB", (40, 40), (200, 120, 90)).save(tmp_path / "child.jpg")
+    stored = ingestor.photo_store.put_file(tmp_path / "child.jpg")
+    report = ingestor.ingest_records([found_child(id="D-1", photos=[stored.relpath, str(tmp_path / "child.jpg"), "photos/../x.jpg"])])
+    assert report.created == 1
+    assert [p.field for p in report.warnings] == ["photos[1]", "photos[2]"]
+    assert all(str(tmp_path) not in p.message and "not found" not in p.message for p in report.warnings)
+    with ingestor.session_factory() as session:
+        assert get_record(session=session, kind="found", record_id="D-1").record.photos == [stored.relpath]  # type: ignore[union-attr]

@@ -55,12 +55,24 @@ PROTECTED = [
     ("get", "/review/pairs/1"),
     ("post", "/review/pairs/1/decision"),
     ("get", "/records/found/FC-000001/duplicates"),
+    ("post", "/records/found/FC-000001/review"),
     ("get", "/review/duplicates"),
     ("post", "/review/duplicates/1/decision"),
     ("get", "/records/export/jsonl"),
     ("post", "/records/retention/run"),
     ("get", "/audit"),
     ("get", "/audit/verify"),
+    ("post", "/review/pairs/1/reopen"),
+    ("get", "/restoration/cases"),
+    ("get", "/restoration/cases/1"),
+    ("post", "/restoration/cases/1/steps/cwc_order"),
+    ("get", "/restoration/overdue"),
+    ("get", "/notifications"),
+    ("get", "/notifications/unread"),
+    ("post", "/notifications/read"),
+    ("get", "/me/contact"),
+    ("put", "/me/contact"),
+    ("put", "/users/someone/nodal"),
 ]
 
 
@@ -142,6 +154,14 @@ def test_photo_upload_and_photo_search(client: TestClient) -> None:
     response = client.post("/records/missing/MP-PH-1/photos", files={"file": ("x.jpg", photo, "image/jpeg")}, headers=police)
     assert response.status_code == 201, response.text
     assert response.json()["record"]["photos"][0].startswith("photos/")
+    assert response.json()["photo_check"]["ok"] is True
+    # a face too small is kept, and said at once with what to do
+    small = client.post(
+        "/records/missing/MP-PH-1/photos", files={"file": ("s.jpg", (FACES / "obama_240p.jpg").read_bytes(), "image/jpeg")}, headers=police
+    )
+    assert small.status_code == 201 and len(small.json()["record"]["photos"]) == 2
+    check = small.json()["photo_check"]
+    assert [p["code"] for p in check["problems"]] == ["too_small"] and "closer" in check["problems"][0]["action"]
     probe = (FACES / "obama_5.jpg").read_bytes()
     hits = client.post("/search/photo", files={"file": ("p.jpg", probe, "image/jpeg")}, headers=police).json()
     assert hits[0]["id"] == "MP-PH-1" and hits[0]["face_score"] > 0.5

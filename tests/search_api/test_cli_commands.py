@@ -52,13 +52,23 @@ def test_bad_filter_is_a_clear_error(settings: Settings) -> None:
     assert "age_min is greater than age_max" in result.output
 
 
-def test_ingest_exits_non_zero_when_rows_are_rejected(settings: Settings, tmp_path: Path) -> None:
+def test_ingest_exit_codes_0_warnings_1_rejected_2_failed(settings: Settings, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"kind": "found", "id": "F1", "name": "ok"}\n{"kind": "found", "id": "F2", "age": "old"}\n')
-    result = runner.invoke(app, ["ingest", str(bad)])
-    assert result.exit_code == 1
-    assert "line 2, id F2, field age" in result.output
-    assert "rejected rows written to" in result.output
+    kept = runner.invoke(app, ["ingest", str(bad), "--no-match"])
+    assert kept.exit_code == 0, kept.output  # the child is kept; the age is cleared with a warning
+    assert "line 2, id F2, field age" in kept.output and "value seen: 'old'" in kept.output
+    assert "warnings written to" in kept.output
+    strict = runner.invoke(app, ["ingest", str(bad), "--strict", "--no-match"])
+    assert strict.exit_code == 1
+    assert "line 2, id F2, field age" in strict.output
+    assert "rejected rows written to" in strict.output
+    no_id = tmp_path / "no-id.jsonl"
+    no_id.write_text('{"kind": "found", "name": "ok"}\n')
+    assert runner.invoke(app, ["ingest", str(no_id)]).exit_code == 1
+    not_a_register = tmp_path / "register.xlsx"
+    not_a_register.write_text("x")
+    assert runner.invoke(app, ["ingest", str(not_a_register)]).exit_code == 2
 
 
 def test_demo_data_stats_and_reindex(settings: Settings, tmp_path: Path) -> None:

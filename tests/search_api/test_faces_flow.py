@@ -54,12 +54,12 @@ def test_a_changed_crop_re_embeds_every_photo_on_the_next_ingest(
     records = _register(tmp_path)
     assert runner.invoke(app, ["ingest", str(records)], catch_exceptions=False).exit_code == 0
     manifest = settings.data_dir / "face_index" / "manifest.json"
-    assert json.loads(manifest.read_text())["model_id"].endswith("+crop-m20-level")
+    assert "+crop-m20-level@" in json.loads(manifest.read_text())["model_id"]
     monkeypatch.setenv("TRACKCHILD_FACE_MARGIN", "32")  # another crop: old vectors must not mix with new ones
     result = runner.invoke(app, ["ingest", str(records)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "re-embedding every photo now" in result.output and "faces filed 4" in result.output
-    assert json.loads(manifest.read_text())["model_id"].endswith("+crop-m32-level")
+    assert "+crop-m32-level@" in json.loads(manifest.read_text())["model_id"]
     result = runner.invoke(app, ["faces", "search", str(FACES / "obama_240p.jpg"), "--kind", "missing", "--json"], catch_exceptions=False)
     assert json.loads(result.stdout)[0]["key"] == "missing:MP-OB"
 
@@ -86,7 +86,7 @@ def test_faces_embed_json_contract_and_compare(settings: Settings) -> None:
     assert [line["path"] for line in lines] == [str(FACES / "kit_with_rose.jpg"), str(FACES / "README.md")]
     assert len(lines[0]["faces"]) >= 2 and lines[0]["error"] is None
     face = lines[0]["faces"][0]
-    assert set(face) >= {"box", "prob", "quality", "embedding"} and len(face["embedding"]) == 512
+    assert set(face) >= {"box", "prob", "quality", "embedding"} and len(face["embedding"]) == 640
     assert abs(sum(x * x for x in face["embedding"]) - 1) < 1e-3
     assert lines[1]["faces"] == [] and "not a readable image" in lines[1]["error"]
     same = float(runner.invoke(app, ["faces", "compare", str(FACES / "obama_4.jpg"), str(FACES / "obama_5.jpg")]).stdout)

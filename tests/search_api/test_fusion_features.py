@@ -7,6 +7,7 @@ import pytest
 
 from indexer import parse_record
 from search_api.fusion.features import ALL_FEATURES
+from search_api.fusion.features.face import FACE_THRESHOLDS
 from search_api.fusion.views import ChildView, FaceVector, Pair
 from tests.factories import found_child, missing_report
 
@@ -64,7 +65,11 @@ def test_feature_levels(feature: str, missing: dict, found: dict, level: str) ->
     assert observe(feature, missing, found) == level
 
 
-@pytest.mark.parametrize(("cosine", "level"), [(0.9, "very_high"), (0.65, "high"), (0.55, "medium"), (0.4, "low"), (0.1, "else")])
+@pytest.mark.parametrize(
+    ("cosine", "level"),
+    [(FACE_THRESHOLDS[lvl] + 0.005, lvl) for lvl in ("very_high", "high", "medium", "low")]
+    + [(FACE_THRESHOLDS["low"] - 0.005, "else"), (FACE_THRESHOLDS["high"] - 0.005, "medium")],
+)
 def test_face_levels(cosine: float, level: str) -> None:
     a = np.zeros(512, np.float32)
     a[0] = 1

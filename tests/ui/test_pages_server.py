@@ -102,3 +102,21 @@ def test_audit_page_shows_the_trail_and_the_chain_check(client: TestClient) -> N
     page = client.get("/ui/audit", params={"action": "login"})
     assert page.status_code == 200 and "The chain is intact" in page.text
     assert "police1 (police)" in page.text and "admin1 (admin)" in page.text
+
+
+@pytest.mark.slow
+def test_a_photo_with_several_faces_is_kept_and_said_at_once_with_what_to_do(client: TestClient) -> None:
+    faces = Path(__file__).resolve().parents[1] / "fixtures" / "faces"
+    _login(client, "police1")
+    token = _csrf(client.get("/ui/records/new/missing").text)
+    answer = client.post(
+        "/ui/records/new/missing",
+        data={"csrf": token, "id": "FIR-PH", "name": "Asha", "sex": "F", "age": "7"},
+        files={"photos": ("kit.jpg", (faces / "kit_with_rose.jpg").read_bytes(), "image/jpeg")},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"].endswith("?saved=1&photo=several_faces")
+    page = client.get(answer.headers["location"]).text
+    assert 'id="photo-several_faces"' in page and "Crop the photo to the child" in page
+    assert "&lt;script" not in client.get("/ui/records/missing/FIR-PH?photo=<script>").text  # unknown codes are dropped

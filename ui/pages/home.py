@@ -23,7 +23,7 @@ def home(page: Page, session: DbSession) -> HTMLResponse:
     user = page.user
     pairs = []
     if may(user, "review_list"):
-        pairs = summarise_pairs(session=session, pairs=list_queue_for(session=session, user=user, limit=10))
+        pairs = summarise_pairs(pairs=list_queue_for(session=session, user=user, limit=10, source=page.source))
     mine = []
     for stored in list_entered_by(session=session, username=user.username, limit=10):
         open_pairs = [p for p in list_pairs_of(session=session, record_key=stored.key) if p.status in ("pending", "need_info")]

@@ -19,18 +19,21 @@ from search_api import (
     PermissionDenied,
     RecordInvalid,
     ResourcesDep,
+    audit_record_page,
     authorize,
+    candidate_views,
+    check_photos,
     duplicate_flags_of,
-    flag_duplicates,
+    find_candidates,
+    find_duplicates,
     get_stored_for,
     list_pairs_of,
-    match_and_queue,
-    open_record,
+    may_send_for_review,
     photo_path_for,
     save_record,
     send_for_review,
-    show_candidates,
     store_photo,
+    view_for,
 )
 from ui.display import photo_url
 from ui.web import Page, redirect
@@ -63,9 +66,7 @@ def _defaults(page: Page, kind: str) -> dict[str, str]:
 
 
 def _form_page(page: Page, kind: str, values: dict, errors: dict[str, str], status_code: int = 200) -> HTMLResponse:
-    return page.render(
-        "records/new.html", status_code=status_code, kind=kind, values=values, errors=errors, kind_fields=KIND_FIELDS[kind]
-    )
+    return page.render("records/new.html", status_code=status_code, kind=kind, values=values, errors=errors, kind_fields=KIND_FIELDS[kind])
 
 
 @router.get("/records/new/{kind}", response_class=HTMLResponse)
@@ -120,6 +121,7 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
     if record["id"] and get_record(session=session, kind=kind, record_id=record["id"]) is not None:
         errors["id"] = "a record with this number exists already; open it to edit"
     photos: list[str] = []
+    datas: list[bytes] = []
     for upload in form.getlist("photos"):
         if not isinstance(upload, UploadFile) or not upload.filename:
             continue
@@ -128,33 +130,41 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
             if len(data) > res.settings.max_photo_bytes:
                 raise ValueError(f"{upload.filename}: larger than {res.settings.max_photo_bytes // 1_000_000} MB")
             photos.append(store_photo(res=res, data=data))
+            datas.append(data)
         except (ValueError, ImageRejected, PhotoRejected) as exc:
             errors["photos"] = f"{upload.filename}: {exc}" if upload.filename not in str(exc) else str(exc)
     if errors:
         return _form_page(page, kind, values, errors, status_code=422)
     record["photos"] = photos
     try:
-        save_record(res=res, matcher=matcher, session=session, data=record, user=page.user, source=page.source)
+        save_record(res=res, matcher=matcher, session=session, data=record, user=page.user, source=page.source, uploaded=photos)
     except RecordInvalid as exc:
         problems = {_problem_field(p["field"]): p["message"] for p in exc.problems}
         return _form_page(page, kind, values, problems, status_code=422)
     except PermissionDenied as exc:  # e.g. another station's number: say so next to the unit field
         unit_field = "police_station" if kind == "missing" else "cci_name"
         return _form_page(page, kind, values, {unit_field: str(exc)}, status_code=403)
-    return redirect(f"/ui/records/{kind}/{record['id']}?saved=1")
+    # said at once on the record page: a face too small, blurred, turned away or among several
+    codes = sorted({p.code for advice in check_photos(res=res, datas=datas) for p in advice.problems})
+    return redirect(f"/ui/records/{kind}/{record['id']}?saved=1" + (f"&photo={','.join(codes)}" if codes else ""))
 
 
 @router.get("/records/{kind}/{record_id}", response_class=HTMLResponse)
-def record_page(kind: Kind, record_id: str, page: Page, session: DbSession, matcher: MatcherDep, saved: int = 0) -> HTMLResponse:
-    stored, view = open_record(session=session, user=page.user, kind=kind, record_id=record_id, source=page.source)
-    found, _queued = match_and_queue(matcher=matcher, session=session, stored=stored)
-    candidates = show_candidates(session=session, user=page.user, stored=stored, candidates=found, source=page.source)
+def record_page(
+    kind: Kind, record_id: str, page: Page, session: DbSession, matcher: MatcherDep, saved: int = 0, photo: str = ""
+) -> HTMLResponse:
+    # a GET: matching is computed and shown, never queued (queueing is the matcher's job or a POST)
+    stored = get_stored_for(session=session, user=page.user, kind=kind, record_id=record_id)
+    view = view_for(page.user, stored)
+    found = find_candidates(matcher=matcher, stored=stored)
+    candidates = candidate_views(session=session, user=page.user, stored=stored, candidates=found)
     pairs = list_pairs_of(session=session, record_key=stored.key)
     pair_of = {(p.found_key if kind == "missing" else p.missing_key): p for p in pairs}
-    same_side, _flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    same_side = find_duplicates(matcher=matcher, stored=stored)
     flags = {(f.key_b if f.key_a == stored.key else f.key_a): f for f in duplicate_flags_of(session=session, record_key=stored.key)}
     flagged = [c for c in same_side if c.key in flags]
-    shown = show_candidates(session=session, user=page.user, stored=stored, candidates=flagged, source=page.source)
+    shown = candidate_views(session=session, user=page.user, stored=stored, candidates=flagged)
+    audit_record_page(session=session, user=page.user, stored=stored, view=view, shown=candidates + shown, source=page.source)
     return page.render(
         "records/show.html",
         record=view,
@@ -163,8 +173,10 @@ def record_page(kind: Kind, record_id: str, page: Page, session: DbSession, matc
         duplicates=[(d, flags[d["key"]]) for d in shown],
         pairs=pairs if view["access"] == "full" else [],
         saved=bool(saved),
+        photo_problems=[code for code in photo.split(",") if code in PHOTO_PROBLEMS][: len(PHOTO_PROBLEMS)],
         photo_url=photo_url,
         inside=view["access"] == "full",
+        can_send=may_send_for_review(page.user, stored.record),
     )
 
 
@@ -176,15 +188,21 @@ def send_candidate_for_review(
     session: DbSession,
     matcher: MatcherDep,
     other_key: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
+    """Send a candidate the matcher proposes (or, for a reviewer, any pair with a reason)."""
     page.check_csrf(csrf)
     stored = get_stored_for(session=session, user=page.user, kind=kind, record_id=record_id)
-    pair = send_for_review(matcher=matcher, session=session, stored=stored, other_key=other_key, user=page.user)
+    pair = send_for_review(
+        matcher=matcher, session=session, stored=stored, other_key=other_key, user=page.user, reason=reason, source=page.source
+    )
     return redirect(f"/ui/review/{pair.pk}")
 
 
 THUMB_SIDE = {"thumb": 160, "large": 640}
+# problems an uploaded photo can have (embeddings.advise); each has a label "photo_<code>"
+PHOTO_PROBLEMS = ("no_face", "too_small", "blurred", "turned_away", "several_faces", "unreadable")
 
 
 @router.get("/photos/{kind}/{record_id}/{position}")
@@ -213,4 +231,3 @@ def photo(
         out = io.BytesIO()
         image.save(out, "JPEG", quality=85)
     return Response(out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
-

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 
 from search_api import (
+    CannotReopen,
     ConfirmNeedsReason,
     DbSession,
     ResourcesDep,
@@ -23,21 +24,26 @@ from ui.web import Page, redirect
 
 router = APIRouter(prefix="/ui/review")
 QueueStatus = Literal["pending", "need_info", "confirmed", "rejected", "closed"]
+QueueOrder = Literal["score", "least_sure"]
 
 
 @router.get("", response_class=HTMLResponse)
-def queue(page: Page, session: DbSession, status: QueueStatus = "pending", district: str = "", min_score: float = 0.0) -> HTMLResponse:
+def queue(
+    page: Page, session: DbSession, status: QueueStatus = "pending", district: str = "", min_score: float = 0.0, order: QueueOrder = "score"
+) -> HTMLResponse:
     rows = list_queue_for(
-        session=session, user=page.user, status=status, district=district[:100] or None, min_score=min_score or None, limit=100
-    )
-    flags = list_duplicates_for(session=session, user=page.user, limit=50)
+        session=session, user=page.user, status=status, district=district[:100] or None, min_score=min_score or None, limit=100,
+        source=page.source, order=order,
+    )  # fmt: skip
+    flags = list_duplicates_for(session=session, user=page.user, limit=50, source=page.source)
     return page.render(
         "review/queue.html",
-        pairs=summarise_pairs(session=session, pairs=rows),
-        duplicates=summarise_duplicates(session=session, flags=flags),
+        pairs=summarise_pairs(pairs=rows),
+        duplicates=summarise_duplicates(flags=flags),
         status=status,
         district=district,
         min_score=min_score,
+        order=order,
         photo_url=photo_url,
     )
 
@@ -67,14 +73,14 @@ def decide(
     page: Page,
     session: DbSession,
     res: ResourcesDep,
-    decision: Annotated[Literal["confirm", "reject", "need_info"], Form()],
+    decision: Annotated[Literal["confirm", "reject", "need_info", "reopen"], Form()],
     note: Annotated[str, Form(max_length=4000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     page.check_csrf(csrf)
     try:
         decide_pair(res=res, session=session, pair_pk=pair_pk, decision=decision, note=note, user=page.user, source=page.source)
-    except ConfirmNeedsReason:
+    except (ConfirmNeedsReason, CannotReopen):
         return _pair_page(page, session, pair_pk, error="note", note=note, status_code=422)
     return redirect(f"/ui/review/{pair_pk}?decided=1")
 

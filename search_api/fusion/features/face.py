@@ -1,6 +1,11 @@
-"""Face evidence. Scale: the highest cosine similarity between any photo of the missing
-child and any photo of the found child (FaceNet, 512-d). The weight is scaled by the
-quality of the two faces compared: a blurred or tiny face counts for less."""
+"""Face evidence. Scale: the highest face score between any photo of the missing child and any
+photo of the found child: the inner product of the fused embeddings, Σ weight × cosine over
+the embedders (FaceNet and SFace), −1 to 1. The weight is scaled by the quality of the two
+faces compared: a blurred or tiny face counts for less.
+
+The level thresholds are the fused scores that 0.1 %, 1 %, 5 % and 20 % of different-person
+child→adult photo pairs reach on the Large Age-Gap dev split (``trackchild bench faces-age
+--fit``, which also prints each level's m and u for model.json)."""
 
 from __future__ import annotations
 
@@ -10,6 +15,10 @@ from search_api.fusion.levels import Comparison, Feature, Level, Observed, alway
 from search_api.fusion.views import Pair
 
 LOW_QUALITY_STRENGTH = 0.5
+# level → lowest face score in it (see the module doc)
+FACE_THRESHOLDS = {"very_high": 0.356, "high": 0.283, "medium": 0.219, "low": 0.146}
+# the share of different-person pairs above each threshold, which the thresholds are fitted to
+FACE_LEVEL_FAR = {"very_high": 0.001, "high": 0.01, "medium": 0.05, "low": 0.20}
 
 
 @dataclass(frozen=True)
@@ -33,13 +42,13 @@ def best_face_match(pair: Pair) -> FaceMatch:
 
 _feature: Feature[FaceMatch] = Feature(
     "face_cosine",
-    "best cosine similarity between the two children's photos, −1 to 1",
+    "best face score between the two children's photos (fused FaceNet + SFace cosines), −1 to 1",
     (
         Level("missing", "no usable photo on one side", lambda m: m.cosine is None),
-        Level("very_high", "faces very similar", lambda m: m.cosine >= 0.75),  # type: ignore[operator]
-        Level("high", "faces similar", lambda m: m.cosine >= 0.62),  # type: ignore[operator]
-        Level("medium", "faces somewhat similar", lambda m: m.cosine >= 0.50),  # type: ignore[operator]
-        Level("low", "faces slightly similar", lambda m: m.cosine >= 0.38),  # type: ignore[operator]
+        Level("very_high", "faces very similar", lambda m: m.cosine >= FACE_THRESHOLDS["very_high"]),  # type: ignore[operator]
+        Level("high", "faces similar", lambda m: m.cosine >= FACE_THRESHOLDS["high"]),  # type: ignore[operator]
+        Level("medium", "faces somewhat similar", lambda m: m.cosine >= FACE_THRESHOLDS["medium"]),  # type: ignore[operator]
+        Level("low", "faces slightly similar", lambda m: m.cosine >= FACE_THRESHOLDS["low"]),  # type: ignore[operator]
         Level("else", "faces dissimilar", always),
     ),
 )
@@ -48,7 +57,7 @@ _feature: Feature[FaceMatch] = Feature(
 def _compare(pair: Pair, _frequency: object = None) -> Observed:
     match = best_face_match(pair)
     level = _feature.level_of(match)
-    detail = "" if match.cosine is None else f"cosine {match.cosine:.2f}" + (" (low-quality photo)" if match.strength < 1 else "")
+    detail = "" if match.cosine is None else f"face score {match.cosine:.2f}" + (" (low-quality photo)" if match.strength < 1 else "")
     return Observed(
         _feature.name,
         level.name,

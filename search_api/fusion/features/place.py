@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+from indexer import Place, locate_place
 from search_api.fusion.levels import Comparison, Feature, Level, Observed, always
 from search_api.fusion.views import Pair
 
@@ -58,15 +59,35 @@ class PlaceGap:
     same_state: bool
     found_at_hub: bool
     known: bool
+    approximate: bool = False  # a place without lat/lon was put at its district's centre (gazetteer)
+
+
+@lru_cache(maxsize=100_000)
+def _district_centre(district: str, state: str, city: str) -> tuple[float, float] | None:
+    found = locate_place(district=district, state=state, city=city)
+    return (found.lat, found.lon) if found is not None else None
+
+
+def place_coordinates(place: Place) -> tuple[tuple[float, float] | None, bool]:
+    """(lat, lon) of a place and whether it is approximate: the record's own coordinates,
+    else the centre of its district from the bundled gazetteer, else None."""
+    if place.lat is not None and place.lon is not None:
+        return (place.lat, place.lon), False
+    centre = _district_centre(place.district, place.state, place.city) if (place.district or place.city) else None
+    return centre, centre is not None
 
 
 def place_gap(pair: Pair) -> PlaceGap:
     a, b = pair.missing.record.place, pair.found.record.place
     same_district = bool(a.district) and a.district.strip().lower() == b.district.strip().lower()
     same_state = bool(a.state) and a.state.strip().lower() == b.state.strip().lower()
-    if a.lat is not None and b.lat is not None:
-        km = haversine_km(a.lat, a.lon, b.lat, b.lon)  # type: ignore[arg-type]
-        return PlaceGap(km, same_district, same_state, near_hub(b.lat, b.lon), True)  # type: ignore[arg-type]
+    (ca, approx_a), (cb, approx_b) = place_coordinates(a), place_coordinates(b)
+    if ca is not None and cb is not None:
+        approximate = approx_a or approx_b
+        # a district centre is tens of km from a town in it: one district is the same area
+        km = 0.0 if approximate and same_district else haversine_km(ca[0], ca[1], cb[0], cb[1])
+        hub = near_hub(cb[0], cb[1]) or (approx_b and b.city.strip().lower() in RAILWAY_HUBS)
+        return PlaceGap(km, same_district, same_state, hub, True, approximate)
     hub = b.city.strip().lower() in RAILWAY_HUBS or b.district.strip().lower() in RAILWAY_HUBS
     known = bool((a.district or a.state) and (b.district or b.state))
     return PlaceGap(None, same_district, same_state, hub, known)
@@ -94,7 +115,7 @@ def _compare(pair: Pair, _frequency: object = None) -> Observed:
     g = place_gap(pair)
     level = _feature.level_of(g)
     show = lambda p: ", ".join(x for x in (p.city, p.district, p.state) if x)  # noqa: E731
-    detail = f"{g.km:.0f} km" if g.km is not None else ""
+    detail = "" if g.km is None else f"about {g.km:.0f} km (district centres)" if g.approximate else f"{g.km:.0f} km"
     return Observed(_feature.name, level.name, level.label, show(pair.missing.record.place), show(pair.found.record.place), detail)
 
 

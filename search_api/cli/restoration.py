@@ -1,0 +1,104 @@
+"""Restoration cases after a confirmed match: list, show, record a step, what is overdue."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+from sqlalchemy import select
+
+from search_api.cli.common import fail, out
+from search_api.config import Settings
+from search_api.resources import open_resources
+
+app = typer.Typer(help="Restoration cases: steps after a confirmed match.", no_args_is_help=True)
+AsUser = Annotated[str, typer.Option("--as", help="Act as this user: their role and units decide what they see and do")]
+
+
+def _user(session, username: str):  # type: ignore[no-untyped-def]
+    from search_api.users.models import UserRow
+
+    user = session.scalar(select(UserRow).where(UserRow.username == username, UserRow.active.is_(True)))
+    if user is None:
+        raise fail(f"no active user {username!r}")
+    return user
+
+
+@app.command("list")
+def case_list(as_user: AsUser, status: Annotated[Optional[str], typer.Option()] = None) -> None:
+    """Cases the user sees (one JSON line each)."""
+    from search_api.restoration import flows
+    from search_api.restoration.schemas import CaseRead
+
+    with open_resources(Settings()) as res, res.session_factory() as session:
+        rows = flows.list_cases(session=session, user=_user(session, as_user), status=status, source="cli")
+        for row in rows:
+            sys.stdout.write(CaseRead.model_validate(row).model_dump_json() + "\n")
+        session.commit()
+
+
+@app.command("show")
+def case_show(case_pk: Annotated[int, typer.Argument()], as_user: AsUser) -> None:
+    """A case with its steps, due dates and who recorded what."""
+    from search_api.policy import PermissionDenied
+    from search_api.restoration import flows
+    from search_api.restoration.service import CaseNotFound
+
+    with open_resources(Settings()) as res, res.session_factory() as session:
+        try:
+            detail = flows.case_detail(session=session, case_pk=case_pk, user=_user(session, as_user), source="cli")
+        except (PermissionDenied, CaseNotFound) as exc:
+            raise fail(str(exc)) from exc
+        session.commit()
+        c = detail.case
+        out.print(f"case {c.pk} (pair {c.pair_pk}): {c.status}; {c.missing_key} ~ {c.found_key}; order {c.order_type or '-'}")
+        for s in detail.steps:
+            done = f"done {s.done_at:%Y-%m-%d} by {s.done_by}" if s.done_at else f"due {s.due_at:%Y-%m-%d}"
+            out.print(f"  {s.step:<18} {done}  {json.dumps(s.fields, ensure_ascii=False) if s.fields else ''}")
+        if detail.may_record:
+            out.print(f"you may record: {', '.join(detail.may_record)}")
+
+
+@app.command("step")
+def case_step(
+    case_pk: Annotated[int, typer.Argument()],
+    step: Annotated[
+        str, typer.Argument(help="cwc_order, home_verification, transfer_sent, transfer_received, handover, followup_1m/3m/6m, closure")
+    ],
+    as_user: AsUser,
+    field: Annotated[
+        Optional[list[str]], typer.Option("--field", help="name=value, repeated (e.g. --field order_type=restoration)")
+    ] = None,
+    note: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Record a step of a case (audited; the case's parties are told when its status moves)."""
+    from search_api.policy import PermissionDenied
+    from search_api.restoration import flows
+    from search_api.restoration.service import CaseNotFound, StepRefused
+
+    fields = {}
+    for item in field or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise fail(f"--field {item!r}: write it as name=value")
+        fields[name.strip()] = value.strip()
+    with open_resources(Settings()) as res, res.session_factory() as session:
+        try:
+            row = flows.record_case_step(session=session, settings=res.settings, case_pk=case_pk, step=step, fields=fields, notes=note,
+                                         user=_user(session, as_user), source="cli")  # fmt: skip
+        except (PermissionDenied, CaseNotFound, StepRefused) as exc:
+            raise fail(str(exc)) from exc
+        session.commit()
+        out.print(f"case {case_pk}: {row.step} recorded")
+
+
+@app.command("overdue")
+def case_overdue(as_user: AsUser) -> None:
+    """Overdue review and restoration steps in the user's area, oldest first."""
+    from search_api.restoration import flows
+
+    with open_resources(Settings()) as res, res.session_factory() as session:
+        for item in flows.list_overdue_for(session=session, settings=res.settings, user=_user(session, as_user)):
+            out.print(f"{item.days_overdue:>4} days  {item.subject:<12} {item.step:<18} {item.district}, {item.state}")

@@ -1,0 +1,1 @@
+"""Alembic revisions for every table of the database (store and service). See the README, "Schema migrations"."""
