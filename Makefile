@@ -23,6 +23,7 @@ demo:
 	$(BIN)/trackchild search "राकेश" --limit 5
 	$(BIN)/trackchild search "Puja" --kind found --sex F --age-min 6 --age-max 12 --limit 5
 	$(BIN)/trackchild match $$(head -1 $(DEMO_DIR)/truth.jsonl | sed 's/.*"found": "\([^"]*\)".*/\1/') --top 3
+	$(BIN)/trackchild match --all --queue --out $(DEMO_DIR)/matches.jsonl
 	TRACKCHILD_NEW_USER_PASSWORD=$(DEMO_PASSWORD) $(BIN)/trackchild user add $(DEMO_USER) --role admin || true
 
 serve:

@@ -395,6 +395,10 @@ def _attach_photos(dataset, photos_dir: Path) -> list[tuple[str, str]]:  # type:
     return chosen
 
 
+def _children_peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
 def run_match_bench(
     *,
     n_missing: int,
@@ -404,9 +408,13 @@ def run_match_bench(
     seed: int,
     work_dir: Path,
     photos: Path | None = None,
+    workers: int = 1,
+    splink: bool = False,
     model_path: Path | None = None,
     generator: str = "classic",
 ) -> Iterator[str]:
+    """Ingest plus ``match --all`` (found → missing) timed end to end, its quality, and with
+    ``splink`` the same data linked by Splink 4 (DuckDB) in a separate process, in the same run."""
     from search_api.faces.flows import sync_faces
     from search_api.fusion.evaluate import evaluate
     from search_api.fusion.model import FusionModel
@@ -427,11 +435,13 @@ def run_match_bench(
     true_ids: dict[str, set[str]] = {}
     for pair in pairs:
         true_ids.setdefault(pair["found"], set()).add(pair["missing"])
+    run_started = time.perf_counter()
     with open_resources(_empty_store(work_dir / "data")) as res:
         # the photos live in their own folder, not beside the generated records: name it as the root
         report = res.ingestor().ingest_file(records, photos_root=photos.resolve() if photos else None)
+        ingest_seconds = time.perf_counter() - run_started
         yield (
-            f"ingested {report.rows} records in {report.seconds:.1f}s: {report.rejected_rows} rejected, "
+            f"ingested {report.rows} records in {ingest_seconds:.1f}s: {report.rejected_rows} rejected, "
             f"{len(report.warnings)} warnings on {len({w.line for w in report.warnings})} rows"
         )
         if with_photos:
@@ -439,24 +449,18 @@ def run_match_bench(
             yield f"photos: {faces.photos} on {len(with_photos)} true pairs, {faces.filed} faces filed"
         matcher = Matcher(res, model, check_current=False)  # a batch run: nobody else writes
         started = time.perf_counter()
-        preloaded = matcher.preload("missing")
-        yield f"preloaded {preloaded} missing reports in {time.perf_counter() - started:.1f}s"
         results: dict[str, list[tuple[str, float]]] = {}
-        latencies: list[float] = []
-        started = time.perf_counter()
-        with res.session_factory() as session:
-            from indexer import iter_records
-
-            found = [s.record for s in iter_records(session=session, kind="found")]
-        for record in found:
-            t0 = time.perf_counter()
-            candidates = matcher.rank(record, limit=10)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            results[record.id] = [(c.id, c.score) for c in candidates]
-        elapsed = time.perf_counter() - started
+        for matched in matcher.match_all("found", limit=10, workers=workers):
+            results[matched.id] = [(c.id, c.score) for c in matched.candidates]
+        match_seconds = time.perf_counter() - started
+        total_seconds = time.perf_counter() - run_started
         if with_photos:  # the same pairs without their faces: what the photo adds
+            from indexer import get_records_by_keys
+
             text_only = Matcher(res, model, use_faces=False, check_current=False)
-            by_found = {r.id: r for r in found}
+            with res.session_factory() as session:
+                stored = get_records_by_keys(session=session, keys=[f"found:{f}" for f, _ in with_photos])
+                by_found = {s.record.id: s.record for s in stored.values()}
             for found_id, missing_id in with_photos:
 
                 def rank_of(ranked: list, missing_id: str = missing_id) -> str:
@@ -472,11 +476,170 @@ def run_match_bench(
                     f"(score {true_without:.3f}) on text alone, {rank_of(with_face)} (score {true_with:.3f}) with the photo"
                 )
     quality = evaluate(results, true_ids, matcher.model.review_threshold)
-    p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
-    yield f"match --all found→missing: {len(found)} found vs {preloaded} missing in {elapsed:.1f}s"
-    yield f"one record's candidates: p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+    yield f"match --all found→missing: {len(results)} found records in {match_seconds:.1f}s with {workers} worker(s)"
+    yield f"ingest + match: {total_seconds:.1f}s wall"
     yield from quality.lines()
-    yield f"peak RSS: {_peak_rss_mib():.0f} MiB"
+    yield f"peak RSS: {_peak_rss_mib():.0f} MiB (main process), {_children_peak_rss_mib():.0f} MiB (largest worker)"
+    if splink:
+        yield from run_splink_bench(records=records, true_ids=true_ids)
+
+
+def run_splink_bench(*, records: Path, true_ids: dict[str, set[str]]) -> Iterator[str]:
+    """Splink 4 (DuckDB backend, every core) on the same records, in its own process so that
+    its wall time and peak RSS are its own: data preparation, training and prediction."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    started = time.perf_counter()
+    proc = ctx.Process(target=_splink_process, args=(str(records), queue))
+    proc.start()
+    outcome = queue.get()
+    proc.join()
+    wall = time.perf_counter() - started
+    if "error" in outcome:
+        yield f"splink failed: {outcome['error']}"
+        return
+    results = {found: [(m, p) for m, p in ranked] for found, ranked in outcome["ranked"].items()}
+    hits = {k: 0 for k in (1, 5, 10)}
+    for found, truths in true_ids.items():
+        ids = [m for m, _ in results.get(found, [])]
+        for k in hits:
+            hits[k] += any(t in ids[:k] for t in truths)
+    n = max(1, len(true_ids))
+    yield (
+        f"splink {outcome['version']} (duckdb, {outcome['threads']} threads): {outcome['pairs']:,} pairs scored; "
+        f"wall {wall:.1f}s (prepare {outcome['prepare']:.1f}s, train {outcome['train']:.1f}s, predict + top 10 {outcome['predict']:.1f}s)"
+    )
+    yield f"splink recall@1 {hits[1] / n:.3f}, recall@5 {hits[5] / n:.3f}, recall@10 {hits[10] / n:.3f} (n={len(true_ids)})"
+    yield f"splink peak RSS: {outcome['peak_rss_mib']:.0f} MiB"
+
+
+def _splink_frame(path: str):  # type: ignore[no-untyped-def]
+    """One row per record with the columns Splink compares and blocks on. Keys are the strict
+    phonetic keys of our normaliser, so both linkers block on the same evidence."""
+    import pandas as pd
+
+    from indexer import normalise_name
+
+    def key(text: str, last: bool = False) -> str | None:
+        tokens = normalise_name(text or "").tokens
+        return (tokens[-1] if last else tokens[0]).strict if tokens else None
+
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            r = json.loads(line)
+            place = r.get("place") or {}
+            tokens = normalise_name(r.get("name") or "").tokens
+            father = normalise_name(r.get("father_name") or "").tokens
+            age = r.get("age")
+            rows.append(
+                {
+                    "unique_id": r["id"],
+                    "kind": r["kind"],
+                    "first_name": tokens[0].text if tokens else None,
+                    "surname": tokens[-1].text if len(tokens) > 1 else None,
+                    "first_key": key(r.get("name")),
+                    "surname_key": key(r.get("name"), last=True) if len(tokens) > 1 else None,
+                    "father_first": father[0].text if father else None,
+                    "father_key": key(r.get("father_name")),
+                    "sex": r.get("sex") or None,
+                    "age": float(age) if isinstance(age, (int, float)) and age > 0 else None,
+                    "age_band": int(age // 4) if isinstance(age, (int, float)) else None,
+                    "date": r.get("date") or None,
+                    "lat": place.get("lat"),
+                    "lon": place.get("lon"),
+                    "district": (place.get("district") or "").strip().lower() or None,
+                    "state": (place.get("state") or "").strip().lower() or None,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    return frame[frame.kind == "missing"].drop(columns="kind"), frame[frame.kind == "found"].drop(columns="kind")
+
+
+def _splink_process(records: str, queue) -> None:  # type: ignore[no-untyped-def]
+    try:
+        queue.put(_splink_link(records))
+    except Exception as exc:  # reported as a figure, not raised in the parent
+        queue.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def _splink_link(records: str) -> dict:
+    import logging
+
+    import splink
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    missing, found = _splink_frame(records)
+    prepare = time.perf_counter() - started
+    started = time.perf_counter()
+    # Blocking comparable to ours: a name's phonetic key (child's first name, surname, father's
+    # first name) with sex, plus the district for children known by one word or none.
+    settings = SettingsCreator(
+        link_type="link_only",
+        comparisons=[
+            cl.NameComparison("first_name"),
+            cl.NameComparison("surname"),
+            cl.NameComparison("father_first"),
+            cl.ExactMatch("sex"),
+            cl.CustomComparison(
+                comparison_description="age",
+                comparison_levels=[
+                    {"sql_condition": '"age_l" IS NULL OR "age_r" IS NULL', "label_for_charts": "null", "is_null_level": True},
+                    {"sql_condition": 'abs("age_l" - "age_r") <= 1', "label_for_charts": "within 1 year"},
+                    {"sql_condition": 'abs("age_l" - "age_r") <= 3', "label_for_charts": "within 3 years"},
+                    {"sql_condition": "ELSE", "label_for_charts": "else"},
+                ],
+            ),
+            cl.AbsoluteDateDifferenceAtThresholds("date", input_is_string=True, metrics=["day", "day"], thresholds=[365, 1095]),
+            cl.DistanceInKMAtThresholds("lat", "lon", [30, 150, 700]),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("first_key", "sex"),
+            block_on("surname_key", "father_key"),
+            block_on("district", "sex", "age_band"),
+        ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+    db_api = DuckDBAPI()  # in memory, every core
+    linker = Linker([missing, found], settings, db_api=db_api, input_table_aliases=["missing", "found"])
+    linker.training.estimate_probability_two_random_records_match([block_on("first_name", "surname", "father_first")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_key", "sex"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("district", "age_band"))
+    train = time.perf_counter() - started
+    started = time.perf_counter()
+    predictions = linker.inference.predict()
+    table = predictions.physical_name
+    pairs = int(linker.misc.query_sql(f"select count(*) as n from {table}", output_type="pandas")["n"][0])
+    top = linker.misc.query_sql(
+        f"""select found_id, missing_id, match_probability from (
+              select case when source_dataset_l = 'found' then unique_id_l else unique_id_r end as found_id,
+                     case when source_dataset_l = 'found' then unique_id_r else unique_id_l end as missing_id,
+                     match_probability,
+                     row_number() over (partition by case when source_dataset_l = 'found' then unique_id_l else unique_id_r end
+                                        order by match_probability desc) as rk
+              from {table}) where rk <= 10 order by found_id, rk""",
+        output_type="pandas",
+    )
+    predict = time.perf_counter() - started
+    ranked: dict[str, list[tuple[str, float]]] = {}
+    for found_id, missing_id, probability in top.itertuples(index=False):
+        ranked.setdefault(found_id, []).append((missing_id, float(probability)))
+    threads = int(linker.misc.query_sql("select current_setting('threads') as t", output_type="pandas")["t"][0])
+    return {
+        "version": splink.__version__,
+        "threads": threads,
+        "pairs": pairs,
+        "prepare": prepare,
+        "train": train,
+        "predict": predict,
+        "ranked": ranked,
+        "peak_rss_mib": _peak_rss_mib(),
+    }
 
 
 def run_duplicates_bench(*, n_missing: int, n_found: int, share: float, seed: int, work_dir: Path) -> Iterator[str]:

@@ -91,6 +91,9 @@ class TantivyTextIndex:
         self._index = None
         self._follow_current()
         self._collect_garbage()
+        # a batch run's fixed view of the index: one searcher, and the key of each document it
+        # has returned (a stored-document read per hit otherwise dominates blocking)
+        self._pinned: tuple[object, dict[tuple[int, int], TextHit]] | None = None
 
     def _check_version(self) -> None:
         marker = self.path / "trackchild-schema.json"
@@ -253,6 +256,7 @@ class TantivyTextIndex:
         """Commit the writes. Raises ``GenerationMoved`` when another process switched the live
         generation while this one wrote to the old one (the caller leaves its records pending)."""
         with self._lock:
+            self._pinned = None
             written_to = self._writer_generation
             if self._writer is not None:
                 try:
@@ -299,6 +303,24 @@ class TantivyTextIndex:
             self._generation = ""
 
     # -- reading ---------------------------------------------------------------
+    def _search_pinned(self, plan: QueryPlan, limit: int) -> list[TextHit]:
+        searcher, known = self._pinned  # type: ignore[misc]
+        try:
+            result = searcher.search(self.compile(plan), limit=max(1, min(limit, 1000)), count=False)  # type: ignore[attr-defined]
+        except ValueError as exc:
+            raise TextIndexError(f"tantivy: search failed: {exc}") from exc
+        hits: list[TextHit] = []
+        for score, address in result.hits:
+            where = (address.segment_ord, address.doc)
+            hit = known.get(where)
+            if hit is None:
+                stored = searcher.doc(address)  # type: ignore[attr-defined]
+                hit = known[where] = TextHit(
+                    stored.get_first("key"), stored.get_first("id"), stored.get_first("kind"), stored.get_first("name") or "", 0.0
+                )
+            hits.append(TextHit(hit.key, hit.id, hit.kind, hit.name, float(score)))
+        return hits
+
     def count(self) -> int:
         self._refresh()
         return self._index.searcher().num_docs  # type: ignore[attr-defined]
@@ -355,10 +377,21 @@ class TantivyTextIndex:
         parts.extend((Occur.Must, Q.const_score_query(f, 0.0)) for f in self._filters(plan.filters))
         return Q.boolean_query(parts)
 
+    def pin(self) -> None:
+        """Search one fixed snapshot from now on (for a batch run over a store nobody writes
+        to): hits of unexplained searches are then resolved from memory after their first read."""
+        self._refresh()
+        self._pinned = (self._index.searcher(), {})  # type: ignore[attr-defined]
+
+    def unpin(self) -> None:
+        self._pinned = None
+
     def search(
         self, query: str, *, filters: SearchFilters | None = None, limit: int = 10, explain: bool = True, fields: SearchFields = "all"
     ) -> list[TextHit]:
         plan = build_query_plan(query, filters, fields=fields)
+        if self._pinned is not None and not explain:
+            return self._search_pinned(plan, limit)
         self._refresh()
         searcher = self._index.searcher()  # type: ignore[attr-defined]
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -30,12 +31,15 @@ def bench_match(
     photos: Annotated[
         Optional[Path], typer.Option(help="Folder of identity folders (e.g. ../shared/faces): weakly named true pairs get photos")
     ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes for match --all (default: one per CPU core)")] = os.cpu_count() or 1,
+    splink: Annotated[bool, typer.Option("--splink", help="Also link the same data with Splink 4 (DuckDB) in this run")] = False,
     model: Annotated[Optional[Path], typer.Option(help="A fusion model file (default: the shipped cold-start model)")] = None,
     generator: Annotated[
         Generator, typer.Option(help="classic (shares rules with the matcher), independent (does not), or both, one after the other")
     ] = Generator.both,
 ) -> None:
-    """recall@1/5/10, MRR, alert and false-alert rates and speed of match --all (found → missing)."""
+    """Ingest + match --all (found → missing): wall times, recall@1/5/10, MRR, alert rates, peak
+    RSS; with --splink, Splink 4's wall time, pairs scored, recall and peak RSS on the same data."""
     from search_api.bench import run_match_bench
 
     chosen = ["classic", "independent"] if generator is Generator.both and records is None else [generator.value]
@@ -52,6 +56,8 @@ def bench_match(
             photos=photos,
             generator="classic" if name == "both" else name,
             model_path=model,
+            workers=workers,
+            splink=splink,
         )
         for line in lines:
             out.print(line)

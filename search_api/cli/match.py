@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -30,8 +31,17 @@ def match(
     top: Annotated[int, typer.Option(min=1, max=100)] = 10,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Write JSON lines here instead of stdout")] = None,
     kind: Annotated[Optional[Kind], typer.Option(help="Which register RECORD_ID is in, if both have it")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="With --all: the full explanation of every candidate")] = False,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="With --all: put every open pair at or above the review threshold in the review queue")
+    ] = False,
+    workers: Annotated[int, typer.Option(min=1, help="With --all: processes (default: one per CPU core)")] = os.cpu_count() or 1,
 ) -> None:
-    """Ranked, explained candidates from the other register."""
+    """Ranked, explained candidates from the other register.
+
+    With --all, one JSON line per record: each candidate's id, score, source and the level
+    it reached on every feature (the full explanation only with --explain).
+    """
     from indexer import find_records_by_id
     from search_api.fusion.service import Matcher
 
@@ -41,21 +51,12 @@ def match(
         matcher = Matcher(res, check_current=False)
         if all_records:
             side = "found" if direction is Direction.found_to_missing else "missing"
-            handle = out_file.open("w", encoding="utf-8") if out_file else sys.stdout
-            try:
-                with progress_bar() as progress:
-                    task = progress.add_task(f"match {side}", total=None)
-                    for rid, candidates in matcher.match_all(side, limit=top):
-                        line = {
-                            "id": rid,
-                            "candidates": [{"id": c.id, "score": c.score, "explain": c.explanation.to_json()} for c in candidates],
-                        }
-                        handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-                        progress.advance(task)
-            finally:
-                if out_file:
-                    handle.close()
-            operator_audit(res, "match_all", [], {"side": side})
+            figures = _match_all(res, matcher, side=side, top=top, out_file=out_file, explain=explain, queue=queue, workers=workers)
+            operator_audit(res, "match_all", [], {"side": side, **figures})
+            console.print(
+                f"matched {figures['records']} {side} records in {figures['seconds']:.1f}s"
+                + (f"; {figures['queued']} pairs newly queued for review" if queue else "")
+            )
             return
         with res.session_factory() as session:
             stored = [s for s in find_records_by_id(session=session, record_id=record_id) if not kind or s.record.kind == kind.value]  # type: ignore[arg-type]
@@ -69,6 +70,38 @@ def match(
         out.print(f"{rank:>2}. {c.kind} {c.id}  score {c.score:.3f}  via {c.source}")
         for line in c.explanation.lines():
             out.print(f"      {line}")
+
+
+def _match_all(res, matcher, *, side: str, top: int, out_file: Path | None, explain: bool, queue: bool, workers: int) -> dict:  # type: ignore[no-untyped-def]
+    """Match every record of ``side``; write JSON lines and, with ``queue``, fill the review queue."""
+    import time
+
+    import orjson
+
+    from search_api.records.flows import BatchQueue
+
+    started = time.perf_counter()
+    threshold = matcher.model.review_threshold
+    sink = BatchQueue(res) if queue else None
+    handle = out_file.open("wb") if out_file else sys.stdout.buffer
+    records = 0
+    try:
+        with progress_bar() as progress:
+            task = progress.add_task(f"match {side}", total=None)
+            for matched in matcher.match_all(side, limit=top, workers=workers, explain=explain, explain_above=threshold if queue else None):
+                handle.write(orjson.dumps(matched.to_json(explain=explain)) + b"\n")
+                if sink is not None:
+                    sink.add(matched, threshold=threshold)
+                records += 1
+                progress.advance(task)
+        if sink is not None:
+            sink.flush()
+    finally:
+        if out_file:
+            handle.close()
+        else:
+            handle.flush()
+    return {"records": records, "seconds": time.perf_counter() - started, "queued": sink.queued if sink else 0}
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,7 +13,7 @@ import numpy as np
 from embeddings import FaceIndex
 from indexer import FoundChild, MissingReport, StoredRecord, content_hashes, count_records, get_records_by_keys, iter_records
 from search_api.faces.flows import OPEN_STATUSES, EmbeddingCache
-from search_api.fusion.candidates import candidate_keys
+from search_api.fusion.candidates import candidate_keys, other_kind
 from search_api.fusion.explain import Explanation
 from search_api.fusion.features import ALL_FEATURES
 from search_api.fusion.features.names import given_names_agree, parents_given_names_agree
@@ -142,7 +143,7 @@ class Matcher:
         """Build views of every record of one kind (for batch runs)."""
         with self.res.session_factory() as session:
             for stored in iter_records(session=session, kind=kind):
-                self.view(stored.record)
+                self.scorer.row(self.view(stored.record))  # prepared once, before any worker forks
                 self._view_hashes[stored.key] = stored.content_hash
         return sum(1 for v in self._views.values() if v.kind == kind)
 
@@ -231,10 +232,118 @@ class Matcher:
         explanation = Explanation.build(total - sum(weights), observations, weights, total, pair.score)
         return Candidate(pair.key, pair.id, pair.kind, pair.score, pair.source, explanation)
 
-    def match_all(self, kind: str, *, limit: int = 10) -> Iterator[tuple[str, list[Candidate]]]:
-        """(record id, candidates) for every record of ``kind``."""
-        self.preload("missing" if kind == "found" else "found")
+    def match_all(
+        self, kind: str, *, limit: int = 10, workers: int = 1, explain: bool = False, explain_above: float | None = None
+    ) -> Iterator[MatchedRecord]:
+        """Every record of ``kind`` with its best candidates, in store order.
+
+        The other register is prepared once; with ``workers`` > 1 the records are split into
+        chunks matched by forked processes that share the prepared register read-only.
+        Explanations are built only with ``explain`` (every candidate) or for candidates
+        scoring at least ``explain_above`` (those going to the review queue).
+        """
+        self.preload(other_kind(kind))
         with self.res.session_factory() as session:
-            records = [s.record for s in iter_records(session=session, kind=kind)]
-        for record in records:
-            yield record.id, self.rank(record, limit=limit)
+            stored = list(iter_records(session=session, kind=kind))
+        records = [s.record for s in stored]
+        for s in stored:
+            self._view_hashes[s.key] = s.content_hash
+        del stored
+        job = _BatchJob(self, records, limit, explain, explain_above)
+        chunks = [(start, min(len(records), start + BATCH_CHUNK)) for start in range(0, len(records), BATCH_CHUNK)]
+        if workers <= 1 or len(chunks) <= 1:
+            _pin(self.res.text_index)
+            try:
+                for bounds in chunks:
+                    yield from job.run(bounds)
+            finally:
+                _unpin(self.res.text_index)
+            return
+        global _JOB
+        _JOB = job
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(min(workers, len(chunks)), initializer=_start_worker) as pool:
+                for results in pool.imap(_run_chunk, chunks):
+                    yield from results
+        finally:
+            _JOB = None
+
+    def content_hash(self, key: str) -> str | None:
+        """The content hash a prepared record was built from (batch runs)."""
+        return self._view_hashes.get(key)
+
+
+@dataclass(frozen=True)
+class MatchedRecord:
+    """One record of a batch run: its best candidates and, where asked for, their explanations."""
+
+    id: str
+    key: str
+    candidates: list[RankedPair]
+    explanations: dict[str, Explanation]  # candidate key → explanation
+
+    def to_json(self, *, explain: bool = False) -> dict:
+        """The ``match --all`` line: each candidate's id, score, source and level per feature;
+        the full explanation with ``explain``."""
+        candidates = []
+        for pair in self.candidates:
+            line = {"id": pair.id, "score": pair.score, "source": pair.source, "levels": pair.level_names()}
+            if explain and pair.key in self.explanations:
+                line["explain"] = self.explanations[pair.key].to_json()
+            candidates.append(line)
+        return {"id": self.id, "candidates": candidates}
+
+
+BATCH_CHUNK = 250
+_JOB: _BatchJob | None = None  # the job forked workers inherit
+_INHERITED: list = []
+
+
+class _BatchJob:
+    def __init__(self, matcher: Matcher, records: list, limit: int, explain: bool, explain_above: float | None) -> None:
+        self.matcher, self.records, self.limit = matcher, records, limit
+        self.explain, self.explain_above = explain, explain_above
+
+    def run(self, bounds: tuple[int, int]) -> list[MatchedRecord]:
+        out = []
+        matcher = self.matcher
+        for record in self.records[bounds[0] : bounds[1]]:
+            view, ranked = matcher.ranked(record, limit=self.limit)
+            explanations = {
+                pair.key: matcher.explained(view, pair).explanation
+                for pair in ranked
+                if self.explain or (self.explain_above is not None and pair.score >= self.explain_above)
+            }
+            out.append(MatchedRecord(record.id, record.key, ranked, explanations))
+        return out
+
+
+def _start_worker() -> None:
+    """In a forked worker: its own store connections and text index reader (never the parent's)."""
+    from indexer import open_text_index
+
+    assert _JOB is not None
+    res = _JOB.matcher.res
+    res.engine.dispose(close=False)
+    # the parent's index object is kept, never dropped here: its native threads do not exist
+    # in a forked child, and dropping it would try to join them
+    _INHERITED.append(res.text_index)
+    res.text_index = open_text_index(res.settings.text_index_config())
+    _pin(res.text_index)
+
+
+def _pin(index: object) -> None:
+    """Batch runs search a fixed snapshot where the engine supports it (tantivy)."""
+    if hasattr(index, "pin"):
+        index.pin()
+
+
+def _unpin(index: object) -> None:
+    if hasattr(index, "unpin"):
+        index.unpin()
+
+
+def _run_chunk(bounds: tuple[int, int]) -> list[MatchedRecord]:
+    assert _JOB is not None
+    return _JOB.run(bounds)

@@ -20,7 +20,7 @@ import numpy as np
 from search_api.fusion.features import ALL_FEATURES
 from search_api.fusion.features.attributes import GROWTH_CM_PER_YEAR, _jaccard
 from search_api.fusion.features.face import _feature as _face_feature
-from search_api.fusion.features.names import _name_feature, _parents_feature, compare_names
+from search_api.fusion.features.names import NameAgreement, _name_feature, _parents_feature, compare_names
 from search_api.fusion.features.place import RAILWAY_HUBS, near_hub
 from search_api.fusion.model import MAX_ABS_WEIGHT, TF_FLOOR, FusionModel
 from search_api.fusion.views import ChildView, Pair
@@ -112,6 +112,22 @@ def _select(conditions: list[tuple[np.ndarray, int]], default: int, n: int) -> n
         out[take] = level
         decided |= take
     return out
+
+
+if _parents_feature.level_names() != _name_feature.level_names() or _parents_feature.tf_adjusted != _name_feature.tf_adjusted:
+    raise ImportError("vectorised scoring assumes both name features share their levels")
+_NAME_LEVEL_CACHE: dict[tuple, tuple[int, bool]] = {}
+
+
+def _name_level(agreement: NameAgreement) -> tuple[int, bool]:
+    """(level index, whether the weight is term-frequency adjusted); both name features share
+    their levels and adjusted levels."""
+    key = (agreement.has_data, agreement.strong, agreement.loose, agreement.fuzzy, agreement.shorter, bool(agreement.matched_keys))
+    hit = _NAME_LEVEL_CACHE.get(key)
+    if hit is None:
+        name = _name_feature.level_of(agreement).name
+        hit = _NAME_LEVEL_CACHE[key] = (_LEVELS["name_phonetic"][name], name in _name_feature.tf_adjusted and bool(agreement.matched_keys))
+    return hit
 
 
 class VectorScorer:
@@ -241,7 +257,6 @@ class VectorScorer:
         is_missing = view.kind == "missing"
         fn, fp = _F["name_phonetic"], _F["parents_phonetic"]
         fm, fc, fl, ff = _F["marks_overlap"], _F["clothing_overlap"], _F["languages_shared"], _F["face_cosine"]
-        name_levels, parent_levels = _LEVELS["name_phonetic"], _LEVELS["parents_phonetic"]
         overlap = _LEVELS["marks_overlap"]  # marks and clothing share their levels
         w_name, w_parent, w_marks, w_cloth = self._weights[fn], self._weights[fp], self._weights[fm], self._weights[fc]
         m_name, m_parent = self._m[fn], self._m[fp]
@@ -249,14 +264,11 @@ class VectorScorer:
         sex_else = _LEVELS["sex_agreement"]["else"]
         for i, other in enumerate(others):
             a, b = (view, other) if is_missing else (other, view)
-            for col, left, right, feature, lv, w, m_ in (
-                (fn, a.names, b.names, _name_feature, name_levels, w_name, m_name),
-                (fp, a.parents, b.parents, _parents_feature, parent_levels, w_parent, m_parent),
-            ):
+            for col, left, right, w, m_ in ((fn, a.names, b.names, w_name, m_name), (fp, a.parents, b.parents, w_parent, m_parent)):
                 agreement = compare_names(left, right)
-                level = lv[feature.level_of(agreement).name]
+                level, tf = _name_level(agreement)
                 levels[i, col] = level
-                if feature.level_names()[level] in feature.tf_adjusted and agreement.matched_keys:
+                if tf:
                     freq = 1.0
                     for key in agreement.matched_keys:
                         freq *= frequency(key)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from embeddings import decode_image
 from indexer import IngestReport, StoredRecord, TextIndexError, get_record, get_record_or_raise, get_records_by_keys, parse_record
 from search_api.audit.service import Actor, append
-from search_api.faces.flows import sync_faces
+from search_api.faces.flows import OPEN_STATUSES, sync_faces
 from search_api.fusion.service import DUPLICATE_THRESHOLDS, Candidate, Matcher
 from search_api.notifications import service as notifications
 from search_api.policy import (
@@ -292,6 +292,49 @@ def queue_pair(*, session: Session, stored: StoredRecord, other: StoredRecord, c
                              text=f"Possible match for review: {missing.key} ~ {found.key} (pair {row.pk})",
                              link=f"/ui/review/{row.pk}")  # fmt: skip
     return row
+
+
+class BatchQueue:
+    """Feeds a batch run's strong pairs to the review queue (``match --all --queue``).
+
+    Pairs at or above the review threshold whose two records are still open go through the
+    review service's ``enqueue``: a pair already waiting gets its new score, a rejected pair
+    comes back only if either record changed since. Commits every ``batch`` records.
+    """
+
+    def __init__(self, res: Resources, *, batch: int = 500) -> None:
+        from search_api.db import create_service_schema
+
+        create_service_schema(res.engine)
+        self.res, self.batch = res, batch
+        self.queued = 0
+        self._pending: list = []
+
+    def add(self, matched, *, threshold: float) -> None:  # type: ignore[no-untyped-def]
+        strong = [p for p in matched.candidates if p.score >= threshold and p.key in matched.explanations]
+        if strong:
+            self._pending.append((matched.key, strong, matched.explanations))
+        if len(self._pending) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        with self.res.session_factory() as session:
+            keys = {k for key, strong, _ in self._pending for k in (key, *(p.key for p in strong))}
+            stored = get_records_by_keys(session=session, keys=list(keys))
+            for key, strong, explanations in self._pending:
+                record = stored.get(key)
+                if record is None or record.record.status not in OPEN_STATUSES:
+                    continue
+                for pair in strong:
+                    other = stored.get(pair.key)
+                    if other is None or other.record.status not in OPEN_STATUSES:
+                        continue  # a traced child is nobody's candidate
+                    candidate = Candidate(pair.key, pair.id, pair.kind, pair.score, pair.source, explanations[pair.key])
+                    self.queued += queue_pair(session=session, stored=record, other=other, candidate=candidate) is not None
+            session.commit()
+        self._pending = []
 
 
 # how many of the matcher's candidates count as proposed: what the record page and the API show

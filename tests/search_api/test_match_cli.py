@@ -18,7 +18,7 @@ def test_match_all_contract_and_sample_truth(settings: Settings, tmp_path: Path)
     assert runner.invoke(app, ["ingest", str(SAMPLE_RECORDS)]).exit_code == 0
     out = tmp_path / "matches.jsonl"
     result = runner.invoke(
-        app, ["match", "--all", "--direction", "found-to-missing", "--top", "10", "--out", str(out)], catch_exceptions=False
+        app, ["match", "--all", "--direction", "found-to-missing", "--top", "10", "--explain", "--out", str(out)], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in out.read_text().splitlines()]
@@ -28,7 +28,7 @@ def test_match_all_contract_and_sample_truth(settings: Settings, tmp_path: Path)
         scores = [c["score"] for c in line["candidates"]]
         assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
         for candidate in line["candidates"]:
-            assert set(candidate) >= {"id", "score", "explain"} and candidate["id"].startswith("MP-")
+            assert set(candidate) >= {"id", "score", "levels", "explain"} and candidate["id"].startswith("MP-")
             assert {"prior_bits", "features", "total_bits", "score"} <= set(candidate["explain"])
     truth = {t["found"]: t["missing"] for t in map(json.loads, SAMPLE_TRUTH.read_text().splitlines())}
     ranks = {}

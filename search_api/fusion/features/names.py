@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from indexer import NormalisedName, TokenMatch, match_token, normalise_name
+from indexer import NameToken, NormalisedName, TokenMatch, match_token, normalise_name
 from search_api.fusion.levels import Comparison, Feature, Level, Observed, always
 from search_api.fusion.views import Pair
 
@@ -26,44 +26,82 @@ class NameAgreement:
     fuzzy: int = 0
     shorter: int = 0  # tokens in the shorter name
     matched_keys: tuple[str, ...] = ()
-    detail: str = ""
+    # (token, matched token, relation) per aligned token; ``detail`` words them (for explanations only)
+    aligned: tuple[tuple[str, str, TokenMatch], ...] = ()
+
+    @property
+    def detail(self) -> str:
+        return ", ".join(f"{a} {'=' if r == TokenMatch.EXACT else '~'} {b} ({r.label})" for a, b, r in self.aligned)
+
+
+# Agreement of two single names, by their Latin text (tokens follow from it): names repeat
+# across a register, so most pairs of records compare names already compared.
+_PAIR_CACHE: dict[tuple[str, str], tuple[tuple[int, int, int], NameAgreement]] = {}
+_PAIR_CACHE_MAX = 1_000_000
+_NO_DATA = NameAgreement(has_data=False)
+
+
+_TOKEN_CACHE: dict[tuple[str, str], TokenMatch] = {}
+
+
+def _relation(a: NameToken, b: NameToken) -> TokenMatch:
+    """``match_token`` without prefixes, cached by the tokens' text (keys follow from it)."""
+    key = (a.text, b.text)
+    found = _TOKEN_CACHE.get(key)
+    if found is None:
+        if len(_TOKEN_CACHE) >= _PAIR_CACHE_MAX:
+            _TOKEN_CACHE.clear()
+        found = _TOKEN_CACHE[key] = match_token(a, b, allow_prefix=False)
+    return found
+
+
+def _compare_two(a: NormalisedName, b: NormalisedName) -> tuple[tuple[int, int, int], NameAgreement]:
+    key = (a.latin, b.latin)
+    hit = _PAIR_CACHE.get(key)
+    if hit is not None:
+        return hit
+    short, long_ = (b, a) if len(b.tokens) <= len(a.tokens) else (a, b)
+    strong = loose = fuzzy = 0
+    keys: list[str] = []
+    parts: list[tuple[str, str, TokenMatch]] = []
+    used: set[int] = set()
+    for token in short.tokens:
+        relation, index = TokenMatch.NONE, -1
+        for i, other in enumerate(long_.tokens):
+            if i in used:
+                continue
+            found = _relation(token, other)
+            if found >= relation:  # as max() over (relation, index): the last of equals wins
+                relation, index = found, i
+        if relation == TokenMatch.NONE:
+            continue
+        used.add(index)
+        other = long_.tokens[index]
+        if relation >= TokenMatch.PHONETIC:
+            strong += 1
+            keys.append(token.strict)
+        elif relation >= TokenMatch.METAPHONE:
+            loose += 1
+        else:
+            fuzzy += 1
+        parts.append((token.text, other.text, relation))
+    hit = ((strong, loose, fuzzy), NameAgreement(True, strong, loose, fuzzy, len(short.tokens), tuple(keys), tuple(parts)))
+    if len(_PAIR_CACHE) >= _PAIR_CACHE_MAX:
+        _PAIR_CACHE.clear()
+    _PAIR_CACHE[key] = hit
+    return hit
 
 
 def compare_names(left: tuple[NormalisedName, ...], right: tuple[NormalisedName, ...]) -> NameAgreement:
-    """Best agreement over all name pairs; each right-hand token finds its best partner."""
+    """Best agreement over all name pairs; each token of the shorter name finds its best partner."""
     if not left or not right:
-        return NameAgreement(has_data=False)
-    best = NameAgreement(has_data=True)
-    best_rank = (-1, -1, -1)
+        return _NO_DATA
+    best_rank, best = (-1, -1, -1), _NO_DATA
     for a in left:
         for b in right:
-            short, long_ = (b, a) if len(b.tokens) <= len(a.tokens) else (a, b)
-            strong = loose = fuzzy = 0
-            keys: list[str] = []
-            parts: list[str] = []
-            used: set[int] = set()
-            for token in short.tokens:
-                options = [(match_token(token, other, allow_prefix=False), i) for i, other in enumerate(long_.tokens) if i not in used]
-                if not options:
-                    continue
-                relation, index = max(options)
-                if relation == TokenMatch.NONE:
-                    continue
-                used.add(index)
-                other = long_.tokens[index]
-                if relation >= TokenMatch.PHONETIC:
-                    strong += 1
-                    keys.append(token.strict)
-                elif relation >= TokenMatch.METAPHONE:
-                    loose += 1
-                else:
-                    fuzzy += 1
-                sign = "=" if relation == TokenMatch.EXACT else "~"
-                parts.append(f"{token.text} {sign} {other.text} ({relation.label})")
-            rank = (strong, loose, fuzzy)
+            rank, agreement = _compare_two(a, b)
             if rank > best_rank:
-                best_rank = rank
-                best = NameAgreement(True, strong, loose, fuzzy, len(short.tokens), tuple(keys), ", ".join(parts))
+                best_rank, best = rank, agreement
     return best
 
 
