@@ -217,7 +217,7 @@ class FacePipeline:
             quality = face_quality(
                 box=in_photo.box, prob=face.prob, landmarks=face.landmarks, crop=crops[0], min_face_px=self.cfg.min_face_px
             )
-            yaw = pose_from_landmarks(face.landmarks)[0] if face.landmarks is not None else 0.0
+            yaw = float(pose_from_landmarks(face.landmarks)[0]) if face.landmarks is not None else 0.0
             out.append(_FoundFace(in_photo, crops, quality, sharpness(crops[0]), yaw))
         return out
 

@@ -247,7 +247,14 @@ def _clustered_unit_vectors(rng, n: int, identities: int, noise: float = 0.04): 
 
 
 def run_faces_bench(
-    *, photos_dir: Path, n_vectors: int, n_queries: int, passes: int = 5, lag: Path | None = None, cache: Path | None = None
+    *,
+    photos_dir: Path,
+    n_vectors: int,
+    n_queries: int,
+    passes: int = 5,
+    lag: Path | None = None,
+    cache: Path | None = None,
+    synthetic: bool = True,
 ) -> Iterator[str]:
     import numpy as np
 
@@ -284,7 +291,7 @@ def run_faces_bench(
         yield f"peak RSS after the photos: {_peak_rss_mib():.0f} MiB"
     # two cluster strengths: two photos of one identity score about 0.55 (adult faces, as
     # FaceNet scores them) or about 0.4 (weaker: a child photographed years apart)
-    for noise in (0.04, 0.06):
+    for noise in (0.04, 0.06) if synthetic else ():
         yield from _face_search_bench(n_vectors, n_queries, noise)
     if lag is not None:
         # real embeddings: the dev split's fused vectors and jittered copies of them

@@ -183,15 +183,16 @@ def evaluate(pairs: PairScores, n_queries: int, unusable: int) -> AgeGapScores:
         best[:, k] = pairs.scores[:, cols].max(axis=1)
     true = best[np.arange(len(best)), [column[q] for q in pairs.query_identity]]
     ranks = 1 + (best > true[:, None]).sum(axis=1)
-    far1, far01 = np.quantile(impostor, 0.99), np.quantile(impostor, 0.999)
+    both = len(genuine) > 0 and len(impostor) > 0  # a tiny split may lack one kind of pair: no AUC then
+    far1, far01 = (np.quantile(impostor, 0.99), np.quantile(impostor, 0.999)) if both else (np.nan, np.nan)
     return AgeGapScores(
         queries=n_queries,
         unusable=unusable,
-        rank1=float((ranks <= 1).sum() / n_queries),
-        rank10=float((ranks <= 10).sum() / n_queries),
-        auc=auc_of(genuine, impostor),
-        tar_far1=float((genuine > far1).mean()),
-        tar_far01=float((genuine > far01).mean()),
+        rank1=float((ranks <= 1).sum() / max(1, n_queries)),
+        rank10=float((ranks <= 10).sum() / max(1, n_queries)),
+        auc=auc_of(genuine, impostor) if both else float("nan"),
+        tar_far1=float((genuine > far1).mean()) if both else float("nan"),
+        tar_far01=float((genuine > far01).mean()) if both else float("nan"),
     )
 
 
@@ -222,8 +223,10 @@ def fit_fusion_weights(pairs: list[PairScores], seed: int = 0) -> tuple[float, .
     (classes weighted equally, impostors sampled) fits one coefficient per z-score. As
     a·(cos − μ)/σ summed over embedders is Σ (a/σ)·cos plus a constant, the weights are a/σ.
     """
-    stats = [_impostor_stats(p) for p in pairs]
     same = pairs[0].same.ravel()
+    if same.all() or not same.any():
+        raise ValueError("fitting fusion weights needs both same-person and different-person pairs")
+    stats = [_impostor_stats(p) for p in pairs]
     z = np.stack([((p.scores.ravel() - m) / s) for p, (m, s) in zip(pairs, stats, strict=True)], axis=1)
     rng = np.random.default_rng(seed)
     genuine = np.flatnonzero(same)
@@ -296,6 +299,9 @@ def _cross_fit(pair_list: list[PairScores], halves: np.ndarray, n: int, unusable
     """Weights fitted on one half of the query people, rank-1/AUC measured on the other half, both ways."""
     for fit_half in (0, 1):
         fit_rows, judge_rows = halves == fit_half, halves != fit_half
+        if not (pair_list[0].same[fit_rows].any() and pair_list[0].same[judge_rows].any()):
+            yield f"  cross-fit: skipped (half {fit_half} or the other has no same-person pair)"
+            continue
         fitted = fit_fusion_weights([_rows(p, fit_rows) for p in pair_list])
         judged = [_rows(p, judge_rows) for p in pair_list]
         fused = PairScores(sum(w * p.scores for w, p in zip(fitted, judged, strict=True)), *astuple_rest(judged[0]))

@@ -150,11 +150,14 @@ def bench_faces(
         Optional[Path], typer.Option(help="Also search REAL vectors: the Large Age-Gap dev split's, with jittered copies up to N")
     ] = None,
     cache: Annotated[Path, typer.Option(help="bench faces-age's vector cache")] = Path("data/bench-faces-age"),
+    synthetic: Annotated[bool, typer.Option("--synthetic/--no-synthetic", help="Also search synthetic clustered vectors")] = True,
 ) -> None:
     """Photos/s end to end, faces/s embedding, face search p50/p99 and the sketch's recall@10, peak RSS."""
     from search_api.bench import run_faces_bench
 
-    for line in run_faces_bench(photos_dir=photos, n_vectors=n, n_queries=queries, passes=passes, lag=lag, cache=cache):
+    for line in run_faces_bench(
+        photos_dir=photos, n_vectors=n, n_queries=queries, passes=passes, lag=lag, cache=cache, synthetic=synthetic
+    ):
         out.print(line)
 
 

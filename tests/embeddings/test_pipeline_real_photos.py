@@ -44,7 +44,7 @@ def test_hard_photos_give_a_face_or_a_clean_error(pipeline, name: str) -> None: 
     except NoUsableFace as exc:
         assert exc.reason.startswith("no usable face")
     else:
-        assert faces and 0 <= faces[0].quality <= 1 and faces[0].embedding.shape == (512,)
+        assert faces and 0 <= faces[0].quality <= 1 and faces[0].embedding.shape == (640,)
 
 
 def test_every_face_has_box_probability_quality_and_unit_embedding(pipeline) -> None:  # type: ignore[no-untyped-def]

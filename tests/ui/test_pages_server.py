@@ -105,9 +105,11 @@ def test_audit_page_shows_the_trail_and_the_chain_check(client: TestClient) -> N
 
 
 @pytest.mark.slow
-def test_a_photo_with_several_faces_is_kept_and_said_at_once_with_what_to_do(client: TestClient) -> None:
+def test_a_photo_with_several_faces_is_kept_and_said_at_once_with_what_to_do(client: TestClient, settings: Settings) -> None:
     faces = Path(__file__).resolve().parents[1] / "fixtures" / "faces"
-    _login(client, "police1")
+    with open_resources(settings) as res:
+        add_users(res, password=PASSWORD, people=[("police2", "police", "Bihar", "Patna", "PS Kotwali")])
+    _login(client, "police2")
     token = _csrf(client.get("/ui/records/new/missing").text)
     answer = client.post(
         "/ui/records/new/missing",
