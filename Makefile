@@ -16,6 +16,7 @@ DEMO_PASSWORD ?= demo-password-2026
 run: setup demo serve
 
 demo:
+	$(BIN)/trackchild db upgrade  # a data dir from an older release is migrated; a new one is created
 	$(BIN)/trackchild demo-data $(DEMO_MISSING) --out $(DEMO_DIR)
 	$(BIN)/trackchild ingest $(DEMO_DIR)/records.jsonl
 	$(BIN)/trackchild stats

@@ -217,12 +217,13 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
-    """Upgrade the database to ``revision`` (an empty one is created); returns (before, after)."""
+    """Upgrade the database to ``revision`` (an empty one is created); returns (before, after),
+    before being ``"empty"`` for a database without tables and None for one without a version."""
     from alembic import command
 
     with _migrating(engine) as conn:
         state = schema_state(conn)
-        before = state.current
+        before = "empty" if state.empty else state.current
         if state.empty and revision == "head":
             _create_at_head(conn)
         else:
