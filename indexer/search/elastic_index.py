@@ -305,7 +305,8 @@ class ElasticTextIndex:
                     name=name,
                     number=0 if digits.startswith("v") else int(digits),
                     live=self.alias in (body.get("aliases") or {}),
-                    state=str(meta.get("state", "complete")),
+                    # no _meta: a release before mapping versions (-v names), or a stray index (e.g. auto-created)
+                    state=str(meta.get("state", "complete" if digits.startswith("v") else "failed")),
                     mapping_version=meta.get("mapping_version"),
                     created_at=created,
                 )

@@ -171,7 +171,8 @@ def test_prune_deletes_failed_and_stale_builds_but_not_a_running_one(engine: str
         settings=INDEX_SETTINGS,
         mappings={**INDEX_MAPPINGS, "_meta": {"trackchild": {"mapping_version": MAPPING_VERSION, "state": "complete", "created_at": 1.0}}},
     )
-    assert sorted(index.prune_generations(keep_replaced=False)) == [f"{alias}-000009", f"{alias}-000010"]
+    index._client.indices.create(index=f"{alias}-000012")  # a stray index with our name pattern and no _meta
+    assert sorted(index.prune_generations(keep_replaced=False)) == [f"{alias}-000009", f"{alias}-000010", f"{alias}-000012"]
     assert {running, f"{alias}-000011"} <= {g.name for g in index.generations()}
     other.close()  # a rebuild never committed is abandoned at close
     assert running not in {g.name for g in index.generations()}
