@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from search_api import errors
 from search_api.audit.views import router as audit_router
 from search_api.body_limit import BodyLimit
+from search_api.care.views import router as care_router
 from search_api.config import Settings
 from search_api.fusion.model import load_active
 from search_api.notifications.flows import start_background_worker
@@ -88,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict:
         return {"status": "ok"}
 
-    for router in (users_router, records_router, search_router, review_router, audit_router, restoration_router, notifications_router):
+    routers = (users_router, records_router, search_router, review_router, audit_router)
+    routers += (restoration_router, notifications_router, care_router)  # after the match (issue 15)
+    for router in routers:
         app.include_router(router)
 
     # inside the headers middleware below (added later = outside), so its 413 gets the headers too

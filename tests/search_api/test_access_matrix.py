@@ -99,6 +99,8 @@ COVERED = {
     ("GET", "/me/contact"), ("PUT", "/me/contact"), ("PUT", "/users/{username}/nodal"), ("POST", "/review/pairs/{pair_pk}/reopen"),
     ("GET", "/ui/restoration"), ("GET", "/ui/restoration/{case_pk}"), ("POST", "/ui/restoration/{case_pk}/steps/{step}"),
     ("GET", "/ui/notifications"), ("POST", "/ui/notifications/read"),
+    ("GET", "/care/children/{record_id}"), ("POST", "/care/children/{record_id}/goals"), ("POST", "/care/children/{record_id}/events"),
+    ("GET", "/care/ccis/{code}/roll"),
     # accounts (issue 11)
     ("POST", "/auth/logout"), ("POST", "/auth/logout-all"), ("POST", "/auth/password"),
     ("POST", "/users/{username}/deactivate"), ("POST", "/users/{username}/activate"), ("POST", "/users/{username}/logout-all"),
@@ -108,7 +110,11 @@ COVERED = {
 # the child's CCI see it; nobody else (not the state, not another CCI of the same name)
 CASE_SEES = {"police", "cwc", "dcpu", "admin"}
 HOME_VERIFIES = {"dcpu", "admin"}  # the home verification: the DCPU of the family's district
-NODAL_NAMES = {"state", "admin"}  # a state user names the nodal officers of its state; admin anywhere
+NODAL_NAMES = {"state", "admin"}
+# children in care: the child's own CCI and its district's CWC and DCPU keep the care record;
+# JJB, state and central read it inside their jurisdiction
+CARE_KEEPS = {"cci", "cwc", "dcpu", "admin"}
+CARE_READS = CARE_KEEPS | {"jjb", "state", "central"}  # a state user names the nodal officers of its state; admin anywhere
 PUBLIC = {
     ("GET", "/"), ("GET", "/health"), ("GET", "/docs"), ("GET", "/openapi.json"), ("POST", "/auth/token"),
     ("GET", "/ui/login"), ("POST", "/ui/login"), ("POST", "/ui/logout"), ("GET", "/ui/lang/{lang}"),
@@ -586,6 +592,21 @@ def _after_match_cells(world: dict, role: str, cells: Cells) -> None:
     read = client.post("/ui/notifications/read", cookies=cookies, data={"csrf": csrf}, follow_redirects=False)
     expect(f"{role} POST /ui/notifications/read: {read.status_code}", read.status_code == 303)
     client.cookies.clear()
+    # children in care: the own district's found child (CCI CCI/BR/17), and one in another state
+    for place in ("own", "other_state"):
+        rid = f"F-{place}"
+        keeps = role == "admin" or (place == "own" and role in CARE_KEEPS)
+        reads = role in NATIONAL or (place == "own" and role in CARE_READS)
+        got = client.get(f"/care/children/{rid}", headers=auth)
+        expect(f"{role} GET /care/children/{place}: {got.status_code}", got.status_code == (200 if reads else 403))
+        bad_goal = {"domain": "not-a-domain", "goal": "g", "start_date": "2026-01-01"}
+        probes = (("goals", bad_goal), ("events", {"kind": "x", "on": "2026-01-01"}))
+        for what, bad in probes:
+            posted = client.post(f"/care/children/{rid}/{what}", json=bad, headers=auth)  # refused before anything is written
+            expect(f"{role} POST /care/children/{place}/{what}: {posted.status_code}", posted.status_code == (422 if keeps else 403))
+    roll = client.get(f"/care/ccis/{CCI_CODE['own']}/roll", headers=auth)
+    want = 200 if role == "admin" or role in CARE_KEEPS else 403
+    expect(f"{role} GET /care/ccis/own/roll: {roll.status_code}", roll.status_code == want)
     # reopening the confirmed pair: the DCPU/CWC of either child's district (the first one reopens it)
     reopen = client.post(f"/review/pairs/{world['case_pair']}/reopen", json={"reason": "matrix"}, headers=auth)
     may_reopen = role == "admin" or role in {"cwc", "dcpu"}

@@ -73,6 +73,10 @@ PROTECTED = [
     ("get", "/me/contact"),
     ("put", "/me/contact"),
     ("put", "/users/someone/nodal"),
+    ("get", "/care/children/FC-1"),
+    ("post", "/care/children/FC-1/goals"),
+    ("post", "/care/children/FC-1/events"),
+    ("get", "/care/ccis/X/roll"),
 ]
 
 
