@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -65,8 +66,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, server_log: Path) -> I
     env.pop("TRACKCHILD_SEARCH_BACKEND", None)
     for username, (role, state, district, unit, code) in USERS.items():
         _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit, "--unit-code", code)
+    with serving(env, server_log) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """``trackchild serve`` on a free port with this environment, until the block ends; yields its base URL."""
     port = _free_port()
-    log = server_log.open("w")
+    log = log_path.open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )
@@ -81,7 +89,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, server_log: Path) -> I
             except OSError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {server_log.read_text()[-2000:]}")
+                raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.3)
         yield base
     finally:

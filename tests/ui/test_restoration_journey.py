@@ -14,10 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +22,7 @@ import httpx
 import pytest
 
 from tests.factories import found_child, missing_report
-from tests.ui.conftest import _cli, _free_port
+from tests.ui.conftest import _cli, _free_port, serving
 
 pytestmark = pytest.mark.slow
 PASSWORD = "restoration-pass-2026"
@@ -76,32 +73,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterat
     _cli(env, "notify", "nodal", "state_bihar", "--on")
     _cli(env, "notify", "contact", "dcpu_patna", "--email", "dcpu.patna@example.org")
     _cli(env, "notify", "contact", "state_bihar", "--email", "state.bihar@example.org")
-    port = _free_port()
-    log_path = data_dir.parent / "server.log"
-    log = log_path.open("w")
-    process = subprocess.Popen([sys.executable, "-m", "search_api.cli", "serve", "--port", str(port)], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.3)
+    with serving(env, data_dir.parent / "server.log") as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def api_login(base: str, username: str) -> dict[str, str]:
