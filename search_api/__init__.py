@@ -77,6 +77,16 @@ _SERVICES: dict[str, tuple[str, str]] = {
     # audit
     "read_trail": ("search_api.audit.flows", "read_trail"),
     "verify_chain": ("search_api.audit.flows", "verify_chain"),
+    # after the match: restoration cases, notifications (issue 15)
+    "list_cases": ("search_api.restoration.flows", "list_cases"),
+    "case_detail": ("search_api.restoration.flows", "case_detail"),
+    "record_case_step": ("search_api.restoration.flows", "record_case_step"),
+    "list_overdue_for": ("search_api.restoration.flows", "list_overdue_for"),
+    "RESTORATION_STEPS": ("search_api.restoration.service", "STEPS"),
+    "StepRefused": ("search_api.restoration.service", "StepRefused"),
+    "list_inbox": ("search_api.notifications.service", "list_inbox"),
+    "unread_count": ("search_api.notifications.service", "unread_count"),
+    "mark_read": ("search_api.notifications.service", "mark_read"),
 }
 
 __all__ = ["Resources", "Settings", "open_resources", *_SERVICES]

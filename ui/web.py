@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from search_api import DbSession, UserRow, get_user_by_token, may
+from search_api import DbSession, UserRow, get_user_by_token, may, unread_count
 from ui.i18n import LANGUAGES, translator
 
 HERE = Path(__file__).parent
@@ -84,8 +84,6 @@ class PageContext:
 
     def unread(self) -> int:
         """The bell's count: one small indexed query per page."""
-        from search_api.notifications.service import unread_count
-
         with self.request.app.state.resources.session_factory() as session:
             return unread_count(session=session, user=self.user)
 

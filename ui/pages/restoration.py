@@ -5,10 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from search_api import DbSession, ResourcesDep
-from search_api.notifications import service as notifications
-from search_api.restoration import flows
-from search_api.restoration.service import STEPS, StepRefused
+from search_api import (
+    RESTORATION_STEPS,
+    DbSession,
+    ResourcesDep,
+    StepRefused,
+    case_detail,
+    list_cases,
+    list_inbox,
+    list_overdue_for,
+    mark_read,
+    record_case_step,
+)
 from ui.web import Page, redirect
 
 router = APIRouter(prefix="/ui")
@@ -16,15 +24,17 @@ router = APIRouter(prefix="/ui")
 
 @router.get("/restoration", response_class=HTMLResponse)
 def cases(page: Page, session: DbSession, res: ResourcesDep) -> HTMLResponse:
-    rows = flows.list_cases(session=session, user=page.user, source=page.source)
-    overdue = flows.list_overdue_for(session=session, settings=res.settings, user=page.user)
+    rows = list_cases(session=session, user=page.user, source=page.source)
+    overdue = list_overdue_for(session=session, settings=res.settings, user=page.user)
     return page.render("restoration/index.html", cases=rows, overdue=overdue)
 
 
 def _case_page(page: Page, session: DbSession, case_pk: int, *, error: str = "", values: dict | None = None,
                status_code: int = 200) -> HTMLResponse:  # fmt: skip
-    detail = flows.case_detail(session=session, case_pk=case_pk, user=page.user, source=page.source)
-    return page.render("restoration/case.html", status_code=status_code, detail=detail, specs=STEPS, error=error, values=values or {})
+    detail = case_detail(session=session, case_pk=case_pk, user=page.user, source=page.source)
+    return page.render(
+        "restoration/case.html", status_code=status_code, detail=detail, specs=RESTORATION_STEPS, error=error, values=values or {}
+    )
 
 
 @router.get("/restoration/{case_pk}", response_class=HTMLResponse)
@@ -36,12 +46,12 @@ def case(case_pk: int, page: Page, session: DbSession) -> HTMLResponse:
 async def record_step(case_pk: int, step: str, request: Request, page: Page, session: DbSession, res: ResourcesDep) -> Response:
     form = await request.form()
     page.check_csrf(str(form.get("csrf", "")))
-    spec = STEPS.get(step)
+    spec = RESTORATION_STEPS.get(step)
     names = spec.required if spec else ()
     fields = {name: str(form.get(name, ""))[:500] for name in names}
     notes = str(form.get("notes", ""))[:5000]
     try:
-        flows.record_case_step(session=session, settings=res.settings, case_pk=case_pk, step=step, fields=fields, notes=notes,
+        record_case_step(session=session, settings=res.settings, case_pk=case_pk, step=step, fields=fields, notes=notes,
                                user=page.user, source=page.source)  # fmt: skip
     except StepRefused as exc:
         return _case_page(page, session, case_pk, error=str(exc), values={**fields, "notes": notes, "step": step}, status_code=422)
@@ -50,12 +60,12 @@ async def record_step(case_pk: int, step: str, request: Request, page: Page, ses
 
 @router.get("/notifications", response_class=HTMLResponse)
 def inbox(page: Page, session: DbSession) -> HTMLResponse:
-    return page.render("restoration/notifications.html", items=notifications.list_inbox(session=session, user=page.user, limit=100))
+    return page.render("restoration/notifications.html", items=list_inbox(session=session, user=page.user, limit=100))
 
 
 @router.post("/notifications/read", response_class=HTMLResponse)
 async def read_all(request: Request, page: Page, session: DbSession) -> Response:
     form = await request.form()
     page.check_csrf(str(form.get("csrf", "")))
-    notifications.mark_read(session=session, user=page.user)
+    mark_read(session=session, user=page.user)
     return redirect("/ui/notifications")
