@@ -100,7 +100,7 @@ COVERED = {
     ("GET", "/ui/restoration"), ("GET", "/ui/restoration/{case_pk}"), ("POST", "/ui/restoration/{case_pk}/steps/{step}"),
     ("GET", "/ui/notifications"), ("POST", "/ui/notifications/read"),
     ("GET", "/care/children/{record_id}"), ("POST", "/care/children/{record_id}/goals"), ("POST", "/care/children/{record_id}/events"),
-    ("GET", "/care/ccis/{code}/roll"),
+    ("GET", "/care/ccis/{code:path}/roll"),  # a registration number may hold slashes (CCI/BR/17)
     # accounts (issue 11)
     ("POST", "/auth/logout"), ("POST", "/auth/logout-all"), ("POST", "/auth/password"),
     ("POST", "/users/{username}/deactivate"), ("POST", "/users/{username}/activate"), ("POST", "/users/{username}/logout-all"),
