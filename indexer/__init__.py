@@ -13,7 +13,7 @@ from indexer.errors import (
     StaleWrite,
     TextIndexError,
 )
-from indexer.ingest import Ingestor, IngestReport, RowProblem
+from indexer.ingest import Ingestor, IngestReport, RawRow, RowProblem
 from indexer.normalise import NameToken, NormalisedName, TokenMatch, best_token_match, detect_script, match_token, normalise_name
 from indexer.places import District, locate_place, resolve_district, resolve_state
 from indexer.records import FoundChild, MissingReport, Place, ReportedBy, parse_record, record_key, split_record_key
@@ -73,6 +73,7 @@ __all__ = [
     "PhotoRejected",
     "PhotoStore",
     "Place",
+    "RawRow",
     "RecordCounts",
     "RecordNotFound",
     "RegisterGenerator",

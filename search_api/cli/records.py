@@ -272,10 +272,13 @@ def demo_data(
 @app.command()
 def export(
     as_user: Annotated[str, typer.Option("--as", help="Export as this user: their role and jurisdiction decide what")],
-    out_file: Annotated[Path, typer.Option("--out", help="JSON lines file to write")],
+    out_file: Annotated[Path, typer.Option("--out", help="File to write (JSON lines, or CSV with --format csv)")],
     kind: Annotated[Optional[Kind], typer.Option()] = None,
+    export_format: Annotated[str, typer.Option("--format", help="jsonl, or csv (the columns 'trackchild ingest' reads)")] = "jsonl",
 ) -> None:
-    """Every record in a user's jurisdiction as JSON lines (roles: cwc, dcpu, state, central, admin); audited."""
+    """Every record in a user's jurisdiction as JSON lines or CSV (roles: cwc, dcpu, state, central, admin); audited.
+
+    PFIF 1.4: 'trackchild pfif export'."""
     from sqlalchemy import select
 
     from search_api.db import create_service_schema
@@ -289,12 +292,21 @@ def export(
             user = session.scalar(select(UserRow).where(UserRow.username == as_user, UserRow.active.is_(True)))
             if user is None:
                 raise fail(f"no active user {as_user!r}")
+            if export_format not in ("jsonl", "csv"):
+                raise fail(f"--format must be jsonl or csv, not {export_format!r}")
             try:
-                with out_file.open("w", encoding="utf-8") as handle:
+                with out_file.open("w", encoding="utf-8", newline="") as handle:
                     count = 0
-                    for record in export_records(session=session, user=user, kind=kind.value if kind else None, source="cli"):
-                        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                        count += 1
+                    if export_format == "csv":
+                        from search_api.interchange import export_csv
+
+                        lines = export_csv(session=session, user=user, kind=kind.value if kind else None, source="cli")
+                        handle.writelines(lines)
+                        count = len(lines) - 1
+                    else:
+                        for record in export_records(session=session, user=user, kind=kind.value if kind else None, source="cli"):
+                            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                            count += 1
             except PermissionDenied as exc:
                 out_file.unlink(missing_ok=True)
                 raise fail(str(exc)) from exc

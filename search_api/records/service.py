@@ -131,6 +131,15 @@ def photo_path_for(
 
 def export_records(*, session: Session, user: UserRow, kind: str | None = None, source: str = "") -> Iterator[dict]:
     """Every record in the user's jurisdiction, in full, as JSON objects (audited with the count)."""
+    for stored in export_stored(session=session, user=user, kind=kind, source=source):
+        yield stored.record.model_dump(mode="json")
+
+
+def export_stored(
+    *, session: Session, user: UserRow, kind: str | None = None, source: str = "", export_format: str = "jsonl"
+) -> Iterator[StoredRecord]:
+    """Every stored record in the user's jurisdiction (any export format); audited with the count
+    once the last one has been given."""
     authorize(user, "export")
     count = 0
     keys: list[str] = []
@@ -139,5 +148,6 @@ def export_records(*, session: Session, user: UserRow, kind: str | None = None, 
             count += 1
             if len(keys) < 10_000:
                 keys.append(stored.key)
-            yield stored.record.model_dump(mode="json")
-    append(session=session, actor=Actor.of(user, source), action="export", targets=keys, detail={"results": count, "kind": kind or "all"})
+            yield stored
+    detail = {"results": count, "kind": kind or "all"} | ({"format": export_format} if export_format != "jsonl" else {})
+    append(session=session, actor=Actor.of(user, source), action="export", targets=keys, detail=detail)

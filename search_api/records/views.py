@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, File, Header, HTTPException, Query, Respons
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from search_api import interchange
 from search_api.audit.service import Actor
 from search_api.deps import CurrentUser, DbSession, MatcherDep, ResourcesDep, Source
 from search_api.faces.service import check_photo
@@ -59,6 +60,19 @@ def export(user: CurrentUser, session: DbSession, source: Source, kind: Kind | N
             yield orjson.dumps(row) + b"\n"
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@router.get("/export/pfif", tags=["export"], summary="Records as PFIF 1.4 XML, statuses as notes (role-limited; audited)")
+def export_pfif(user: CurrentUser, session: DbSession, source: Source, kind: Kind | None = None) -> Response:
+    body = interchange.export_pfif(session=session, user=user, kind=kind, source=source)
+    return Response(body, media_type="application/xml", headers={"Content-Disposition": 'attachment; filename="records.pfif.xml"'})
+
+
+@router.get("/export/csv", tags=["export"], summary="Your jurisdiction's records as CSV in the ingest columns (role-limited, audited)")
+def export_csv(user: CurrentUser, session: DbSession, source: Source, kind: Kind | None = None) -> StreamingResponse:
+    lines = interchange.export_csv(session=session, user=user, kind=kind, source=source)  # audited before the answer starts
+    headers = {"Content-Disposition": 'attachment; filename="records.csv"'}
+    return StreamingResponse((line.encode("utf-8") for line in lines), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.post("/retention/run", tags=["retention"], summary="Archive cases closed more than N days ago (admin; audited)")

@@ -84,6 +84,7 @@ COVERED = {
     ("PUT", "/records/{kind}/{record_id}"), ("GET", "/records/{kind}/{record_id}/candidates"),
     ("GET", "/records/{kind}/{record_id}/duplicates"), ("POST", "/records/{kind}/{record_id}/review"),
     ("POST", "/records/{kind}/{record_id}/photos"), ("GET", "/records/export/jsonl"), ("POST", "/records/retention/run"),
+    ("GET", "/records/export/pfif"), ("GET", "/records/export/csv"),  # interchange (issue 16)
     ("GET", "/search"), ("POST", "/search/photo"), ("GET", "/review/queue"), ("GET", "/review/pairs/{pair_pk}"),
     ("POST", "/review/pairs/{pair_pk}/decision"), ("GET", "/review/duplicates"), ("POST", "/review/duplicates/{flag_pk}/decision"),
     ("GET", "/audit"), ("GET", "/audit/verify"),
@@ -540,6 +541,7 @@ def test_access_matrix(world: dict) -> None:
         _api_cells(world, role, cells)
         _page_cells(world, role, cells)
         _after_match_cells(world, role, cells)
+        _interchange_cells(world, role, cells)
         _account_cells(world, role, cells)  # last: it ends this role's sessions
     print(f"access matrix: {cells.count} cells checked, {len(cells.problems)} problems")
     Path("test-artifacts").mkdir(exist_ok=True)
@@ -651,3 +653,31 @@ def test_every_route_is_in_the_matrix(world: dict) -> None:
     assert ("GET", "/records/{kind}/{record_id}") in routes, f"route discovery failed: {sorted(routes)[:10]}"
     assert routes - COVERED - PUBLIC == set(), "routes outside the access matrix"
     assert COVERED - routes == set(), "the matrix names routes that no longer exist"
+
+
+def _interchange_cells(world: dict, role: str, cells: Cells) -> None:
+    """PFIF and CSV exports: the export roles only, and only records (and match links) the role sees in full."""
+    import csv as csv_module
+
+    from search_api.interchange import pfif
+
+    client, auth, expect = world["client"], world["tokens"][role], cells.expect
+    client.cookies.clear()
+    got = client.get("/records/export/pfif", headers=auth)
+    expect(f"{role} GET /records/export/pfif: {got.status_code}", got.status_code == (200 if role in EXPORT else 403))
+    if got.status_code == 200:
+        root = pfif.parse(got.content)
+        expect(f"{role} PFIF export validates: {pfif.schema_errors(root)[:2]}", not pfif.schema_errors(root))
+        ns = "{" + pfif.PFIF_NS + "}"
+        for person in root.iter(ns + "person"):
+            kind, _, record_id = person.findtext(ns + "person_record_id").split("/", 1)[1].partition(".")
+            expect(f"{role} PFIF export carries {record_id}", sees_full(role, kind, place_of(record_id)))
+        for linked in root.iter(ns + "linked_person_record_id"):
+            kind, _, record_id = (linked.text or "").split("/", 1)[1].partition(".")
+            expect(f"{role} PFIF note links {record_id}", sees_full(role, kind, place_of(record_id)))
+    got = client.get("/records/export/csv", headers=auth)
+    expect(f"{role} GET /records/export/csv: {got.status_code}", got.status_code == (200 if role in EXPORT else 403))
+    if got.status_code == 200:
+        for row in csv_module.DictReader(io.StringIO(got.text)):
+            place = next(p for p, (s, d) in PLACES.items() if (row["place.state"], row["place.district"]) == (s, d))
+            expect(f"{role} CSV export carries {row['id']} from {place}", sees_full(role, row["kind"], place))

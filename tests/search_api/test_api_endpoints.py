@@ -59,6 +59,8 @@ PROTECTED = [
     ("get", "/review/duplicates"),
     ("post", "/review/duplicates/1/decision"),
     ("get", "/records/export/jsonl"),
+    ("get", "/records/export/pfif"),
+    ("get", "/records/export/csv"),
     ("post", "/records/retention/run"),
     ("get", "/audit"),
     ("get", "/audit/verify"),
