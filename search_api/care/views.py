@@ -29,7 +29,7 @@ def add_event(record_id: str, body: EventCreate, user: CurrentUser, session: DbS
     return EventRead.model_validate(row)
 
 
-@router.get("/ccis/{code:path}/roll", response_model=RollRead, summary="Who is in a CCI's care, next review due, occupancy against capacity")
+@router.get("/ccis/{code:path}/roll", response_model=RollRead, summary="Who is in a CCI's care, next review due, occupancy")
 def roll(code: str, user: CurrentUser, session: DbSession, source: Source) -> RollRead:
     r = flows.read_roll(session=session, user=user, code=code, source=source)
     return RollRead(code=r.code, name=r.name, capacity=r.capacity, in_care=len(r.children), occupancy=r.occupancy,
