@@ -66,7 +66,7 @@ def test_bench_refuses_a_populated_store_unless_forced(production: Settings, tmp
 @pytest.mark.slow
 def test_fit_model_never_touches_the_configured_store(production: Settings, tmp_path: Path) -> None:
     before = _production_counts(production)
-    result = runner.invoke(app, ["fit-model", "--n", "300", "--out", str(tmp_path / "model.json")])
+    result = runner.invoke(app, ["model", "fit-generated", "--n", "300", "--out", str(tmp_path / "model.json")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "model.json").exists()
     assert _production_counts(production) == before

@@ -98,9 +98,11 @@ def test_put_needs_the_current_version(settings: Settings) -> None:
         assert stale.status_code == 412 and "changed since" in stale.json()["detail"]
         assert client.get("/records/missing/MP-K-4", headers=police).json()["marks"] == "mole"  # the stale write left nothing
 
-        # a closed case: police cannot reopen it by a PUT, a reviewer (admin) can
+        # a closed case: police cannot close it (issue 11) nor reopen it by a PUT; a reviewer (admin) can
         current = client.get("/records/missing/MP-K-4", headers=police).headers["ETag"]
-        closed = client.put("/records/missing/MP-K-4", json={**record, "status": "traced"}, headers={**police, "If-Match": current})
+        refused = client.put("/records/missing/MP-K-4", json={**record, "status": "traced"}, headers={**police, "If-Match": current})
+        assert refused.status_code == 403
+        closed = client.put("/records/missing/MP-K-4", json={**record, "status": "traced"}, headers={**admin, "If-Match": current})
         assert closed.json()["record"]["status"] == "traced"
         back = client.put("/records/missing/MP-K-4", json={**record, "status": "open"}, headers=police)
         assert back.json()["record"]["status"] == "traced" and back.json()["kept"]
