@@ -37,6 +37,8 @@ SERVER_ERRORS: list[str] = []
 def client():  # type: ignore[no-untyped-def]
     """One in-process client for every case: the lifespan (store, indexes) starts once."""
     with asgi.get_client(APP) as session:
+        # the face models load here, not inside a case's 10 s read timeout (two embedders on a busy machine)
+        APP.state.resources.face_pipeline.load()
         yield session
 
 
@@ -63,7 +65,9 @@ def _throwaway_token(client) -> str:  # type: ignore[no-untyped-def]
     res = APP.state.resources
     with res.session_factory() as session:
         if users.get_by_username(session=session, username="fuzz-other") is None:
-            users.create(session=session, user_in=UserCreate(username="fuzz-other", role="police", password="fuzz password 2026"))
+            other = UserCreate(username="fuzz-other", role="police", state="Bihar", district="Patna", unit="Kotwali", unit_code="FUZZ-PS-1",
+                               password="fuzz password 2026")  # fmt: skip
+            users.create(session=session, user_in=other)
             session.commit()
     return client.post("/auth/token", data={"username": "fuzz-other", "password": "fuzz password 2026"}).json()["access_token"]
 
