@@ -77,6 +77,13 @@ _SERVICES: dict[str, tuple[str, str]] = {
     # audit
     "read_trail": ("search_api.audit.flows", "read_trail"),
     "verify_chain": ("search_api.audit.flows", "verify_chain"),
+    # the district service directory (issue 16)
+    "directory_search": ("search_api.directory.flows", "search"),
+    "directory_import": ("search_api.directory.flows", "import_csv"),
+    "directory_export": ("search_api.directory.flows", "export_csv"),
+    "DIRECTORY_TYPES": ("search_api.directory.service", "TYPES"),
+    "DirectoryRefused": ("search_api.directory.service", "DirectoryRefused"),
+    "DirectoryImportReport": ("search_api.directory.service", "ImportReport"),
 }
 
 __all__ = ["Resources", "Settings", "open_resources", *_SERVICES]

@@ -101,6 +101,10 @@ COVERED = {
     ("GET", "/ui/notifications"), ("POST", "/ui/notifications/read"),
     ("GET", "/care/children/{record_id}"), ("POST", "/care/children/{record_id}/goals"), ("POST", "/care/children/{record_id}/events"),
     ("GET", "/care/ccis/{code}/roll"),
+    # the district service directory (issue 16, part 1)
+    ("GET", "/directory/entries"), ("GET", "/directory/entries/{entry_pk}"), ("POST", "/directory/entries"),
+    ("DELETE", "/directory/entries/{entry_pk}"), ("POST", "/directory/import"), ("GET", "/directory/export.csv"),
+    ("GET", "/ui/directory"), ("POST", "/ui/directory/import"), ("GET", "/ui/directory/export.csv"),
     # accounts (issue 11)
     ("POST", "/auth/logout"), ("POST", "/auth/logout-all"), ("POST", "/auth/password"),
     ("POST", "/users/{username}/deactivate"), ("POST", "/users/{username}/activate"), ("POST", "/users/{username}/logout-all"),
@@ -115,6 +119,8 @@ NODAL_NAMES = {"state", "admin"}
 # JJB, state and central read it inside their jurisdiction
 CARE_KEEPS = {"cci", "cwc", "dcpu", "admin"}
 CARE_READS = CARE_KEEPS | {"jjb", "state", "central"}  # a state user names the nodal officers of its state; admin anywhere
+# the service directory: every role reads it nationwide; the DCPU of a (state, district) keeps that district's entries
+DIRECTORY_KEEPS = {"dcpu": {"own"}, "admin": set(PLACES)}  # legacy_dcpu has no state: it keeps nothing
 PUBLIC = {
     ("GET", "/"), ("GET", "/health"), ("GET", "/docs"), ("GET", "/openapi.json"), ("POST", "/auth/token"),
     ("GET", "/ui/login"), ("POST", "/ui/login"), ("POST", "/ui/logout"), ("GET", "/ui/lang/{lang}"),
@@ -540,6 +546,7 @@ def test_access_matrix(world: dict) -> None:
         _api_cells(world, role, cells)
         _page_cells(world, role, cells)
         _after_match_cells(world, role, cells)
+        _directory_cells(world, role, cells)
         _account_cells(world, role, cells)  # last: it ends this role's sessions
     print(f"access matrix: {cells.count} cells checked, {len(cells.problems)} problems")
     Path("test-artifacts").mkdir(exist_ok=True)
@@ -611,6 +618,59 @@ def _after_match_cells(world: dict, role: str, cells: Cells) -> None:
     reopen = client.post(f"/review/pairs/{world['case_pair']}/reopen", json={"reason": "matrix"}, headers=auth)
     may_reopen = role == "admin" or role in {"cwc", "dcpu"}
     expect(f"{role} POST /review/pairs/{{case}}/reopen: {reopen.status_code}", reopen.status_code in ((200, 409) if may_reopen else (403,)))
+
+
+def _directory_cells(world: dict, role: str, cells: Cells) -> None:
+    """The service directory: read and exported by every role; entries, imports and deletes by the
+    DCPU of the entry's (state, district) only (the twin district's name is no key), and admin."""
+    client, auth, admin, expect = world["client"], world["tokens"][role], world["tokens"]["admin"], cells.expect
+    client.cookies.clear()
+    keeps = DIRECTORY_KEEPS.get(role, set())
+
+    def entry(place: str, name: str) -> dict:
+        return {"type": "hospital", "name": name, "state": PLACES[place][0], "district": PLACES[place][1], "phone": "0612-2200000"}
+
+    for place in PLACES:
+        client.post("/directory/entries", json=entry(place, "Sadar Hospital"), headers=admin)  # there for every role to find
+        saved = client.post("/directory/entries", json=entry(place, "Sadar Hospital"), headers=auth)
+        want = 201 if place in keeps else 403
+        expect(f"{role} POST /directory/entries at {place}: {saved.status_code}", saved.status_code == want)
+        target = client.post("/directory/entries", json=entry(place, f"Ward {role}"), headers=admin).json()["entry"]["pk"]
+        gone = client.delete(f"/directory/entries/{target}", headers=auth)
+        want = 204 if place in keeps else 403
+        expect(f"{role} DELETE /directory/entries at {place}: {gone.status_code}", gone.status_code == want)
+        got = client.get(f"/directory/entries/{target}", headers=auth)
+        want = 404 if place in keeps else 200
+        expect(f"{role} GET /directory/entries/{{pk}} at {place}: {got.status_code}", got.status_code == want)
+    listed = client.get("/directory/entries", params={"district": "Aurangabad", "type": "hospital", "q": "sadar"}, headers=auth)
+    expect(f"{role} GET /directory/entries: {listed.status_code}", listed.status_code == 200)
+    places = {(e["state"], e["district"]) for e in listed.json()} if listed.status_code == 200 else set()
+    expect(f"{role} GET /directory/entries finds both Aurangabads: {places}", places == {PLACES["own"], PLACES["twin"]})
+    exported = client.get("/directory/export.csv", headers=auth)
+    expect(f"{role} GET /directory/export.csv: {exported.status_code}", exported.status_code == 200)
+    # a file with a row of the own district (line 2) and one of the twin district (line 3)
+    rows = b"type,name,state,district\nphc,PHC Obra,Bihar,Aurangabad\nphc,PHC Obra,Maharashtra,Aurangabad\n"
+    imported = client.post("/directory/import", files={"file": ("d.csv", rows, "text/csv")}, headers=auth)
+    want = 200 if role in DIRECTORY_KEEPS or role == "legacy_dcpu" else 403
+    expect(f"{role} POST /directory/import: {imported.status_code}", imported.status_code == want)
+    if imported.status_code == 200:
+        refused = {(p["line"], p["field"]) for p in imported.json()["errors"]}
+        want_refused = {(line, "district") for line, place in ((2, "own"), (3, "twin")) if place not in keeps}
+        expect(f"{role} POST /directory/import refuses {refused}", refused == want_refused)
+    # pages
+    cookies = world["cookies"][role]
+    page = client.get("/ui/directory", cookies=cookies)
+    expect(f"{role} GET /ui/directory: {page.status_code}", page.status_code == 200)
+    offers = 'id="directory-import"' in page.text
+    expect(f"{role} GET /ui/directory offers the import: {offers}", offers == (role in ("dcpu", "admin", "legacy_dcpu")))
+    expect(f"{role} GET /ui/directory shows hidden surnames", not _hidden_surnames(role, page.text))
+    posted = client.post("/ui/directory/import", cookies=cookies, data={"csrf": _csrf(page.text)},
+                         files={"file": ("d.csv", rows, "text/csv")})  # fmt: skip
+    want = 200 if role == "admin" else 422 if role in ("dcpu", "legacy_dcpu") else 403
+    expect(f"{role} POST /ui/directory/import: {posted.status_code}", posted.status_code == want)
+    csv_page = client.get("/ui/directory/export.csv", cookies=cookies)
+    expect(f"{role} GET /ui/directory/export.csv: {csv_page.status_code}", csv_page.status_code == 200)
+    client.cookies.clear()
 
 
 def _account_cells(world: dict, role: str, cells: Cells) -> None:

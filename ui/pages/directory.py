@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from search_api import DbSession
-from search_api.directory import flows
-from search_api.directory.service import TYPES, DirectoryRefused, ImportReport
+from search_api import DIRECTORY_TYPES as TYPES
+from search_api import DbSession, DirectoryRefused, directory_export, directory_import, directory_search
+from search_api import DirectoryImportReport as ImportReport
 from ui.web import Page
 
 router = APIRouter(prefix="/ui/directory")
@@ -29,7 +29,7 @@ def _filters(request: Request, page: Page) -> dict[str, str]:
 
 def _render(page: Page, session: DbSession, values: dict[str, str], *, report: ImportReport | None = None, error: str = "",
             status_code: int = 200) -> HTMLResponse:  # fmt: skip
-    rows = flows.search(session=session, user=page.user, state=values["state"], district=values["district"], type_=values["type"],
+    rows = directory_search(session=session, user=page.user, state=values["state"], district=values["district"], type_=values["type"],
                         q=values["q"], limit=200)  # fmt: skip
     return page.render("directory/index.html", status_code=status_code, rows=rows, values=values, types=TYPES, report=report,
                        error=error)  # fmt: skip
@@ -52,7 +52,7 @@ async def import_csv(request: Request, page: Page, session: DbSession) -> HTMLRe
     if len(data) > MAX_CSV_BYTES:
         return _render(page, session, values, error=f"the file is larger than {MAX_CSV_BYTES:,} bytes; split it", status_code=413)
     try:
-        report = flows.import_csv(session=session, user=page.user, data=data, source=page.source)
+        report = directory_import(session=session, user=page.user, data=data, source=page.source)
     except DirectoryRefused as exc:
         return _render(page, session, values, error=str(exc), status_code=422)
     return _render(page, session, values, report=report, status_code=200 if report.ok else 422)
@@ -61,6 +61,6 @@ async def import_csv(request: Request, page: Page, session: DbSession) -> HTMLRe
 @router.get("/export.csv")
 def export_csv(request: Request, page: Page, session: DbSession) -> Response:
     values = {name: request.query_params.get(name, "").strip()[:100] for name in FILTERS}
-    body = flows.export_csv(session=session, user=page.user, state=values["state"], district=values["district"],
+    body = directory_export(session=session, user=page.user, state=values["state"], district=values["district"],
                             type_=values["type"] if values["type"] in TYPES else "", source=page.source)  # fmt: skip
     return Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="directory.csv"'})
