@@ -87,6 +87,13 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "list_inbox": ("search_api.notifications.service", "list_inbox"),
     "unread_count": ("search_api.notifications.service", "unread_count"),
     "mark_read": ("search_api.notifications.service", "mark_read"),
+    # the district service directory (issue 16)
+    "directory_search": ("search_api.directory.flows", "search"),
+    "directory_import": ("search_api.directory.flows", "import_csv"),
+    "directory_export": ("search_api.directory.flows", "export_csv"),
+    "DIRECTORY_TYPES": ("search_api.directory.service", "TYPES"),
+    "DirectoryRefused": ("search_api.directory.service", "DirectoryRefused"),
+    "DirectoryImportReport": ("search_api.directory.service", "ImportReport"),
 }
 
 __all__ = ["Resources", "Settings", "open_resources", *_SERVICES]

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
 from indexer import RecordNotFound, StaleWrite, TextIndexError
 from search_api.care.service import CareRefused
+from search_api.directory.service import DirectoryRefused, EntryNotFound
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
@@ -31,6 +32,8 @@ def install(app: FastAPI) -> None:
         (CaseNotFound, 404),
         (StepRefused, 422),
         (CareRefused, 422),
+        (DirectoryRefused, 422),
+        (EntryNotFound, 404),
         (CannotReopen, 409),
         (UsernameTaken, 409),
         (StaleWrite, 412),  # If-Match named a version the record has moved on from

@@ -51,6 +51,9 @@ POLICY: dict[str, frozenset[str]] = {
     "export": frozenset({"cwc", "dcpu", "state", "central", "admin"}),
     "manage_users": frozenset({"admin"}),
     "retention": frozenset({"admin"}),
+    # the district service directory: everyone reads it; the DCPU keeps its own district's entries
+    "directory_read": frozenset({"police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"}),
+    "directory_maintain": frozenset({"dcpu", "admin"}),
 }
 # how far a role's jurisdiction reaches
 SCOPE: dict[str, str] = {
@@ -114,6 +117,11 @@ def _in_district(user: UserRow, state: str, district: str) -> bool:
     """A district is its (state, district) pair: both must be known on both sides (old names
     and usual spellings resolve through the gazetteer: Orissa is Odisha, Gurgaon is Gurugram)."""
     return _same_state(user.state, state) and _same_district(user, state, district)
+
+
+def in_district(user: UserRow, state: str, district: str) -> bool:
+    """Whether (state, district) is the user's own district (the directory's DCPU keeps its entries)."""
+    return _in_district(user, state, district)
 
 
 def unit_code_of(record: Any) -> str:

@@ -260,6 +260,50 @@ LABELS: dict[str, tuple[str, str]] = {
     "notifications": ("Notifications", "सूचनाएँ"),
     "unread": ("unread", "अपठित"),
     "mark_all_read": ("Mark all read", "सभी को पढ़ा हुआ चिह्नित करें"),
+    # the district service directory (issue 16, part 1)
+    "directory": ("Service directory", "सेवा निर्देशिका"),
+    "directory_intro": (
+        "Services for children in each district, kept by the district's DCPU.",
+        "हर ज़िले में बच्चों के लिए सेवाएँ, ज़िले की डीसीपीयू (DCPU) द्वारा रखी गई।",
+    ),
+    "service_type": ("Type of service", "सेवा का प्रकार"),
+    "name_or_code": ("Name or code", "नाम या कोड"),
+    "address": ("Address", "पता"),
+    "contact": ("Phone / email", "फ़ोन / ईमेल"),
+    "hours": ("Hours", "समय"),
+    "entries": ("Entries", "प्रविष्टियाँ"),
+    "capacity": ("capacity", "क्षमता"),
+    "registration_no": ("Registration no.", "पंजीकरण संख्या"),
+    "export_csv": ("Export as CSV", "CSV के रूप में निर्यात करें"),
+    "import_csv": ("Import a CSV", "CSV आयात करें"),
+    "csv_file": ("CSV file (UTF-8)", "CSV फ़ाइल (UTF-8)"),
+    "import_help": (
+        "Columns: type, name, code, address, phone, email, hours, lat, lon, state, district, capacity, registration_no. "
+        "A row with the same state, district, type and code (or name) updates the entry. Bad rows are listed by line; good rows load.",
+        "कॉलम: type, name, code, address, phone, email, hours, lat, lon, state, district, capacity, registration_no। "
+        "समान राज्य, ज़िला, प्रकार और कोड (या नाम) वाली पंक्ति प्रविष्टि को अद्यतन करती है। "
+        "गलत पंक्तियाँ पंक्ति संख्या सहित दिखती हैं; सही पंक्तियाँ लोड होती हैं।",
+    ),
+    "import_done": ("Import finished", "आयात पूरा हुआ"),
+    "created": ("created", "नई"),
+    "n_updated": ("updated", "अद्यतन"),
+    "row_problems": ("problems in refused rows", "अस्वीकृत पंक्तियों में समस्याएँ"),
+    "fields_cleared": ("fields cleared", "खाने खाली किए गए"),
+    "line": ("Line", "पंक्ति"),
+    "problem": ("Problem", "समस्या"),
+    "row_refused": ("row not loaded", "पंक्ति लोड नहीं हुई"),
+    "row_loaded": ("row loaded, field cleared", "पंक्ति लोड हुई, खाना खाली किया गया"),
+    "dir_police_station": ("Police station", "पुलिस थाना"),
+    "dir_cci": ("Child Care Institution", "बाल देखरेख संस्था"),
+    "dir_hospital": ("Hospital", "अस्पताल"),
+    "dir_phc": ("Primary health centre", "प्राथमिक स्वास्थ्य केंद्र"),
+    "dir_paediatrician": ("Paediatrician", "बाल रोग विशेषज्ञ"),
+    "dir_cwc_member": ("CWC member", "बाल कल्याण समिति सदस्य"),
+    "dir_jjb_member": ("JJB member", "किशोर न्याय बोर्ड सदस्य"),
+    "dir_childline": ("Childline (1098)", "चाइल्डलाइन (1098)"),
+    "dir_dcpu": ("DCPU", "ज़िला बाल संरक्षण इकाई"),
+    "dir_saa": ("Specialised adoption agency", "विशेषीकृत दत्तक ग्रहण एजेंसी"),
+    "dir_shelter": ("Shelter", "आश्रय गृह"),
 }
 
 

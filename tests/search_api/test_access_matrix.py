@@ -25,10 +25,12 @@ from sqlalchemy import func, select, update
 from indexer import get_records_by_keys
 from search_api.audit.models import AuditEntryRow
 from search_api.config import Settings
+from search_api.directory import flows as directory
 from search_api.restoration import service as restoration
 from search_api.review import service as review
 from search_api.review.models import DuplicateFlagRow
 from search_api.users import service as users
+from search_api.users.models import UserRow
 from search_api.users.schemas import UserCreate
 from ui.app import create_web_app
 
@@ -102,7 +104,12 @@ COVERED = {
     ("GET", "/ui/notifications"), ("POST", "/ui/notifications/read"),
     ("GET", "/care/children/{record_id}"), ("POST", "/care/children/{record_id}/goals"), ("POST", "/care/children/{record_id}/events"),
     ("GET", "/care/ccis/{code:path}/roll"),  # a registration number may hold slashes (CCI/BR/17)
+    # the district service directory (issue 16, part 1)
+    ("GET", "/directory/entries"), ("GET", "/directory/entries/{entry_pk}"), ("POST", "/directory/entries"),
+    ("DELETE", "/directory/entries/{entry_pk}"), ("POST", "/directory/import"), ("GET", "/directory/export.csv"),
+    ("GET", "/ui/directory"), ("POST", "/ui/directory/import"), ("GET", "/ui/directory/export.csv"),
     # accounts (issue 11)
+    ("GET", "/ui/account"), ("POST", "/ui/account/password"), ("POST", "/ui/account/logout-all"),
     ("POST", "/auth/logout"), ("POST", "/auth/logout-all"), ("POST", "/auth/password"),
     ("POST", "/users/{username}/deactivate"), ("POST", "/users/{username}/activate"), ("POST", "/users/{username}/logout-all"),
 }  # fmt: skip
@@ -116,6 +123,8 @@ NODAL_NAMES = {"state", "admin"}
 # JJB, state and central read it inside their jurisdiction
 CARE_KEEPS = {"cci", "cwc", "dcpu", "admin"}
 CARE_READS = CARE_KEEPS | {"jjb", "state", "central"}  # a state user names the nodal officers of its state; admin anywhere
+# the service directory: every role reads it nationwide; the DCPU of a (state, district) keeps that district's entries
+DIRECTORY_KEEPS = {"dcpu": {"own"}, "admin": set(PLACES)}  # legacy_dcpu has no state: it keeps nothing
 PUBLIC = {
     ("GET", "/"), ("GET", "/health"), ("GET", "/docs"), ("GET", "/openapi.json"), ("POST", "/auth/token"),
     ("GET", "/ui/login"), ("POST", "/ui/login"), ("POST", "/ui/logout"), ("GET", "/ui/lang/{lang}"),
@@ -542,6 +551,7 @@ def test_access_matrix(world: dict) -> None:
         _page_cells(world, role, cells)
         _after_match_cells(world, role, cells)
         _interchange_cells(world, role, cells)
+        _directory_cells(world, role, cells)
         _account_cells(world, role, cells)  # last: it ends this role's sessions
     print(f"access matrix: {cells.count} cells checked, {len(cells.problems)} problems")
     Path("test-artifacts").mkdir(exist_ok=True)
@@ -615,6 +625,68 @@ def _after_match_cells(world: dict, role: str, cells: Cells) -> None:
     expect(f"{role} POST /review/pairs/{{case}}/reopen: {reopen.status_code}", reopen.status_code in ((200, 409) if may_reopen else (403,)))
 
 
+def _directory_entry(world: dict, values: dict) -> int:
+    """An entry written as admin through the service (admin's own tokens end in its account cells)."""
+    with world["res"].session_factory() as session:
+        admin = session.scalar(select(UserRow).where(UserRow.username == "u_admin"))
+        row, _warnings = directory.save_entry(session=session, user=admin, values=values)
+        session.commit()
+        return row.pk
+
+
+def _directory_cells(world: dict, role: str, cells: Cells) -> None:
+    """The service directory: read and exported by every role; entries, imports and deletes by the
+    DCPU of the entry's (state, district) only (the twin district's name is no key), and admin."""
+    client, auth, expect = world["client"], world["tokens"][role], cells.expect
+    client.cookies.clear()
+    keeps = DIRECTORY_KEEPS.get(role, set())
+
+    def entry(place: str, name: str) -> dict:
+        return {"type": "hospital", "name": name, "state": PLACES[place][0], "district": PLACES[place][1], "phone": "0612-2200000"}
+
+    for place in PLACES:
+        _directory_entry(world, entry(place, "Sadar Hospital"))  # there for every role to find
+        saved = client.post("/directory/entries", json=entry(place, "Sadar Hospital"), headers=auth)
+        want = 201 if place in keeps else 403
+        expect(f"{role} POST /directory/entries at {place}: {saved.status_code}", saved.status_code == want)
+        target = _directory_entry(world, entry(place, f"Ward {role}"))
+        gone = client.delete(f"/directory/entries/{target}", headers=auth)
+        want = 204 if place in keeps else 403
+        expect(f"{role} DELETE /directory/entries at {place}: {gone.status_code}", gone.status_code == want)
+        got = client.get(f"/directory/entries/{target}", headers=auth)
+        want = 404 if place in keeps else 200
+        expect(f"{role} GET /directory/entries/{{pk}} at {place}: {got.status_code}", got.status_code == want)
+    listed = client.get("/directory/entries", params={"district": "Aurangabad", "type": "hospital", "q": "sadar"}, headers=auth)
+    expect(f"{role} GET /directory/entries: {listed.status_code}", listed.status_code == 200)
+    places = {(e["state"], e["district"]) for e in listed.json()} if listed.status_code == 200 else set()
+    expect(f"{role} GET /directory/entries finds both Aurangabads: {places}", places == {PLACES["own"], PLACES["twin"]})
+    exported = client.get("/directory/export.csv", headers=auth)
+    expect(f"{role} GET /directory/export.csv: {exported.status_code}", exported.status_code == 200)
+    # a file with a row of the own district (line 2) and one of the twin district (line 3)
+    rows = b"type,name,state,district\nphc,PHC Obra,Bihar,Aurangabad\nphc,PHC Obra,Maharashtra,Aurangabad\n"
+    imported = client.post("/directory/import", files={"file": ("d.csv", rows, "text/csv")}, headers=auth)
+    want = 200 if role in DIRECTORY_KEEPS or role == "legacy_dcpu" else 403
+    expect(f"{role} POST /directory/import: {imported.status_code}", imported.status_code == want)
+    if imported.status_code == 200:
+        refused = {(p["line"], p["field"]) for p in imported.json()["errors"]}
+        want_refused = {(line, "district") for line, place in ((2, "own"), (3, "twin")) if place not in keeps}
+        expect(f"{role} POST /directory/import refuses {refused}", refused == want_refused)
+    # pages
+    cookies = world["cookies"][role]
+    page = client.get("/ui/directory", cookies=cookies)
+    expect(f"{role} GET /ui/directory: {page.status_code}", page.status_code == 200)
+    offers = 'id="directory-import"' in page.text
+    expect(f"{role} GET /ui/directory offers the import: {offers}", offers == (role in ("dcpu", "admin", "legacy_dcpu")))
+    expect(f"{role} GET /ui/directory shows hidden surnames", not _hidden_surnames(role, page.text))
+    posted = client.post("/ui/directory/import", cookies=cookies, data={"csrf": _csrf(page.text)},
+                         files={"file": ("d.csv", rows, "text/csv")})  # fmt: skip
+    want = 200 if role == "admin" else 422 if role in ("dcpu", "legacy_dcpu") else 403
+    expect(f"{role} POST /ui/directory/import: {posted.status_code}", posted.status_code == want)
+    csv_page = client.get("/ui/directory/export.csv", cookies=cookies)
+    expect(f"{role} GET /ui/directory/export.csv: {csv_page.status_code}", csv_page.status_code == 200)
+    client.cookies.clear()
+
+
 def _account_cells(world: dict, role: str, cells: Cells) -> None:
     """One's own sessions and password (every role); other users' accounts (admin only)."""
     client, auth, expect = world["client"], world["tokens"][role], cells.expect
@@ -632,6 +704,20 @@ def _account_cells(world: dict, role: str, cells: Cells) -> None:
     everywhere = client.post("/auth/logout-all", headers=token)
     expect(f"{role} POST /auth/logout-all: {everywhere.status_code}", everywhere.status_code == 200)
     expect(f"{role} after logout-all the token is refused", client.get("/auth/me", headers=token).status_code == 401)
+    # the account page, with a fresh page session under the new password
+    client.cookies.clear()
+    nonce = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/ui/login").text).group(1)  # type: ignore[union-attr]
+    client.post("/ui/login", data={"username": f"u_{role}", "password": PASSWORD + " new", "login_csrf": nonce}, follow_redirects=False)
+    page = client.get("/ui/account")
+    expect(f"{role} GET /ui/account: {page.status_code}", page.status_code == 200)
+    csrf = _csrf(page.text) if page.status_code == 200 else ""
+    wrong = client.post("/ui/account/password", data={"csrf": csrf, "current_password": "not it", "new_password": "x" * 12})
+    expect(f"{role} POST /ui/account/password with a wrong password: {wrong.status_code}", wrong.status_code == 422)
+    out_all = client.post("/ui/account/logout-all", data={"csrf": csrf}, follow_redirects=False)
+    expect(f"{role} POST /ui/account/logout-all: {out_all.status_code}", out_all.status_code == 303)
+    after = client.get("/ui/account", follow_redirects=False)
+    expect(f"{role} after logging out everywhere the page asks for a login: {after.status_code}", after.status_code in (303, 307))
+    client.cookies.clear()
 
 
 def _routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]

@@ -79,6 +79,12 @@ PROTECTED = [
     ("post", "/care/children/FC-1/goals"),
     ("post", "/care/children/FC-1/events"),
     ("get", "/care/ccis/X/roll"),
+    ("get", "/directory/entries"),
+    ("get", "/directory/entries/1"),
+    ("post", "/directory/entries"),
+    ("delete", "/directory/entries/1"),
+    ("post", "/directory/import"),
+    ("get", "/directory/export.csv"),
 ]
 
 
