@@ -87,6 +87,7 @@ class TantivyTextIndex:
         self._writer_threads = writer_threads
         self._lock = threading.RLock()
         self._generation = ""
+        self._meta_seen: int | None = None  # meta.json's mtime when this process last reloaded its reader
         self._held: int | None = None  # fd with a shared flock on the open generation
         self._index = None
         self._follow_current()
@@ -148,6 +149,18 @@ class TantivyTextIndex:
         if self._rebuild is None:
             with self._lock:
                 self._follow_current()
+                self._reload_if_committed()
+
+    def _reload_if_committed(self) -> None:
+        """See another process's commit at once: tantivy's own watcher reloads only after a delay,
+        so a search through one worker could miss what another worker just filed (one stat per read)."""
+        try:
+            stamp = (self.path / self._generation / "meta.json").stat().st_mtime_ns
+        except OSError:
+            return
+        if stamp != self._meta_seen:
+            self._meta_seen = stamp
+            self._index.reload()  # type: ignore[attr-defined]
 
     def _collect_garbage(self) -> None:
         """Delete generations nobody holds, other than the live one and one being built."""
