@@ -425,4 +425,6 @@ class TantivyTextIndex:
                     matched=explain_hit(plan, evidence) if explain else (),
                 )
             )
+        # equal scores in a stable order (by key): segment layout changes with a reindex
+        hits.sort(key=lambda h: (-round(h.score, 4), h.key))
         return hits
