@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +15,7 @@ from search_api.db import create_service_schema
 from search_api.limits import RateLimited, StoreWindow
 from search_api.resources import open_resources
 from tests.factories import add_users
+from tests.live import uvicorn_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,12 +44,6 @@ def test_the_limit_holds_across_engines_and_threads(store_url: str) -> None:
         engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_two_worker_processes_share_the_login_limit(settings: Settings) -> None:
     with open_resources(settings) as res:
@@ -65,36 +56,10 @@ def test_two_worker_processes_share_the_login_limit(settings: Settings) -> None:
         "TRACKCHILD_LOCKOUT_FAILURES": "100",
         "PYTHONPATH": str(ROOT),
     }
-    ports = [_free_port(), _free_port()]
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "search_api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for port in ports
-    ]
-    try:
-        deadline = time.monotonic() + 120
-        for port in ports:
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "a worker did not start"
-                time.sleep(0.2)
+    with uvicorn_workers(env, 2) as urls:
         codes = []
         for attempt in range(8):  # alternate between the two processes
-            port = ports[attempt % 2]
-            answer = httpx.post(f"http://127.0.0.1:{port}/auth/token", data={"username": "officer", "password": "wrong"}, timeout=30)
+            url = urls[attempt % 2]
+            answer = httpx.post(f"{url}/auth/token", data={"username": "officer", "password": "wrong"}, timeout=30)
             codes.append(answer.status_code)
         assert codes[:6] == [401] * 6 and codes[6:] == [429, 429], codes
-    finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)

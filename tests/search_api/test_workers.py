@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +12,7 @@ from search_api.config import Settings
 from search_api.db import create_service_schema
 from search_api.resources import open_resources
 from tests.factories import add_users, missing_report
+from tests.live import uvicorn_workers
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,40 +20,12 @@ FACES = ROOT / "tests" / "fixtures" / "faces"
 PASSWORD = "a long enough password"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_two_workers_write_the_indexes_in_turn_and_read_each_others_writes(settings: Settings) -> None:
     with open_resources(settings) as res:
         create_service_schema(res.engine)
         add_users(res, password=PASSWORD, people=[("constable", "police", "Bihar", "Patna", "Patna Kotwali")])
     env = {**os.environ, "TRACKCHILD_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT)}
-    ports = [_free_port(), _free_port()]
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "search_api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        deadline = time.monotonic() + 120
-        for url in urls:
-            while True:
-                try:
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "a worker did not start"
-                time.sleep(0.2)
+    with uvicorn_workers(env, 2) as urls:
         token = httpx.post(f"{urls[0]}/auth/token", data={"username": "constable", "password": PASSWORD}).json()["access_token"]
         police = {"Authorization": f"Bearer {token}"}
         names = ["Yadavi Rathore", "Kamla Devi", "Sunita Kumari", "Pooja Yadav"]
@@ -82,8 +51,3 @@ def test_two_workers_write_the_indexes_in_turn_and_read_each_others_writes(setti
         assert upload.status_code == 201, upload.text  # the second worker adds to the index the first saved, losing nothing
         hits = httpx.post(f"{urls[0]}/search/photo", files={"file": ("p.jpg", probe, "image/jpeg")}, headers=police, timeout=120).json()
         assert {"MP-W-0", "MP-W-1"} <= {h["id"] for h in hits}, hits
-    finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)

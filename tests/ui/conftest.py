@@ -5,15 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.live import free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("TRACKCHILD_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -33,12 +32,6 @@ USERS = {
     "cci_patna": ("cci", "Bihar", "Patna", "Apna Ghar CCI", "CCI/BR/PAT/7"),
     "dcpu_patna": ("dcpu", "Bihar", "Patna", "", ""),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cli(env: dict[str, str], *args: str) -> None:
@@ -73,24 +66,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, server_log: Path) -> I
 @contextlib.contextmanager
 def serving(env: dict[str, str], log_path: Path) -> Iterator[str]:
     """``trackchild serve`` on a free port with this environment, until the block ends; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     log = log_path.open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.3)
+        wait_until_healthy(base, server, timeout_s=90, why_not=log_path.read_text)
         yield base
     finally:
         server.terminate()

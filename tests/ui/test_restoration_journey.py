@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from tests.factories import found_child, missing_report
-from tests.ui.conftest import _cli, _free_port, serving
+from tests.live import free_port
+from tests.ui.conftest import _cli, serving
 
 pytestmark = pytest.mark.slow
 PASSWORD = "restoration-pass-2026"
@@ -51,7 +52,7 @@ def mailbox() -> Iterator[Mailbox]:
     from aiosmtpd.controller import Controller
 
     box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
     box.port = controller.port  # type: ignore[attr-defined]
     yield box

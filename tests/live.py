@@ -1,0 +1,74 @@
+"""Live server processes for tests that need real workers: a free port, a health wait, N uvicorn workers."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(base: str, process: subprocess.Popen, *, timeout_s: float, why_not: Callable[[], str]) -> None:
+    """Poll ``/health`` until it answers 200; a process that exits or a deadline passed fails with its log."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"server at {base} did not start: {why_not()[-2000:]}")
+        time.sleep(0.2)
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def uvicorn_workers(env: dict[str, str], count: int = 2, *, timeout_s: float = 120) -> Iterator[list[str]]:
+    """``count`` separate uvicorn processes of the app on one data dir (as ``serve --workers`` runs them); yields base URLs."""
+    ports = [free_port() for _ in range(count)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "search_api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for url, worker in zip(urls, workers, strict=True):
+            wait_until_healthy(url, worker, timeout_s=timeout_s, why_not=lambda w=worker: _stderr_if_dead(w))
+        yield urls
+    finally:
+        stop(workers)
+
+
+def _stderr_if_dead(worker: subprocess.Popen) -> str:
+    if worker.poll() is None or worker.stderr is None:
+        return "(still running)"
+    return worker.stderr.read().decode(errors="replace")
