@@ -77,6 +77,23 @@ def bench_duplicates(
         out.print(line)
 
 
+@app.command("learn")
+def bench_learn(
+    n: Annotated[int, typer.Option(help="Missing reports")] = 6_000,
+    found: Annotated[int, typer.Option(help="Found children")] = 4_000,
+    seed: Annotated[int, typer.Option(help="Seed of the independent generator")] = 4049,
+    per_child: Annotated[int, typer.Option(help="Top candidates a simulated reviewer decides per reviewed found child")] = 3,
+    workers: Annotated[int, typer.Option(min=1, help="Processes for match --all")] = os.cpu_count() or 1,
+    work_dir: Annotated[Path, typer.Option()] = Path("data/bench-learn"),
+) -> None:
+    """Learning from reviewers: cold start vs EM on the registers vs EM + simulated reviewers'
+    decisions, judged on found children nobody reviewed (independent generator)."""
+    from search_api.bench_learn import run_learn_bench
+
+    for line in run_learn_bench(n_missing=n, n_found=found, seed=seed, work_dir=work_dir, per_child=per_child, workers=workers):
+        out.print(line)
+
+
 class Backend(StrEnum):
     tantivy = "tantivy"
     elasticsearch = "elasticsearch"
