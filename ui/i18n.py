@@ -258,6 +258,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "v_concern": ("Concern: needs support", "चिंता: सहायता चाहिए"),
     "v_not_found": ("Child not found at home", "बच्चा घर पर नहीं मिला"),
     "notifications": ("Notifications", "सूचनाएँ"),
+    # documents on steps (issue 15)
+    "document": ("Document", "दस्तावेज़"),
+    "image": ("Image", "चित्र"),
+    "pages": ("page(s)", "पृष्ठ"),
+    "attach_document": ("Attach a document", "दस्तावेज़ जोड़ें"),
+    "document_label": ("What it is (e.g. CWC order)", "यह क्या है (जैसे CWC आदेश)"),
+    "document_file": ("PDF or image", "PDF या चित्र"),
+    "document_hint": (
+        "PDF (up to 20 pages), JPEG, PNG or WEBP; at most 10 MB. Encrypted PDFs and PDFs with scripts or attached files are refused.",
+        "PDF (अधिकतम 20 पृष्ठ), JPEG, PNG या WEBP; अधिकतम 10 MB। एन्क्रिप्टेड PDF और स्क्रिप्ट या संलग्न फ़ाइलों वाले PDF अस्वीकार होते हैं।",
+    ),
+    "document_attached": ("Document attached.", "दस्तावेज़ जोड़ा गया।"),
+    "document_refused": ("The document was not attached", "दस्तावेज़ नहीं जोड़ा गया"),
+    "document_missing": ("Choose a file to attach.", "जोड़ने के लिए फ़ाइल चुनें।"),
     "unread": ("unread", "अपठित"),
     "mark_all_read": ("Mark all read", "सभी को पढ़ा हुआ चिह्नित करें"),
     # the district service directory (issue 16, part 1)

@@ -8,15 +8,20 @@ from fastapi.responses import HTMLResponse, Response
 from search_api import (
     RESTORATION_STEPS,
     DbSession,
+    DocumentRejected,
     ResourcesDep,
     StepRefused,
+    attach_document,
     case_detail,
+    document_response,
     list_cases,
     list_inbox,
     list_overdue_for,
     mark_read,
+    open_document,
     record_case_step,
 )
+from ui.i18n import translator
 from ui.web import Page, redirect
 
 router = APIRouter(prefix="/ui")
@@ -56,6 +61,36 @@ async def record_step(case_pk: int, step: str, request: Request, page: Page, ses
     except StepRefused as exc:
         return _case_page(page, session, case_pk, error=str(exc), values={**fields, "notes": notes, "step": step}, status_code=422)
     return redirect(f"/ui/restoration/{case_pk}?recorded={step}")
+
+
+@router.post("/restoration/{case_pk}/documents", response_class=HTMLResponse)
+async def attach(case_pk: int, request: Request, page: Page, session: DbSession, res: ResourcesDep) -> Response:
+    """A PDF or scan of the step's papers; a refused file says why on the case page."""
+    limit = res.settings.max_document_bytes
+    async with request.form(max_files=1, max_fields=5) as form:  # one file; the body limit bounds its size
+        page.check_csrf(str(form.get("csrf", "")))
+        upload = form.get("document")
+        if upload is None or isinstance(upload, str):
+            return _case_page(page, session, case_pk, error=translator(page.lang)("document_missing"), status_code=422)
+        data = await upload.read(limit + 1)
+        name, content_type = upload.filename or "", upload.content_type or ""
+        label = str(form.get("label", ""))[:120]
+        step = str(form.get("step", ""))[:40]
+    try:
+        if len(data) > limit:
+            raise DocumentRejected(f"the file is larger than the limit of {limit:,} bytes ({limit / 1024 / 1024:.0f} MB)")
+        attach_document(session=session, settings=res.settings, case_pk=case_pk, step=step, data=data, user=page.user,
+                        filename=name, content_type=content_type, label=label, source=page.source)  # fmt: skip
+    except (DocumentRejected, StepRefused) as exc:
+        return _case_page(page, session, case_pk, error=f"{translator(page.lang)('document_refused')}: {exc}", status_code=422)
+    return redirect(f"/ui/restoration/{case_pk}?attached={step}")
+
+
+@router.get("/restoration/{case_pk}/documents/{document_pk}")
+def document(case_pk: int, document_pk: int, page: Page, session: DbSession, res: ResourcesDep) -> Response:
+    doc, step, path = open_document(session=session, settings=res.settings, case_pk=case_pk, document_pk=document_pk, user=page.user,
+                                    source=page.source)  # fmt: skip
+    return document_response(doc, step, path)
 
 
 @router.get("/notifications", response_class=HTMLResponse)
