@@ -91,6 +91,9 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "list_inbox": ("search_api.notifications.service", "list_inbox"),
     "unread_count": ("search_api.notifications.service", "unread_count"),
     "mark_read": ("search_api.notifications.service", "mark_read"),
+    "contact_of": ("search_api.notifications.service", "contact_of"),
+    "update_preferences": ("search_api.notifications.service", "update_preferences"),
+    "ContactUpdate": ("search_api.notifications.schemas", "ContactUpdate"),
     # the district service directory (issue 16)
     "directory_search": ("search_api.directory.flows", "search"),
     "directory_import": ("search_api.directory.flows", "import_csv"),

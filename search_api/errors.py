@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
 from indexer import RecordNotFound, StaleWrite, TextIndexError
-from search_api.care.service import CareRefused
+from search_api.care.service import CareRefused, TransferNotFound
 from search_api.directory.service import DirectoryRefused, EntryNotFound
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
@@ -34,6 +34,7 @@ def install(app: FastAPI) -> None:
         (StepRefused, 422),
         (DocumentRejected, 415),  # like a photo that is not a bounded, readable image
         (CareRefused, 422),
+        (TransferNotFound, 404),
         (DirectoryRefused, 422),
         (EntryNotFound, 404),
         (CannotReopen, 409),

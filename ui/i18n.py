@@ -258,6 +258,31 @@ LABELS: dict[str, tuple[str, str]] = {
     "v_concern": ("Concern: needs support", "चिंता: सहायता चाहिए"),
     "v_not_found": ("Child not found at home", "बच्चा घर पर नहीं मिला"),
     "notifications": ("Notifications", "सूचनाएँ"),
+    # notification preferences (issue 15)
+    "notification_preferences": ("Notification preferences", "सूचना की प्राथमिकताएँ"),
+    "preferences_saved": ("Preferences saved.", "प्राथमिकताएँ सहेजी गईं।"),
+    "check_fields": ("Please correct the marked fields.", "कृपया चिह्नित खाने ठीक करें।"),
+    "in_app_always": (
+        "Notifications always arrive here, under the bell. Email and SMS are extra; "
+        "they carry record ids and a link, never a child's name.",
+        "सूचनाएँ हमेशा यहाँ घंटी के नीचे आती हैं। ईमेल और SMS अतिरिक्त हैं; उनमें रिकॉर्ड संख्या और लिंक होते हैं, बच्चे का नाम कभी नहीं।",
+    ),
+    "you_are_nodal": (
+        "You are a nodal officer: new reports and overdue work in your area come to you.",
+        "आप नोडल अधिकारी हैं: आपके क्षेत्र की नई रिपोर्टें और समय-सीमा पार काम आपके पास आते हैं।",
+    ),
+    "email_address": ("Email address", "ईमेल पता"),
+    "phone_number": ("Mobile number (for SMS)", "मोबाइल नंबर (SMS के लिए)"),
+    "channels": ("Channels", "माध्यम"),
+    "channel_email": ("Email each notification", "हर सूचना ईमेल से भेजें"),
+    "channel_sms": ("SMS each notification", "हर सूचना SMS से भेजें"),
+    "channel_digest": ("Instead of single emails, one daily digest email", "अलग-अलग ईमेल के बजाय दिन में एक सारांश ईमेल"),
+    "invalid_email": ("Give an email address like name@example.org, or leave it empty.", "name@example.org जैसा ईमेल पता दें, या खाली छोड़ें।"),
+    "invalid_phone": (
+        "Give 6–20 digits (+, spaces and - allowed), or leave it empty.",
+        "6–20 अंक दें (+, खाली स्थान और - चल सकते हैं), या खाली छोड़ें।",
+    ),
+    "preferences": ("Preferences", "प्राथमिकताएँ"),
     # documents on steps (issue 15)
     "document": ("Document", "दस्तावेज़"),
     "image": ("Image", "चित्र"),

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from search_api import (
     RESTORATION_STEPS,
+    ContactUpdate,
     DbSession,
     DocumentRejected,
     ResourcesDep,
     StepRefused,
     attach_document,
     case_detail,
+    contact_of,
     document_response,
     list_cases,
     list_inbox,
@@ -20,6 +23,7 @@ from search_api import (
     mark_read,
     open_document,
     record_case_step,
+    update_preferences,
 )
 from ui.i18n import translator
 from ui.web import Page, redirect
@@ -71,7 +75,7 @@ async def attach(case_pk: int, request: Request, page: Page, session: DbSession,
         page.check_csrf(str(form.get("csrf", "")))
         upload = form.get("document")
         if upload is None or isinstance(upload, str):
-            return _case_page(page, session, case_pk, error=translator(page.lang)("document_missing"), status_code=422)
+            return _case_page(page, session, case_pk, error=page_t(page)("document_missing"), status_code=422)
         data = await upload.read(limit + 1)
         name, content_type = upload.filename or "", upload.content_type or ""
         label = str(form.get("label", ""))[:120]
@@ -82,7 +86,7 @@ async def attach(case_pk: int, request: Request, page: Page, session: DbSession,
         attach_document(session=session, settings=res.settings, case_pk=case_pk, step=step, data=data, user=page.user,
                         filename=name, content_type=content_type, label=label, source=page.source)  # fmt: skip
     except (DocumentRejected, StepRefused) as exc:
-        return _case_page(page, session, case_pk, error=f"{translator(page.lang)('document_refused')}: {exc}", status_code=422)
+        return _case_page(page, session, case_pk, error=f"{page_t(page)('document_refused')}: {exc}", status_code=422)
     return redirect(f"/ui/restoration/{case_pk}?attached={step}")
 
 
@@ -96,6 +100,31 @@ def document(case_pk: int, document_pk: int, page: Page, session: DbSession, res
 @router.get("/notifications", response_class=HTMLResponse)
 def inbox(page: Page, session: DbSession) -> HTMLResponse:
     return page.render("restoration/notifications.html", items=list_inbox(session=session, user=page.user, limit=100))
+
+
+@router.get("/notifications/preferences", response_class=HTMLResponse)
+def preferences(page: Page, session: DbSession) -> HTMLResponse:
+    return page.render("restoration/preferences.html", contact=contact_of(session=session, user_pk=page.user.pk), errors={})
+
+
+@router.post("/notifications/preferences", response_class=HTMLResponse)
+async def save_preferences(request: Request, page: Page, session: DbSession) -> Response:
+    form = await request.form()
+    page.check_csrf(str(form.get("csrf", "")))
+    values = {"email": str(form.get("email", "")).strip()[:200], "phone": str(form.get("phone", "")).strip()[:32]}
+    flags = {name: form.get(name) == "on" for name in ("email_enabled", "sms_enabled", "daily_digest")}
+    try:
+        changes = ContactUpdate(**values, **flags)
+    except ValidationError as exc:
+        errors = {str(e["loc"][0]): page_t(page)("invalid_" + str(e["loc"][0])) for e in exc.errors()}
+        shown = contact_of(session=session, user_pk=page.user.pk)
+        return page.render("restoration/preferences.html", status_code=422, contact=shown, errors=errors, values={**values, **flags})
+    update_preferences(session=session, user=page.user, source=page.source, **changes.model_dump())
+    return redirect("/ui/notifications/preferences?saved=1")
+
+
+def page_t(page: Page):  # type: ignore[no-untyped-def]
+    return translator(page.lang)
 
 
 @router.post("/notifications/read", response_class=HTMLResponse)
