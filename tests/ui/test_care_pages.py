@@ -113,8 +113,8 @@ def test_notification_preferences_page(client: TestClient) -> None:
     csrf = _csrf(page.text)
     bad = client.post("/ui/notifications/preferences", data={"csrf": csrf, "email": "not an address", "email_enabled": "on"})
     assert bad.status_code == 422 and "name@example.org" in bad.text
-    saved = client.post("/ui/notifications/preferences", data={"csrf": csrf, "email": "home@example.org", "phone": "+91 98300 00000",
-                                                               "sms_enabled": "on", "daily_digest": "on"}, follow_redirects=False)  # fmt: skip
+    values = {"csrf": csrf, "email": "home@example.org", "phone": "+91 98300 00000", "sms_enabled": "on", "daily_digest": "on"}
+    saved = client.post("/ui/notifications/preferences", data=values, follow_redirects=False)
     assert saved.status_code == 303
     shown = client.get("/ui/notifications/preferences?saved=1").text
     assert 'value="home@example.org"' in shown and 'id="preferences-saved"' in shown
