@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile, status
@@ -8,7 +9,7 @@ from fastapi.responses import FileResponse
 from search_api.deps import CurrentUser, DbSession, ResourcesDep, Source
 from search_api.restoration import flows
 from search_api.restoration.documents import document_response
-from search_api.restoration.schemas import CaseDetailRead, CaseRead, DocumentRead, StepCreate, StepRead
+from search_api.restoration.schemas import CaseDetailRead, CaseRead, DocumentRead, OverdueRead, StepCreate, StepRead
 
 router = APIRouter(prefix="/restoration", tags=["restoration"])
 
@@ -74,3 +75,8 @@ def document(case_pk: int, document_pk: int, user: CurrentUser, session: DbSessi
     doc, step, path = flows.open_document(session=session, settings=res.settings, case_pk=case_pk, document_pk=document_pk, user=user,
                                           source=source)  # fmt: skip
     return document_response(doc, step, path)
+
+
+@router.get("/overdue", response_model=list[OverdueRead], summary="Overdue review and restoration steps in your area, oldest first")
+def overdue(user: CurrentUser, session: DbSession, res: ResourcesDep) -> list[OverdueRead]:
+    return [OverdueRead(**asdict(i)) for i in flows.list_overdue_for(session=session, settings=res.settings, user=user)]
