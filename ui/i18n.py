@@ -264,6 +264,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "care_plan_link": ("Care plan and care history", "देखभाल योजना और देखभाल का इतिहास"),
     "cci_roll": ("CCI roll", "संस्था की सूची"),
     "in_care_since": ("In care since", "कब से देखभाल में"),
+    "found_in": ("found in", "मिला:"),
     "care_saved_goal": ("Goal added.", "लक्ष्य जोड़ा गया।"),
     "care_saved_event": ("Recorded.", "दर्ज हुआ।"),
     "care_saved_transfer": (

@@ -164,7 +164,9 @@ def roll(*, session: Session, user: UserRow, code: str) -> Roll:
         _goals, events = care_record(session=session, found_key=child.key)
         reviews = [e.next_review for e in events if e.next_review]
         placed = [e.kind for e in events if e.kind in ("foster", "sponsorship", "after_care")]
-        since = child.record.date
+        # in this CCI since its acknowledged transfer in, else since the child came into care
+        moved_in = [e.on for e in events if e.kind == "transfer" and _same(str(e.details.get("to", "")), code)]
+        since = max(moved_in) if moved_in else child.record.date
         due = max(reviews) if reviews else ((since + REVIEW_EVERY) if since else None)
         entries.append(RollEntry(child.key, child.record.id, since, due, placed[-1] if placed else "institution"))
     entries.sort(key=lambda e: (e.next_review_due or dt.date.max, e.record_id))

@@ -4,6 +4,8 @@ changes only then, every move is audited and the receiving unit is told at once.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi.testclient import TestClient
 
 from search_api.care import service as care
@@ -63,7 +65,8 @@ def test_a_transfer_needs_both_units_and_moves_the_child_only_when_acknowledged(
     assert done.status_code == 200 and done.json()["status"] == "acknowledged"
     assert client.post(answer, json={"answer": "decline"}, headers=receiver).status_code == 422  # answered once
     # now the child is the receiving CCI's: its roll, its care record, the record itself
-    assert [c["found_id"] for c in client.get("/care/ccis/BR-CCI-5/roll", headers=receiver).json()["children"]] == ["FC-C-0"]
+    moved = client.get("/care/ccis/BR-CCI-5/roll", headers=receiver).json()["children"]
+    assert [c["found_id"] for c in moved] == ["FC-C-0"] and moved[0]["since"] == dt.datetime.now(dt.UTC).date().isoformat()
     assert "FC-C-0" not in [c["found_id"] for c in client.get("/care/ccis/WB-CCI-17/roll", headers=home).json()["children"]]
     record = client.get("/records/found/FC-C-0", headers=receiver).json()
     assert record["cci_code"] == "BR-CCI-5" and record["cci_name"] == "Bal Ashram Patna"
