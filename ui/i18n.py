@@ -368,8 +368,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "document_label": ("What it is (e.g. CWC order)", "यह क्या है (जैसे CWC आदेश)"),
     "document_file": ("PDF or image", "PDF या चित्र"),
     "document_hint": (
-        "PDF (up to 20 pages), JPEG, PNG or WEBP; at most 10 MB. Encrypted PDFs and PDFs with scripts or attached files are refused.",
-        "PDF (अधिकतम 20 पृष्ठ), JPEG, PNG या WEBP; अधिकतम 10 MB। एन्क्रिप्टेड PDF और स्क्रिप्ट या संलग्न फ़ाइलों वाले PDF अस्वीकार होते हैं।",
+        "PDF (up to {pages} pages), JPEG, PNG or WEBP; at most {mb} MB. Encrypted PDFs and PDFs with scripts or attached files are refused",
+        "PDF (अधिकतम {pages} पृष्ठ), JPEG, PNG या WEBP; अधिकतम {mb} MB। एन्क्रिप्टेड PDF और स्क्रिप्ट या संलग्न फ़ाइलों वाले PDF अस्वीकार होते हैं।",
     ),
     "document_attached": ("Document attached.", "दस्तावेज़ जोड़ा गया।"),
     "document_refused": ("The document was not attached", "दस्तावेज़ नहीं जोड़ा गया"),

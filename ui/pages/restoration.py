@@ -41,9 +41,10 @@ def cases(page: Page, session: DbSession, res: ResourcesDep) -> HTMLResponse:
 def _case_page(page: Page, session: DbSession, case_pk: int, *, error: str = "", values: dict | None = None,
                status_code: int = 200) -> HTMLResponse:  # fmt: skip
     detail = case_detail(session=session, case_pk=case_pk, user=page.user, source=page.source)
-    return page.render(
-        "restoration/case.html", status_code=status_code, detail=detail, specs=RESTORATION_STEPS, error=error, values=values or {}
-    )
+    settings = page.request.app.state.resources.settings
+    limits = {"pages": str(settings.max_document_pages), "mb": f"{settings.max_document_bytes / 1024 / 1024:.0f}"}
+    return page.render("restoration/case.html", status_code=status_code, detail=detail, specs=RESTORATION_STEPS, error=error,
+                       values=values or {}, limits=limits)  # fmt: skip
 
 
 @router.get("/restoration/{case_pk}", response_class=HTMLResponse)
