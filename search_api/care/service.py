@@ -274,7 +274,7 @@ def answer_transfer(*, session: Session, transfer: CareTransferRow, user: UserRo
 
 
 def transfer_or_raise(*, session: Session, transfer_pk: int) -> CareTransferRow:
-    row = session.get(CareTransferRow, transfer_pk)
+    row = session.get(CareTransferRow, transfer_pk) if 0 < transfer_pk <= 2**31 - 1 else None  # past INTEGER: no such transfer
     if row is None:
         raise TransferNotFound(f"no transfer {transfer_pk}")
     return row

@@ -154,7 +154,7 @@ def open_document(*, session: Session, settings: Settings, case_pk: int, documen
     case = service.get_or_raise(session=session, case_pk=case_pk)
     if not service.sees_case(user, case):
         raise PermissionDenied(f"restoration case {case_pk} is not one of your units' or districts'")
-    doc = session.get(StepDocumentRow, document_pk)
+    doc = session.get(StepDocumentRow, document_pk) if 0 < document_pk <= service.MAX_PK else None
     if doc is None or doc.case_pk != case.pk:
         raise service.CaseNotFound(f"case {case_pk} has no document {document_pk}")
     step = session.get(RestorationStepRow, doc.step_pk)
