@@ -5,11 +5,14 @@ stays the safety net underneath."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from search_api.config import Settings
@@ -85,3 +88,50 @@ def test_the_lock_belongs_to_a_process_and_dies_with_it(settings: Settings) -> N
         holder.wait()
     assert here.holds()
     here.release()
+
+
+@pytest.mark.slow
+def test_two_serve_workers_one_delivers_and_the_other_takes_over_when_it_dies(settings: Settings) -> None:
+    """Two real server processes on one data dir, each with its notification worker (every 1 s):
+    the lock names one of them; the messages are delivered once; when that process is killed,
+    the other takes the lock and delivers what comes next."""
+    with open_resources(settings) as res:
+        create_service_schema(res.engine)
+        add_users(res, password="a long enough password", people=[("dcpu_patna", "dcpu", "Bihar", "Patna", "")])
+    env = {**os.environ, "TRACKCHILD_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT), "TRACKCHILD_NOTIFY_INTERVAL_SECONDS": "1"}
+    env.pop("TRACKCHILD_DATABASE_URL", None)
+    workers = []
+    for _ in range(2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        command = [sys.executable, "-m", "uvicorn", "search_api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
+        workers.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    lock = settings.data_dir / "notify-worker.lock"
+
+    def holder() -> int | None:
+        text = lock.read_text().strip() if lock.exists() else ""
+        return int(text) if text.isdigit() else None
+
+    try:
+        assert _wait(lambda: holder() in {w.pid for w in workers}, 120), "no worker took the lead"
+        with open_resources(settings) as res:
+            _queue(res, 4)
+            with res.session_factory() as session:
+                assert _wait(lambda: session.scalar(select(func.count()).select_from(InboxRow)) == 4, 30)
+                time.sleep(2.5)  # two more ticks of both workers: still delivered once each
+                assert session.scalar(select(func.count()).select_from(InboxRow)) == 4
+            leader = next(w for w in workers if w.pid == holder())
+            leader.kill()
+            leader.wait(timeout=30)
+            survivor = next(w for w in workers if w is not leader)
+            assert _wait(lambda: holder() == survivor.pid, 30), "the other worker did not take over"
+            _queue(res, 1)
+            with res.session_factory() as session:
+                assert _wait(lambda: session.scalar(select(func.count()).select_from(InboxRow)) == 5, 30)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
