@@ -104,3 +104,25 @@ def _transfer_audit(res) -> list[str]:  # type: ignore[no-untyped-def]
     with res.session_factory() as session:
         stmt = select(AuditEntryRow.action).where(AuditEntryRow.action.like("care_transfer%")).order_by(AuditEntryRow.seq)
         return list(session.scalars(stmt))
+
+
+def test_the_cli_asks_and_answers_a_transfer(client: TestClient) -> None:  # noqa: F811
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    res = client.app.state.resources  # type: ignore[attr-defined]
+    add_users(res, password=PASSWORD, people=[("patna_home", "cci", "Bihar", "Patna", "Bal Ashram", "BR-CCI-5")])
+    env = {"TRACKCHILD_DATA_DIR": str(res.settings.data_dir), "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "search_api.cli", "care", *args], env=env, capture_output=True, text=True, timeout=120)
+
+    refused = cli("transfer", "FC-C-2", "--to", "BR-CCI-5", "--as", "home")
+    assert refused.returncode != 0 and "to_state, to_district" in refused.stdout + refused.stderr  # not in the register
+    asked = cli("transfer", "FC-C-2", "--to", "BR-CCI-5", "--state", "Bihar", "--district", "Patna", "--as", "home")
+    assert asked.returncode == 0 and "transfer 1:" in asked.stdout, asked.stdout + asked.stderr
+    assert cli("answer", "1", "acknowledge", "--as", "home").returncode != 0  # the sender cannot acknowledge
+    done = cli("answer", "1", "acknowledge", "--as", "patna_home")
+    assert done.returncode == 0 and "acknowledged" in done.stdout, done.stdout + done.stderr
+    assert client.get("/records/found/FC-C-2", headers=login(client, "patna_home")).json()["cci_code"] == "BR-CCI-5"
