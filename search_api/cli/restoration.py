@@ -57,7 +57,9 @@ def case_show(case_pk: Annotated[int, typer.Argument()], as_user: AsUser) -> Non
         out.print(f"case {c.pk} (pair {c.pair_pk}): {c.status}; {c.missing_key} ~ {c.found_key}; order {c.order_type or '-'}")
         for s in detail.steps:
             done = f"done {s.done_at:%Y-%m-%d} by {s.done_by}" if s.done_at else f"due {s.due_at:%Y-%m-%d}"
-            out.print(f"  {s.step:<18} {done}  {json.dumps(s.fields, ensure_ascii=False) if s.fields else ''}")
+            docs = detail.documents.get(s.pk, [])
+            papers = f"  [{len(docs)} document(s): {', '.join(str(d.pk) for d in docs)}]" if docs else ""
+            out.print(f"  {s.step:<18} {done}  {json.dumps(s.fields, ensure_ascii=False) if s.fields else ''}{papers}")
         if detail.may_record:
             out.print(f"you may record: {', '.join(detail.may_record)}")
 

@@ -151,6 +151,8 @@ def test_the_cli_attaches_a_document_to_a_step(client: TestClient, tmp_path: Pat
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "with 1 document" in done.stdout
+    shown = subprocess.run([*cli, "show", str(case), "--as", "dcpu_patna"], env=env, capture_output=True, text=True, timeout=120)
+    assert "[1 document(s)" in shown.stdout, shown.stdout + shown.stderr
     steps = client.get(f"/restoration/cases/{case}", headers=login(client, "cwc_howrah")).json()["steps"]
     order = next(s for s in steps if s["step"] == "cwc_order")
     assert order["done_at"] and [d["pages"] for d in order["documents"]] == [1]
