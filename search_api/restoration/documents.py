@@ -45,6 +45,7 @@ _FORBIDDEN = {
     "/SubmitForm": "a form that sends data away",
     "/ImportData": "a form action that imports data",
     "/GoToE": "a link into an embedded file",
+    "/GoToR": "a link that opens another file",
 }
 MAX_PDF_OBJECTS = 200_000  # a real scan has hundreds; walking more is a denial of service
 
