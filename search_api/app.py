@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             if stop_worker is not None:
-                stop_worker.set()
+                stop_worker.stop()
             resources.close()
 
     # /docs is served from local files below: the stock page loads Swagger UI from a CDN

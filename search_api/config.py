@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     sms_file: Path | None = None  # default: <data_dir>/sms-outbox.jsonl
     notify_interval_seconds: int = Field(default=30, ge=0)  # the worker inside 'serve'; 0 turns it off
+    # documents on restoration steps (CWC orders, reports, receipts): PDF or image, checked like photos
+    max_document_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_document_pages: int = Field(default=20, gt=0)
+    max_document_pixels: int = Field(default=40_000_000, gt=0)  # a 600-dpi A4 scan is about 35 million
     # audit anchoring (issue 11): the signing key lives outside the database (better: outside the data dir)
     audit_signing_key: Path | None = None  # default <data dir>/audit_signing_key.pem (0600), its public half beside it (.pub)
     audit_checkpoints: Path | None = None  # default <data dir>/audit_checkpoints.jsonl

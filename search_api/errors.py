@@ -7,11 +7,12 @@ from fastapi.responses import JSONResponse
 
 from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
 from indexer import RecordNotFound, StaleWrite, TextIndexError
-from search_api.care.service import CareRefused
+from search_api.care.service import CareRefused, TransferNotFound
 from search_api.directory.service import DirectoryRefused, EntryNotFound
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
+from search_api.restoration.documents import DocumentRejected
 from search_api.restoration.service import CaseNotFound, StepRefused
 from search_api.review.service import CannotReopen, ConfirmNeedsReason, PairNotFound
 from search_api.users.service import UsernameTaken
@@ -31,7 +32,9 @@ def install(app: FastAPI) -> None:
         (ConfirmNeedsReason, 422),
         (CaseNotFound, 404),
         (StepRefused, 422),
+        (DocumentRejected, 415),  # like a photo that is not a bounded, readable image
         (CareRefused, 422),
+        (TransferNotFound, 404),
         (DirectoryRefused, 422),
         (EntryNotFound, 404),
         (CannotReopen, 409),

@@ -53,3 +53,28 @@ class CareEventRow(ServiceBase):
     recorded_by: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CareTransferRow(ServiceBase):
+    """A child's move from one CCI to another (another district or state). The sending CCI or
+    its district's CWC asks; the receiving CCI acknowledges; only then does the child's CCI change."""
+
+    __tablename__ = "care_transfers"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    found_key: Mapped[str] = mapped_column(String(80), index=True)
+    from_code: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str] = mapped_column(String(100))
+    from_district: Mapped[str] = mapped_column(String(100))
+    to_code: Mapped[str] = mapped_column(String(64), index=True)
+    to_name: Mapped[str] = mapped_column(String(200), default="")
+    to_state: Mapped[str] = mapped_column(String(100))
+    to_district: Mapped[str] = mapped_column(String(100))
+    order_no: Mapped[str] = mapped_column(String(100), default="")  # the CWC's transfer order
+    status: Mapped[str] = mapped_column(String(12), default="requested", index=True)  # requested, acknowledged, declined
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_role: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_by: Mapped[str] = mapped_column(String(64), default="")
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")

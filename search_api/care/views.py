@@ -3,17 +3,44 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from search_api.care import flows
-from search_api.care.schemas import CareRecordRead, EventCreate, EventRead, GoalCreate, GoalRead, RollEntryRead, RollRead
-from search_api.deps import CurrentUser, DbSession, Source
+from search_api.care.schemas import (
+    CareRecordRead,
+    EventCreate,
+    EventRead,
+    GoalCreate,
+    GoalRead,
+    RollEntryRead,
+    RollRead,
+    TransferAnswer,
+    TransferCreate,
+    TransferRead,
+)
+from search_api.deps import CurrentUser, DbSession, ResourcesDep, Source
 
 router = APIRouter(prefix="/care", tags=["care"])
 
 
 @router.get("/children/{record_id}", response_model=CareRecordRead, summary="A found child's care plan and care events")
 def care_record(record_id: str, user: CurrentUser, session: DbSession, source: Source) -> CareRecordRead:
-    child, goals, events = flows.read_care(session=session, user=user, record_id=record_id, source=source)
-    return CareRecordRead(found_id=child.record.id, goals=[GoalRead.model_validate(g) for g in goals],
-                          events=[EventRead.model_validate(e) for e in events])  # fmt: skip
+    care = flows.care_page(session=session, user=user, record_id=record_id, source=source)
+    return CareRecordRead(found_id=care.child.record.id, goals=[GoalRead.model_validate(g) for g in care.goals],
+                          events=[EventRead.model_validate(e) for e in care.events],
+                          transfers=[TransferRead.model_validate(t) for t in care.transfers])  # fmt: skip
+
+
+@router.post("/children/{record_id}/transfers", response_model=TransferRead, status_code=status.HTTP_201_CREATED,
+             summary="Ask for a transfer to another CCI (the receiving CCI acknowledges; only then the child's CCI changes)")  # fmt: skip
+def request_transfer(record_id: str, body: TransferCreate, user: CurrentUser, session: DbSession, source: Source) -> TransferRead:
+    row = flows.request_transfer(session=session, user=user, record_id=record_id, source=source, **body.model_dump())
+    return TransferRead.model_validate(row)
+
+
+@router.post("/transfers/{transfer_pk}/answer", response_model=TransferRead, summary="The receiving CCI acknowledges or declines")
+def answer_transfer(transfer_pk: int, body: TransferAnswer, user: CurrentUser, session: DbSession, res: ResourcesDep,
+                    source: Source) -> TransferRead:  # fmt: skip
+    row = flows.answer_transfer(res=res, session=session, user=user, transfer_pk=transfer_pk, answer=body.answer, note=body.note,
+                                source=source)  # fmt: skip
+    return TransferRead.model_validate(row)
 
 
 @router.post("/children/{record_id}/goals", response_model=GoalRead, status_code=status.HTTP_201_CREATED, summary="Add a care-plan goal")
@@ -32,6 +59,7 @@ def add_event(record_id: str, body: EventCreate, user: CurrentUser, session: DbS
 @router.get("/ccis/{code:path}/roll", response_model=RollRead, summary="Who is in a CCI's care, next review due, occupancy")
 def roll(code: str, user: CurrentUser, session: DbSession, source: Source) -> RollRead:
     r = flows.read_roll(session=session, user=user, code=code, source=source)
+    transfers = flows.roll_transfers(session=session, user=user, code=code)
     return RollRead(code=r.code, name=r.name, capacity=r.capacity, in_care=len(r.children), occupancy=r.occupancy,
                     children=[RollEntryRead(found_id=e.record_id, since=e.since, next_review_due=e.next_review_due, setting=e.setting)
-                              for e in r.children])  # fmt: skip
+                              for e in r.children], transfers=[TransferRead.model_validate(t) for t in transfers])  # fmt: skip

@@ -85,3 +85,48 @@ def care_event(
             raise fail(str(exc)) from exc
         session.commit()
     out.print(f"{kind} recorded for {record_id}")
+
+
+@app.command("transfer")
+def care_transfer(
+    record_id: Annotated[str, typer.Argument(help="The found child's id")],
+    to: Annotated[str, typer.Option("--to", help="The receiving CCI's registration number")],
+    as_user: AsUser,
+    state: Annotated[str, typer.Option(help="The receiving CCI's state, when it is not in the CCI register")] = "",
+    district: Annotated[str, typer.Option()] = "",
+    order_no: Annotated[str, typer.Option(help="The CWC's transfer order")] = "",
+) -> None:
+    """Ask for a child's transfer to another CCI (the receiving CCI acknowledges; audited, notified)."""
+    from search_api.care import flows
+    from search_api.care.service import CareRefused
+    from search_api.policy import PermissionDenied
+
+    with open_resources(Settings()) as res, res.session_factory() as session:
+        try:
+            row = flows.request_transfer(session=session, user=_user(session, as_user), record_id=record_id, to_code=to, to_state=state,
+                                         to_district=district, order_no=order_no, source="cli")  # fmt: skip
+        except (PermissionDenied, CareRefused) as exc:
+            raise fail(str(exc)) from exc
+        session.commit()
+        out.print(f"transfer {row.pk}: {record_id} from {row.from_code} to {row.to_code} ({row.to_district}, {row.to_state}) asked")
+
+
+@app.command("answer")
+def care_answer(
+    transfer_pk: Annotated[int, typer.Argument(help="The transfer's number")],
+    answer: Annotated[str, typer.Argument(help="acknowledge or decline")],
+    as_user: AsUser,
+    note: Annotated[str, typer.Option()] = "",
+) -> None:
+    """The receiving CCI acknowledges a transfer (the child becomes its) or declines it."""
+    from search_api.care import flows
+    from search_api.care.service import CareRefused, TransferNotFound
+    from search_api.policy import PermissionDenied
+
+    with open_resources(Settings()) as res, res.session_factory() as session:
+        try:
+            row = flows.answer_transfer(res=res, session=session, user=_user(session, as_user), transfer_pk=transfer_pk, answer=answer,
+                                        note=note, source="cli")  # fmt: skip
+        except (PermissionDenied, CareRefused, TransferNotFound) as exc:
+            raise fail(str(exc)) from exc
+        out.print(f"transfer {row.pk}: {row.status}")

@@ -22,11 +22,15 @@ def notify_run(
 ) -> None:
     """Escalate what is overdue, then deliver the outbox (in-app, email, SMS) with retries."""
     from search_api.db import create_service_schema
-    from search_api.notifications.flows import run_once
+    from search_api.notifications.flows import Leadership, run_once
 
     with open_resources(Settings()) as res:
         create_service_schema(res.engine)
+        leadership = Leadership.of(res)
         while True:
+            if not once and not leadership.holds():  # a looping worker delivers only while no 'serve' worker does
+                time.sleep(max(1, res.settings.notify_interval_seconds))
+                continue
             done = run_once(res, digest=digest)
             d = done.delivery
             out.print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -56,7 +57,9 @@ def case_show(case_pk: Annotated[int, typer.Argument()], as_user: AsUser) -> Non
         out.print(f"case {c.pk} (pair {c.pair_pk}): {c.status}; {c.missing_key} ~ {c.found_key}; order {c.order_type or '-'}")
         for s in detail.steps:
             done = f"done {s.done_at:%Y-%m-%d} by {s.done_by}" if s.done_at else f"due {s.due_at:%Y-%m-%d}"
-            out.print(f"  {s.step:<18} {done}  {json.dumps(s.fields, ensure_ascii=False) if s.fields else ''}")
+            docs = detail.documents.get(s.pk, [])
+            papers = f"  [{len(docs)} document(s): {', '.join(str(d.pk) for d in docs)}]" if docs else ""
+            out.print(f"  {s.step:<18} {done}  {json.dumps(s.fields, ensure_ascii=False) if s.fields else ''}{papers}")
         if detail.may_record:
             out.print(f"you may record: {', '.join(detail.may_record)}")
 
@@ -72,10 +75,14 @@ def case_step(
         Optional[list[str]], typer.Option("--field", help="name=value, repeated (e.g. --field order_type=restoration)")
     ] = None,
     note: Annotated[str, typer.Option()] = "",
+    document: Annotated[
+        Optional[list[Path]], typer.Option("--document", help="A PDF or image of the step's papers (checked like a photo), repeated")
+    ] = None,
 ) -> None:
     """Record a step of a case (audited; the case's parties are told when its status moves)."""
     from search_api.policy import PermissionDenied
     from search_api.restoration import flows
+    from search_api.restoration.documents import DocumentRejected
     from search_api.restoration.service import CaseNotFound, StepRefused
 
     fields = {}
@@ -85,13 +92,53 @@ def case_step(
             raise fail(f"--field {item!r}: write it as name=value")
         fields[name.strip()] = value.strip()
     with open_resources(Settings()) as res, res.session_factory() as session:
+        user = _user(session, as_user)
         try:
+            # the papers first: a refused file records nothing, so the step is not half-done
+            for path in document or []:
+                _attach(session, res.settings, case_pk, step, path, user)
             row = flows.record_case_step(session=session, settings=res.settings, case_pk=case_pk, step=step, fields=fields, notes=note,
-                                         user=_user(session, as_user), source="cli")  # fmt: skip
-        except (PermissionDenied, CaseNotFound, StepRefused) as exc:
+                                         user=user, source="cli")  # fmt: skip
+        except (PermissionDenied, CaseNotFound, StepRefused, DocumentRejected) as exc:
             raise fail(str(exc)) from exc
         session.commit()
-        out.print(f"case {case_pk}: {row.step} recorded")
+        out.print(f"case {case_pk}: {row.step} recorded" + (f" with {len(document)} document(s)" if document else ""))
+
+
+def _attach(session, settings: Settings, case_pk: int, step: str, path: Path, user):  # type: ignore[no-untyped-def]
+    from search_api.restoration import flows
+    from search_api.restoration.documents import DocumentRejected
+
+    if not path.is_file():
+        raise fail(f"{path}: no such file")
+    if path.stat().st_size > settings.max_document_bytes:
+        raise DocumentRejected(f"{path.name}: {path.stat().st_size:,} bytes; the limit is {settings.max_document_bytes:,}")
+    try:
+        return flows.attach_document(session=session, settings=settings, case_pk=case_pk, step=step, data=path.read_bytes(), user=user,
+                                     filename=path.name, label=path.stem[:120], source="cli")  # fmt: skip
+    except DocumentRejected as exc:
+        raise DocumentRejected(f"{path.name}: {exc}") from exc
+
+
+@app.command("attach")
+def case_attach(
+    case_pk: Annotated[int, typer.Argument()],
+    step: Annotated[str, typer.Argument(help="The step the papers belong to, e.g. cwc_order")],
+    path: Annotated[Path, typer.Argument(help="A PDF or image (JPEG, PNG, WEBP)")],
+    as_user: AsUser,
+) -> None:
+    """Attach a document to a step, recorded or not (checked: size, pages, pixels, no scripts)."""
+    from search_api.policy import PermissionDenied
+    from search_api.restoration.documents import DocumentRejected
+    from search_api.restoration.service import CaseNotFound, StepRefused
+
+    with open_resources(Settings()) as res, res.session_factory() as session:
+        try:
+            doc = _attach(session, res.settings, case_pk, step, path, _user(session, as_user))
+        except (PermissionDenied, CaseNotFound, StepRefused, DocumentRejected) as exc:
+            raise fail(str(exc)) from exc
+        session.commit()
+        out.print(f"case {case_pk}: {step}: document {doc.pk} ({doc.media_type}, {doc.pages} page(s), sha256 {doc.sha256[:12]}…)")
 
 
 @app.command("overdue")

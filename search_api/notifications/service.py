@@ -47,6 +47,18 @@ def set_contact(*, session: Session, user: UserRow, **changes: object) -> Contac
     return row
 
 
+def update_preferences(*, session: Session, user: UserRow, source: str = "", **changes: object) -> ContactRow:
+    """One's own contact details and channels (in-app always; email, SMS, daily digest), audited
+    with the names of the fields changed (not their values)."""
+    before = contact_of(session=session, user_pk=user.pk)
+    old = {name: getattr(before, name) for name in changes}
+    row = set_contact(session=session, user=user, **changes)
+    changed = sorted(name for name, value in changes.items() if value is not None and old.get(name) != value)
+    append(session=session, actor=Actor.of(user, source), action="contact_update", targets=[f"user:{user.username}"],
+           detail={"changed": changed})  # fmt: skip
+    return row
+
+
 def _active_users(session: Session, *conditions) -> list[UserRow]:  # type: ignore[no-untyped-def]
     return list(session.scalars(select(UserRow).where(UserRow.active.is_(True), *conditions)))
 

@@ -32,8 +32,8 @@ def my_contact(user: CurrentUser, session: DbSession) -> ContactRead:
 
 
 @router.put("/me/contact", response_model=ContactRead)
-def set_my_contact(body: ContactUpdate, user: CurrentUser, session: DbSession) -> ContactRead:
-    return ContactRead.model_validate(service.set_contact(session=session, user=user, **body.model_dump()))
+def set_my_contact(body: ContactUpdate, user: CurrentUser, session: DbSession, source: Source) -> ContactRead:
+    return ContactRead.model_validate(service.update_preferences(session=session, user=user, source=source, **body.model_dump()))
 
 
 @router.put(

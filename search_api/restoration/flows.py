@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from search_api.audit.service import Actor, append
 from search_api.config import Settings
+from search_api.db import utcnow
 from search_api.notifications import service as notifications
 from search_api.notifications.models import EscalationRow
 from search_api.policy import PermissionDenied
 from search_api.restoration import service
-from search_api.restoration.models import RestorationCaseRow, RestorationStepRow
+from search_api.restoration.documents import DocumentStore, check_document
+from search_api.restoration.models import RestorationCaseRow, RestorationStepRow, StepDocumentRow
 from search_api.review.models import ReviewPairRow
 from search_api.users.models import UserRow
 
@@ -59,6 +62,8 @@ class CaseDetail:
     case: RestorationCaseRow
     steps: list[RestorationStepRow]
     may_record: list[str]  # open steps this user may record now
+    documents: dict[int, list[StepDocumentRow]] = field(default_factory=dict)  # by step pk
+    may_attach: list[str] = field(default_factory=list)  # steps this user may attach documents to
 
 
 def case_detail(*, session: Session, case_pk: int, user: UserRow, source: str = "") -> CaseDetail:
@@ -68,7 +73,98 @@ def case_detail(*, session: Session, case_pk: int, user: UserRow, source: str = 
     append(session=session, actor=Actor.of(user, source), action="case_view", targets=[f"case:{case.pk}", case.missing_key, case.found_key])
     steps = service.steps_of(session=session, case_pk=case.pk)
     open_steps = [s.step for s in steps if s.done_at is None and case.status not in ("suspended", "closed")]
-    return CaseDetail(case, steps, [name for name in open_steps if service.may_record(user, case, name)])
+    documents: dict[int, list[StepDocumentRow]] = {}
+    for doc in session.scalars(select(StepDocumentRow).where(StepDocumentRow.case_pk == case.pk).order_by(StepDocumentRow.pk)):
+        documents.setdefault(doc.step_pk, []).append(doc)
+    attach = [s.step for s in steps if case.status != "closed" and s.step in service.STEPS and service.may_record(user, case, s.step)]
+    return CaseDetail(case, steps, [name for name in open_steps if service.may_record(user, case, name)], documents, attach)
+
+
+def attach_document(
+    *,
+    session: Session,
+    settings: Settings,
+    case_pk: int,
+    step: str,
+    data: bytes,
+    user: UserRow,
+    filename: str = "",
+    content_type: str = "",
+    label: str = "",
+    source: str = "",
+) -> StepDocumentRow:
+    """Check a PDF or image and attach it to a step of the case (audited).
+
+    The units that record a step attach its papers, before or after the step is recorded;
+    a closed case's file is final. Raises ``DocumentRejected`` (what is wrong with the file),
+    ``PermissionDenied`` or ``StepRefused``.
+    """
+    case = service.get_or_raise(session=session, case_pk=case_pk)
+    if not service.sees_case(user, case):
+        raise PermissionDenied(f"restoration case {case_pk} is not one of your units' or districts'")
+    if step not in service.STEPS:
+        raise service.StepRefused(f"unknown step {step!r}: one of {', '.join(service.STEPS)}")
+    if not service.may_record(user, case, step):
+        raise PermissionDenied(
+            f"papers of the {step.replace('_', ' ')} of case {case_pk} are added by {'/'.join(service.STEPS[step].roles)} "
+            f"of the {service.STEPS[step].side} district"
+        )
+    if case.status == "closed":
+        raise service.StepRefused(f"restoration case {case.pk} is closed: its file is final")
+    rows = [s for s in service.steps_of(session=session, case_pk=case.pk) if s.step == step]
+    if not rows:
+        raise service.StepRefused(f"{step} is not open yet: it follows an earlier step")
+    row = rows[-1]
+    checked = check_document(
+        data,
+        filename=filename,
+        content_type=content_type,
+        max_bytes=settings.max_document_bytes,
+        max_pages=settings.max_document_pages,
+        max_pixels=settings.max_document_pixels,
+    )
+    stored = DocumentStore(settings.data_dir).put(data, checked=checked)
+    doc = StepDocumentRow(case_pk=case.pk, step_pk=row.pk, relpath=stored.relpath, sha256=stored.sha256, media_type=checked.media_type,
+                          size_bytes=checked.size_bytes, pages=checked.pages, label=label.strip()[:120], uploaded_by=user.username,
+                          role=user.role)  # fmt: skip
+    session.add(doc)
+    row.documents = [*(row.documents or []), stored.relpath]
+    case.updated_at = doc.uploaded_at = utcnow()
+    session.flush()
+    append(
+        session=session,
+        actor=Actor.of(user, source),
+        action="step_document",
+        targets=[f"case:{case.pk}", f"step:{row.pk}", f"document:{doc.pk}", case.missing_key, case.found_key],
+        detail={
+            "step": step,
+            "media_type": checked.media_type,
+            "pages": checked.pages,
+            "bytes": checked.size_bytes,
+            "sha256": stored.sha256,
+        },
+    )
+    return doc
+
+
+def open_document(*, session: Session, settings: Settings, case_pk: int, document_pk: int, user: UserRow,
+                  source: str = "") -> tuple[StepDocumentRow, str, Path]:  # fmt: skip
+    """A document of a case for someone who sees the case (audited). Returns the row, the step's
+    name and the file."""
+    case = service.get_or_raise(session=session, case_pk=case_pk)
+    if not service.sees_case(user, case):
+        raise PermissionDenied(f"restoration case {case_pk} is not one of your units' or districts'")
+    doc = session.get(StepDocumentRow, document_pk) if 0 < document_pk <= service.MAX_PK else None
+    if doc is None or doc.case_pk != case.pk:
+        raise service.CaseNotFound(f"case {case_pk} has no document {document_pk}")
+    step = session.get(RestorationStepRow, doc.step_pk)
+    try:
+        path = DocumentStore(settings.data_dir).path_of(doc.relpath)
+    except LookupError as exc:
+        raise service.CaseNotFound(f"document {document_pk} of case {case_pk}: {exc}") from exc
+    append(session=session, actor=Actor.of(user, source), action="document_view",
+           targets=[f"case:{case.pk}", f"document:{doc.pk}", case.missing_key, case.found_key], detail={"sha256": doc.sha256})  # fmt: skip
+    return doc, step.step if step else "", path
 
 
 def list_cases(*, session: Session, user: UserRow, status: str | None = None, source: str = "") -> list[RestorationCaseRow]:

@@ -49,3 +49,23 @@ class RestorationStepRow(ServiceBase):
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
     notes: Mapped[str] = mapped_column(Text, default="")
     documents: Mapped[list] = mapped_column(JSON, default=list)  # store paths of checked PDFs/images
+
+
+class StepDocumentRow(ServiceBase):
+    """A checked PDF or image attached to a step (a CWC order, a social investigation report,
+    a hand-over receipt). The file lives in the document store, named by its sha256."""
+
+    __tablename__ = "step_documents"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("restoration_cases.pk", ondelete="CASCADE"), index=True)
+    step_pk: Mapped[int] = mapped_column(ForeignKey("restoration_steps.pk", ondelete="CASCADE"), index=True)
+    relpath: Mapped[str] = mapped_column(String(120))  # documents/ab/ab…(64 hex).pdf, never a path from outside
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(40))  # from the checked bytes, never the uploader's word
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer, default=1)  # a PDF's pages; 1 for an image
+    label: Mapped[str] = mapped_column(String(120), default="")  # what it is ("CWC order"), typed by the uploader
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

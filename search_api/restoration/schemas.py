@@ -5,9 +5,24 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class StepRead(BaseModel):
+class DocumentRead(BaseModel):
+    """A document on a step: what it is, never where it is kept."""
+
     model_config = ConfigDict(from_attributes=True)
 
+    pk: int
+    media_type: str
+    size_bytes: int
+    pages: int
+    label: str
+    sha256: str
+    uploaded_by: str
+    role: str
+    uploaded_at: dt.datetime
+    url: str = ""
+
+
+class StepRead(BaseModel):
     pk: int
     step: str
     due_at: dt.datetime
@@ -16,7 +31,15 @@ class StepRead(BaseModel):
     role: str
     fields: dict
     notes: str
-    documents: list
+    documents: list[DocumentRead] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, row, documents=()) -> StepRead:  # type: ignore[no-untyped-def]
+        """A step with its documents (the row keeps store paths; readers get ids and links)."""
+        names = ("pk", "step", "due_at", "done_at", "done_by", "role", "fields", "notes")
+        docs = [DocumentRead.model_validate(d).model_copy(update={"url": f"/restoration/cases/{d.case_pk}/documents/{d.pk}"})
+                for d in documents]  # fmt: skip
+        return cls(**{name: getattr(row, name) for name in names}, documents=docs)
 
 
 class CaseRead(BaseModel):
@@ -42,6 +65,7 @@ class CaseDetailRead(BaseModel):
     case: CaseRead
     steps: list[StepRead]
     may_record: list[str]
+    may_attach: list[str] = Field(default_factory=list, description="Steps whose papers you may add")
 
 
 class StepCreate(BaseModel):

@@ -152,8 +152,11 @@ def open_case(*, session: Session, pair: ReviewPairRow, missing, found, override
     return case
 
 
+MAX_PK = 2**31 - 1  # an INTEGER key on PostgreSQL; a larger number names nothing (and must not reach the driver)
+
+
 def get_or_raise(*, session: Session, case_pk: int) -> RestorationCaseRow:
-    case = session.get(RestorationCaseRow, case_pk)
+    case = session.get(RestorationCaseRow, case_pk) if 0 < case_pk <= MAX_PK else None
     if case is None:
         raise CaseNotFound(f"no restoration case {case_pk}")
     return case

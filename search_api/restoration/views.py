@@ -3,11 +3,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile, status
+from fastapi.responses import FileResponse
 
 from search_api.deps import CurrentUser, DbSession, ResourcesDep, Source
 from search_api.restoration import flows
-from search_api.restoration.schemas import CaseDetailRead, CaseRead, OverdueRead, StepCreate, StepRead
+from search_api.restoration.documents import document_response
+from search_api.restoration.schemas import CaseDetailRead, CaseRead, DocumentRead, OverdueRead, StepCreate, StepRead
 
 router = APIRouter(prefix="/restoration", tags=["restoration"])
 
@@ -26,7 +28,10 @@ def cases(
 def case(case_pk: int, user: CurrentUser, session: DbSession, source: Source) -> CaseDetailRead:
     detail = flows.case_detail(session=session, case_pk=case_pk, user=user, source=source)
     return CaseDetailRead(
-        case=CaseRead.model_validate(detail.case), steps=[StepRead.model_validate(s) for s in detail.steps], may_record=detail.may_record
+        case=CaseRead.model_validate(detail.case),
+        steps=[StepRead.of(s, detail.documents.get(s.pk, [])) for s in detail.steps],
+        may_record=detail.may_record,
+        may_attach=detail.may_attach,
     )
 
 
@@ -37,7 +42,39 @@ def record_step(
     row = flows.record_case_step(
         session=session, settings=res.settings, case_pk=case_pk, step=step, fields=body.fields, notes=body.notes, user=user, source=source
     )
-    return StepRead.model_validate(row)
+    return StepRead.of(row)
+
+
+@router.post(
+    "/cases/{case_pk}/steps/{step}/documents",
+    response_model=DocumentRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Attach a PDF or image to a step (checked: size, pages, pixels, no scripts or embedded files)",
+)
+def attach_document(
+    case_pk: int,
+    step: str,
+    file: Annotated[UploadFile, File(description="PDF, JPEG, PNG or WEBP")],
+    user: CurrentUser,
+    session: DbSession,
+    res: ResourcesDep,
+    source: Source,
+    label: Annotated[str, Form(max_length=120)] = "",
+) -> DocumentRead:
+    limit = res.settings.max_document_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the document is larger than the limit of {limit:,} bytes")
+    doc = flows.attach_document(session=session, settings=res.settings, case_pk=case_pk, step=step, data=data, user=user,
+                                filename=file.filename or "", content_type=file.content_type or "", label=label, source=source)  # fmt: skip
+    return DocumentRead.model_validate(doc).model_copy(update={"url": f"/restoration/cases/{case_pk}/documents/{doc.pk}"})
+
+
+@router.get("/cases/{case_pk}/documents/{document_pk}", summary="Download a step's document (for those who see the case; audited)")
+def document(case_pk: int, document_pk: int, user: CurrentUser, session: DbSession, res: ResourcesDep, source: Source) -> FileResponse:
+    doc, step, path = flows.open_document(session=session, settings=res.settings, case_pk=case_pk, document_pk=document_pk, user=user,
+                                          source=source)  # fmt: skip
+    return document_response(doc, step, path)
 
 
 @router.get("/overdue", response_model=list[OverdueRead], summary="Overdue review and restoration steps in your area, oldest first")

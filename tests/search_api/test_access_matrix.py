@@ -104,6 +104,14 @@ COVERED = {
     ("GET", "/ui/notifications"), ("POST", "/ui/notifications/read"),
     ("GET", "/care/children/{record_id}"), ("POST", "/care/children/{record_id}/goals"), ("POST", "/care/children/{record_id}/events"),
     ("GET", "/care/ccis/{code:path}/roll"),  # a registration number may hold slashes (CCI/BR/17)
+    # documents on steps, transfers between CCIs, care pages, notification preferences (issue 15, rest)
+    ("POST", "/restoration/cases/{case_pk}/steps/{step}/documents"), ("GET", "/restoration/cases/{case_pk}/documents/{document_pk}"),
+    ("POST", "/ui/restoration/{case_pk}/documents"), ("GET", "/ui/restoration/{case_pk}/documents/{document_pk}"),
+    ("POST", "/care/children/{record_id}/transfers"), ("POST", "/care/transfers/{transfer_pk}/answer"),
+    ("GET", "/ui/care/children/{record_id}"), ("POST", "/ui/care/children/{record_id}/goals"),
+    ("POST", "/ui/care/children/{record_id}/events"), ("POST", "/ui/care/children/{record_id}/transfers"),
+    ("GET", "/ui/care/ccis/{code:path}/roll"), ("POST", "/ui/care/transfers/{transfer_pk}/answer"),
+    ("GET", "/ui/notifications/preferences"), ("POST", "/ui/notifications/preferences"),
     # the district service directory (issue 16, part 1)
     ("GET", "/directory/entries"), ("GET", "/directory/entries/{entry_pk}"), ("POST", "/directory/entries"),
     ("DELETE", "/directory/entries/{entry_pk}"), ("POST", "/directory/import"), ("GET", "/directory/export.csv"),
@@ -122,7 +130,11 @@ NODAL_NAMES = {"state", "admin"}
 # children in care: the child's own CCI and its district's CWC and DCPU keep the care record;
 # JJB, state and central read it inside their jurisdiction
 CARE_KEEPS = {"cci", "cwc", "dcpu", "admin"}
-CARE_READS = CARE_KEEPS | {"jjb", "state", "central"}  # a state user names the nodal officers of its state; admin anywhere
+CARE_READS = CARE_KEEPS | {"jjb", "state", "central"}
+# a transfer to another CCI: asked by the child's own CCI or its district's CWC; answered by the receiving CCI
+TRANSFER_ASKS = {"cci", "cwc", "admin"}
+TRANSFER_ANSWERS = {"cci", "admin"}  # the transfer in the world goes to CCI/BR/17, the cci role's own unit
+# a state user names the nodal officers of its state; admin anywhere
 # the service directory: every role reads it nationwide; the DCPU of a (state, district) keeps that district's entries
 DIRECTORY_KEEPS = {"dcpu": {"own"}, "admin": set(PLACES)}  # legacy_dcpu has no state: it keeps nothing
 PUBLIC = {
@@ -552,6 +564,7 @@ def test_access_matrix(world: dict) -> None:
         _after_match_cells(world, role, cells)
         _interchange_cells(world, role, cells)
         _directory_cells(world, role, cells)
+        _care_rest_cells(world, role, cells)
         _account_cells(world, role, cells)  # last: it ends this role's sessions
     print(f"access matrix: {cells.count} cells checked, {len(cells.problems)} problems")
     Path("test-artifacts").mkdir(exist_ok=True)
@@ -623,6 +636,105 @@ def _after_match_cells(world: dict, role: str, cells: Cells) -> None:
     reopen = client.post(f"/review/pairs/{world['case_pair']}/reopen", json={"reason": "matrix"}, headers=auth)
     may_reopen = role == "admin" or role in {"cwc", "dcpu"}
     expect(f"{role} POST /review/pairs/{{case}}/reopen: {reopen.status_code}", reopen.status_code in ((200, 409) if may_reopen else (403,)))
+
+
+def _a_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer, out = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=595, height=842)
+    writer.write(out)
+    return out.getvalue()
+
+
+def _care_rest_world(world: dict) -> dict:
+    """A document on the case's CWC order and an answered transfer into the cci role's own CCI
+    (made once, as admin, through the services)."""
+    if "document" not in world:
+        from search_api.care.models import CareTransferRow
+        from search_api.restoration import flows as restoration_flows
+
+        res = world["res"]
+        with res.session_factory() as session:
+            admin = session.scalar(select(UserRow).where(UserRow.username == "u_admin"))
+            doc = restoration_flows.attach_document(session=session, settings=res.settings, case_pk=world["case"], step="cwc_order",
+                                                    data=_a_pdf(), user=admin, filename="order.pdf")  # fmt: skip
+            state, district = PLACES["own"]
+            moved = CareTransferRow(found_key="found:F-other_district", from_code=CCI_CODE["other_district"], from_state="Bihar",
+                                    from_district="Gaya", to_code=CCI_CODE["own"], to_state=state, to_district=district,
+                                    status="declined", requested_by="u_admin", requested_role="admin")  # fmt: skip
+            session.add(moved)
+            session.commit()
+            world["document"], world["transfer"] = doc.pk, moved.pk
+    return world
+
+
+def _care_rest_cells(world: dict, role: str, cells: Cells) -> None:
+    """Documents on steps (added by who records the step, read by who sees the case), transfers
+    (asked by the child's CCI or CWC, answered by the receiving CCI), care pages, preferences."""
+    world = _care_rest_world(world)
+    client, auth, expect = world["client"], world["tokens"][role], cells.expect
+    client.cookies.clear()
+    case, doc, transfer, sees = world["case"], world["document"], world["transfer"], role in CASE_SEES
+    # a file that is no document: refused (415) once the permission is granted, 403 before
+    junk_file = {"file": ("order.pdf", b"not a document", "application/pdf")}
+    posted = client.post(f"/restoration/cases/{case}/steps/home_verification/documents", files=junk_file, headers=auth)
+    want = 415 if role in HOME_VERIFIES else 403
+    expect(f"{role} POST /restoration/cases/{{case}}/steps/home_verification/documents: {posted.status_code}", posted.status_code == want)
+    got = client.get(f"/restoration/cases/{case}/documents/{doc}", headers=auth)
+    expect(f"{role} GET /restoration/cases/{{case}}/documents/{{doc}}: {got.status_code}", got.status_code == (200 if sees else 403))
+    if got.status_code == 200:
+        expect(
+            f"{role} the document comes back as it was",
+            got.content.startswith(b"%PDF-") and "attachment" in got.headers["content-disposition"],
+        )
+    for place in ("own", "other_state"):
+        rid = f"F-{place}"
+        asks = role == "admin" or (place == "own" and role in TRANSFER_ASKS)
+        probe = {"to_code": CCI_CODE[place]}  # its own CCI: refused after the permission, nothing written
+        asked = client.post(f"/care/children/{rid}/transfers", json=probe, headers=auth)
+        expect(f"{role} POST /care/children/{place}/transfers: {asked.status_code}", asked.status_code == (422 if asks else 403))
+    answered = client.post(f"/care/transfers/{transfer}/answer", json={"answer": "acknowledge"}, headers=auth)  # already declined
+    want = 422 if role in TRANSFER_ANSWERS else 403
+    expect(f"{role} POST /care/transfers/{{pk}}/answer: {answered.status_code}", answered.status_code == want)
+    # pages
+    cookies = world["cookies"][role]
+    client.cookies.update(cookies)
+    csrf = _csrf(client.get("/ui/notifications").text)
+    up = client.post(f"/ui/restoration/{case}/documents", data={"csrf": csrf, "step": "home_verification"},
+                     files={"document": ("order.pdf", b"not a document", "application/pdf")})  # fmt: skip
+    want = 422 if role in HOME_VERIFIES else 403
+    expect(f"{role} POST /ui/restoration/{{case}}/documents: {up.status_code}", up.status_code == want)
+    got = client.get(f"/ui/restoration/{case}/documents/{doc}")
+    expect(f"{role} GET /ui/restoration/{{case}}/documents/{{doc}}: {got.status_code}", got.status_code == (200 if sees else 403))
+    for place in ("own", "other_state"):
+        rid = f"F-{place}"
+        keeps = role == "admin" or (place == "own" and role in CARE_KEEPS)
+        reads = role in NATIONAL or (place == "own" and role in CARE_READS)
+        asks = role == "admin" or (place == "own" and role in TRANSFER_ASKS)
+        page = client.get(f"/ui/care/children/{rid}")
+        expect(f"{role} GET /ui/care/children/{place}: {page.status_code}", page.status_code == (200 if reads else 403))
+        expect(f"{role} GET /ui/care/children/{place} shows hidden surnames", not _hidden_surnames(role, page.text))
+        offers = 'id="form-goal"' in page.text, 'id="form-transfer"' in page.text
+        expect(f"{role} GET /ui/care/children/{place} offers {offers}", offers == (keeps and reads, asks and reads))
+        probes = (("goals", {"domain": "not-a-domain", "goal": "g", "start_date": "2026-01-01"}),
+                  ("events", {"kind": "x", "on": "2026-01-01"}), ("transfers", {"to_code": CCI_CODE[place]}))  # fmt: skip
+        for what, bad in probes:
+            posted = client.post(f"/ui/care/children/{rid}/{what}", data={"csrf": csrf, **bad})
+            allowed = asks if what == "transfers" else keeps
+            expect(f"{role} POST /ui/care/children/{place}/{what}: {posted.status_code}", posted.status_code == (422 if allowed else 403))
+    roll = client.get(f"/ui/care/ccis/{CCI_CODE['own']}/roll")
+    want = 200 if role == "admin" or role in CARE_KEEPS else 403
+    expect(f"{role} GET /ui/care/ccis/own/roll: {roll.status_code}", roll.status_code == want)
+    expect(f"{role} GET /ui/care/ccis/own/roll shows hidden surnames", not _hidden_surnames(role, roll.text))
+    answer = client.post(f"/ui/care/transfers/{transfer}/answer", data={"csrf": csrf, "answer": "acknowledge", "code": CCI_CODE["own"]})
+    want = 422 if role in TRANSFER_ANSWERS else 403
+    expect(f"{role} POST /ui/care/transfers/{{pk}}/answer: {answer.status_code}", answer.status_code == want)
+    prefs = client.get("/ui/notifications/preferences")
+    expect(f"{role} GET /ui/notifications/preferences: {prefs.status_code}", prefs.status_code == 200)
+    saved = client.post("/ui/notifications/preferences", data={"csrf": csrf, "email": "not an address"})
+    expect(f"{role} POST /ui/notifications/preferences: {saved.status_code}", saved.status_code == 422)
+    client.cookies.clear()
 
 
 def _directory_entry(world: dict, values: dict) -> int:

@@ -28,6 +28,7 @@ from search_api import (
     find_duplicates,
     get_stored_for,
     list_pairs_of,
+    may_read_care,
     may_send_for_review,
     photo_path_for,
     save_record,
@@ -178,6 +179,7 @@ def record_page(
         photo_url=photo_url,
         inside=view["access"] == "full",
         can_send=may_send_for_review(page.user, stored.record),
+        care_link=stored.record.kind == "found" and may_read_care(page.user, stored, session=session),
     )
 
 
