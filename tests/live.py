@@ -45,25 +45,23 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.kill()
 
 
+def spawn_uvicorn(env: dict[str, str], *, stderr: int = subprocess.PIPE) -> tuple[str, subprocess.Popen]:
+    """One uvicorn process of the app on a free port (not waited for); its base URL and process."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "search_api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+    return f"http://127.0.0.1:{port}", process
+
+
 @contextlib.contextmanager
 def uvicorn_workers(env: dict[str, str], count: int = 2, *, timeout_s: float = 120) -> Iterator[list[str]]:
     """``count`` separate uvicorn processes of the app on one data dir (as ``serve --workers`` runs them); yields base URLs."""
-    ports = [free_port() for _ in range(count)]
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "search_api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    started = [spawn_uvicorn(env) for _ in range(count)]
+    workers = [process for _, process in started]
     try:
-        for url, worker in zip(urls, workers, strict=True):
+        for url, worker in started:
             wait_until_healthy(url, worker, timeout_s=timeout_s, why_not=lambda w=worker: _stderr_if_dead(w))
-        yield urls
+        yield [url for url, _ in started]
     finally:
         stop(workers)
 

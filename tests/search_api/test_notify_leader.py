@@ -23,6 +23,7 @@ from search_api.notifications.models import InboxRow, OutboxRow
 from search_api.resources import open_resources
 from search_api.users.models import UserRow
 from tests.factories import add_users
+from tests.live import spawn_uvicorn, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,6 +101,7 @@ def test_two_serve_workers_one_delivers_and_the_other_takes_over_when_it_dies(se
         add_users(res, password="a long enough password", people=[("dcpu_patna", "dcpu", "Bihar", "Patna", "")])
     env = {**os.environ, "TRACKCHILD_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT), "TRACKCHILD_NOTIFY_INTERVAL_SECONDS": "1"}
     env.pop("TRACKCHILD_DATABASE_URL", None)
+    workers = [spawn_uvicorn(env, stderr=subprocess.DEVNULL)[1] for _ in range(2)]
     workers = []
     for _ in range(2):
         with socket.socket() as probe:
@@ -130,8 +132,4 @@ def test_two_serve_workers_one_delivers_and_the_other_takes_over_when_it_dies(se
             with res.session_factory() as session:
                 assert _wait(lambda: session.scalar(select(func.count()).select_from(InboxRow)) == 5, 30)
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)
+        stop([w for w in workers if w.poll() is None])
