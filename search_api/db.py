@@ -47,6 +47,7 @@ def all_metadata() -> list[MetaData]:
     from search_api import limits as _limits  # noqa: F401 - registers the tables
     from search_api.audit import models as _audit  # noqa: F401
     from search_api.care import models as _care  # noqa: F401
+    from search_api.citizen import models as _citizen  # noqa: F401
     from search_api.directory import models as _directory  # noqa: F401
     from search_api.notifications import models as _notifications  # noqa: F401
     from search_api.records import models as _records  # noqa: F401

@@ -54,6 +54,11 @@ POLICY: dict[str, frozenset[str]] = {
     # the district service directory: everyone reads it; the DCPU keeps its own district's entries
     "directory_read": frozenset({"police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"}),
     "directory_maintain": frozenset({"dcpu", "admin"}),
+    # the citizen corner: the district's DCPU moderates public reports, its police read them;
+    # police and the DCPU record a guardian's consent to a public notice
+    "citizen_queue": frozenset({"police", "dcpu", "admin"}),
+    "citizen_moderate": frozenset({"dcpu", "admin"}),
+    "notice_consent": frozenset({"police", "dcpu", "admin"}),
 }
 # how far a role's jurisdiction reaches
 SCOPE: dict[str, str] = {
