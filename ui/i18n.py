@@ -490,6 +490,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "notice_hidden": ("hidden: the child is no longer open", "छिपी: बच्चे का मामला अब खुला नहीं"),
     "notice_withdrawn": ("withdrawn", "वापस ली गई"),
     "withdraw": ("Withdraw", "वापस लें"),
+    "public_notice_link": ("Public notice (with the guardian's consent)", "सार्वजनिक सूचना (अभिभावक की सहमति से)"),
 }
 
 

@@ -923,7 +923,7 @@ def test_public_routes_leak_nothing(world: dict) -> None:
 
     client, res = world["client"], world["res"]
     client.cookies.clear()
-    consented = ["own", "other_state"]
+    consented = ["own", "other_district", "other_state"]
     for place in consented:
         _ensure_notice(world, place)
     # a consented child then traced: its notice must be gone from every public route
