@@ -29,6 +29,11 @@ Police and CCI staff never set a closing status (traced, restored, closed) thems
 case closes through a review decision. "Proposed" means the other record is among the
 matcher's candidates for the own record when it is sent; a reviewer may send any other
 pair only with a reason, and the override is audited.
+
+Citizen corner (issue 16): reports from the public are read by the police and DCPU of their
+(state, district) and moderated by its DCPU (``citizen_queue``, ``citizen_moderate``); the police
+of a missing child's district or station and the DCPU of its district record a guardian's
+consent to a public notice (``notice_consent``). The public itself sees only the notice fields.
 """
 
 from __future__ import annotations

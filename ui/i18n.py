@@ -490,6 +490,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "notice_hidden": ("hidden: the child is no longer open", "छिपी: बच्चे का मामला अब खुला नहीं"),
     "notice_withdrawn": ("withdrawn", "वापस ली गई"),
     "withdraw": ("Withdraw", "वापस लें"),
+    "reporter_name": ("Reported by", "सूचना देने वाले"),
+    "reporter_phone": ("Reporter's phone", "सूचना देने वाले का फ़ोन"),
+    "reporter_relation": ("Reporter's relation to the child", "बच्चे से सूचना देने वाले का संबंध"),
     "public_notice_link": ("Public notice (with the guardian's consent)", "सार्वजनिक सूचना (अभिभावक की सहमति से)"),
 }
 

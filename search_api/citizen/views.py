@@ -4,6 +4,7 @@ is for the district's police and DCPU."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile, status
 
@@ -48,6 +49,10 @@ def file_report(
     pow_challenge: Annotated[str, Form(max_length=200)] = "", pow_nonce: Annotated[str, Form(max_length=40)] = "",
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> ReportReceipt:  # fmt: skip
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
+        # a page of another site posting through a visitor's browser (this route takes no CSRF token; the form page has one)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "reports from another site's pages are refused; use the form at /ui/public/report")
     data = read_upload(photo, res.settings.max_photo_bytes) if photo is not None and photo.filename else None
     values = {"kind": kind, "state": state, "district": district, "place": place, "seen_on": seen_on, "child_name": child_name,
               "age": age, "sex": sex, "description": description, "reporter_name": reporter_name, "reporter_phone": reporter_phone,

@@ -84,7 +84,14 @@ def test_accepted_report_becomes_a_record_that_is_matched(client: TestClient) ->
     receipt = filed.json()
     assert receipt["held_until"] is None and "set-cookie" not in filed.headers  # no cookie for the public
     assert filed.headers["x-robots-tag"] == "noindex, nofollow"
+    cross_site = client.post("/public/reports", data={**MISSING, **solved(client)}, headers={"Origin": "https://elsewhere.example"})
+    assert cross_site.status_code == 403  # another site's page posting through a visitor's browser
     reference = receipt["reference"]
+    with res.session_factory() as session:  # the district's DCPU hears of it (ids and place only)
+        from search_api.notifications.models import OutboxRow
+
+        told = list(session.scalars(select(OutboxRow).where(OutboxRow.event == "citizen_report")))
+        assert len(told) == 1 and reference in told[0].text and "Rahul" not in told[0].text
     dcpu, police, gaya, twin = (login(client, u) for u in ("dcpu_patna", "police_patna", "dcpu_gaya", "dcpu_patna_mh"))
     queue = client.get("/citizen/reports", headers=dcpu).json()
     assert [r["reference"] for r in queue] == [reference]
