@@ -130,8 +130,7 @@ def mismatch_message(state: SchemaState, where: str) -> str | None:
             f"run the TrackChild version that upgraded it, or with that version run 'trackchild db downgrade {state.head}'"
         )
     return (
-        f"the database at {where} is at schema revision {state.current}, older than this code (head {state.head}); "
-        f"run '{UPGRADE_COMMAND}'"
+        f"the database at {where} is at schema revision {state.current}, older than this code (head {state.head}); run '{UPGRADE_COMMAND}'"
     )
 
 

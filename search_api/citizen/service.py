@@ -178,12 +178,6 @@ def list_reports_for(
     return rows[offset : offset + limit]
 
 
-def count_waiting_for(*, session: Session, user: UserRow) -> int:
-    from search_api.policy import may
-
-    return len(list_reports_for(session=session, user=user, limit=10_000)) if may(user, "citizen_queue") else 0
-
-
 def decide(
     *, row: CitizenReportRow, status: str, user: UserRow, reason: str = "", record_key: str = "", warnings: list | None = None
 ) -> None:

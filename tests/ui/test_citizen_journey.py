@@ -117,6 +117,10 @@ def test_citizen_report_to_moderation_to_a_candidate(browser, server: str, artif
     reference = send_report(page, server, artifacts_dir, "en", values, "obama_4.jpg", "01")
     page.screenshot(path=str(artifacts_dir / "citizen-02-sent-en.png"), full_page=True)
     assert not [c for c in context.cookies() if c["name"] == "tc_session"]  # no login cookie for the public
+    for lang in ("en", "hi"):  # the privacy notice: what is kept and who sees it
+        page.goto(f"{server}/ui/lang/{lang}?next=/ui/public/privacy")
+        assert page.locator("#privacy h2").count() == 7
+        page.screenshot(path=str(artifacts_dir / f"citizen-13-privacy-{lang}.png"), full_page=True)
     context.close()
     # 2. the DCPU of Patna moderates: the queue, the report with its photo, accept → the record with its candidate
     context, page = staff(browser, server, "dcpu_patna")
@@ -126,7 +130,7 @@ def test_citizen_report_to_moderation_to_a_candidate(browser, server: str, artif
     page.screenshot(path=str(artifacts_dir / "citizen-03-queue-en.png"), full_page=True)
     page.click(f"#citizen-reports a:text('{reference}')")
     page.wait_for_selector("#accept-form")
-    assert page.locator("img.report-photo").evaluate("img => img.naturalWidth") > 0
+    page.wait_for_function("() => { const i = document.querySelector('img.report-photo'); return i && i.complete && i.naturalWidth > 0; }")
     page.screenshot(path=str(artifacts_dir / "citizen-04-report-en.png"), full_page=True)
     page.fill("#a-unit_name", "Apna Ghar")
     page.fill("#a-unit_code", "CCI/BR/PAT/7")
@@ -189,7 +193,9 @@ def test_notice_disappears_when_the_match_is_confirmed(browser, server: str, art
         assert_public(public, answer)
         card = public.locator("article.notice-card")
         assert card.count() == 1 and "Pooja" in card.inner_text() and "Patna" in card.inner_text()
-        assert card.locator("img").evaluate("img => img.naturalWidth") > 0
+        public.wait_for_function(
+            "() => { const i = document.querySelector('article.notice-card img'); return i && i.complete && i.naturalWidth > 0; }"
+        )
         text = public.content()
         for private in ("Kumari", "Sunita", "9811111111", "Ward 2", "mole", "MP-NT-1", "Kotwali", "Bihar"):
             assert private not in text, private
