@@ -28,10 +28,12 @@ BITS = 8  # a quick proof for tests; the default asks for 18
 
 
 @pytest.fixture
-def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_url: str) -> Iterator[TestClient]:
+    """The app on SQLite and on PostgreSQL (the rate limits' upsert, the JSON columns, the queue's queries)."""
     data_dir = tmp_path / "data"
     monkeypatch.setenv("TRACKCHILD_DATA_DIR", str(data_dir))
-    settings = Settings(data_dir=data_dir, citizen_pow_bits=BITS, citizen_reports_per_hour=50, notify_interval_seconds=0)
+    settings = Settings(data_dir=data_dir, database_url=store_url, citizen_pow_bits=BITS, citizen_reports_per_hour=50,
+                        notify_interval_seconds=0)  # fmt: skip
     with TestClient(create_web_app(settings)) as test_client:
         res = test_client.app.state.resources
         add_users(res, password=PASSWORD, people=[
