@@ -493,6 +493,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "reporter_name": ("Reported by", "सूचना देने वाले"),
     "reporter_phone": ("Reporter's phone", "सूचना देने वाले का फ़ोन"),
     "reporter_relation": ("Reporter's relation to the child", "बच्चे से सूचना देने वाले का संबंध"),
+    "correct_field": ("Please correct", "कृपया सुधारें"),
+    "proof_refused": (
+        "The browser check failed or the form was too old. Please send it again (the form is ready).",
+        "ब्राउज़र जाँच विफल रही या फ़ॉर्म बहुत पुराना था। कृपया फिर से भेजें (फ़ॉर्म तैयार है)।",
+    ),
     "public_notice_link": ("Public notice (with the guardian's consent)", "सार्वजनिक सूचना (अभिभावक की सहमति से)"),
 }
 

@@ -148,7 +148,7 @@ class Accepted:
 
 def _moderated(session: Session, user: UserRow, report_pk: int) -> CitizenReportRow:
     authorize(user, "citizen_moderate")
-    row = service.get_report_or_raise(session=session, report_pk=report_pk)
+    row = service.get_report_or_raise(session=session, report_pk=report_pk, lock=True)
     if not service.may_moderate(user, row):
         raise PermissionDenied(f"citizen report {report_pk} is moderated by the DCPU of {row.district}, {row.state}")
     if row.status != "pending":

@@ -143,8 +143,9 @@ def may_moderate(user: UserRow, row: CitizenReportRow) -> bool:
     return user.role == "admin" or (user.role == "dcpu" and in_district(user, row.state, row.district))
 
 
-def get_report_or_raise(*, session: Session, report_pk: int) -> CitizenReportRow:
-    row = session.get(CitizenReportRow, report_pk)
+def get_report_or_raise(*, session: Session, report_pk: int, lock: bool = False) -> CitizenReportRow:
+    """``lock``: held until the transaction ends (PostgreSQL), so that two moderators cannot both decide it."""
+    row = session.get(CitizenReportRow, report_pk, with_for_update=lock or None)
     if row is None:
         raise ReportNotFound(f"no citizen report {report_pk}")
     return row

@@ -338,6 +338,13 @@ def test_public_pages_and_moderation_pages(client: TestClient) -> None:
     token = re.search(r'name="form_csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
     challenge = re.search(r'data-challenge="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
     values |= {"pow_challenge": challenge, "pow_nonce": proof.solve(challenge), "form_csrf": token}
+    client.cookies.set("tc_lang", "hi")
+    wrong = client.post("/ui/public/report", data={**values, "district": "Gotham"})  # the field is named, in Hindi; what was typed stays
+    assert wrong.status_code == 422 and "कृपया सुधारें" in wrong.text and "<strong>ज़िला</strong>" in wrong.text
+    assert 'value="Gandhi Maidan"' in wrong.text
+    token = re.search(r'name="form_csrf" value="([^"]+)"', wrong.text).group(1)  # type: ignore[union-attr]
+    challenge = re.search(r'data-challenge="([^"]+)"', wrong.text).group(1)  # type: ignore[union-attr]
+    values |= {"pow_challenge": challenge, "pow_nonce": proof.solve(challenge), "form_csrf": token}
     sent = client.post("/ui/public/report", data=values, follow_redirects=False)
     assert sent.status_code == 303 and sent.headers["location"].startswith("/ui/public/sent?ref="), sent.text[:500]
     assert "held" not in sent.headers["location"]

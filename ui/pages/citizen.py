@@ -44,6 +44,11 @@ PUBLIC_CSRF_COOKIE = "tc_public_csrf"  # double-submit, as the login form's: no 
 FIELDS = ("kind", "state", "district", "place", "seen_on", "child_name", "age", "sex", "description", "reporter_name", "reporter_phone",
           "reporter_relation")  # fmt: skip
 PUBLIC_HEADERS = {"X-Robots-Tag": "noindex, nofollow"}
+# the form field a refusal names → its label (the message itself is the service's, in English)
+FIELD_LABELS = {"kind": "what_to_report", "state": "state", "district": "district", "place": "place_seen", "seen_on": "date_seen",
+                "child_name": "child_name_if_known", "age": "age_about", "sex": "sex", "description": "what_you_saw",
+                "photo": "photo_optional", "reporter_name": "your_name", "reporter_phone": "your_phone",
+                "reporter_relation": "your_relation"}  # fmt: skip
 PHOTO_CODES = ("no_face", "too_small", "blurred", "turned_away", "several_faces", "unreadable")
 
 
@@ -57,6 +62,7 @@ def _report_form(request: Request, res: ResourcesDep, *, values: dict[str, str],
                  status_code: int = 200) -> HTMLResponse:  # fmt: skip
     nonce = secrets.token_urlsafe(24)
     response = _public(request, "citizen/report.html", status_code=status_code, values=values, error=error, error_field=field,
+                       error_label=FIELD_LABELS.get(field, ""),
                        challenge=citizen_challenge(res=res), bits=res.settings.citizen_pow_bits, form_csrf=nonce,
                        delay_hours=round(res.settings.citizen_unverified_delay_minutes / 60, 1))  # fmt: skip
     response.set_cookie(PUBLIC_CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=request.url.scheme == "https",
@@ -89,8 +95,8 @@ async def file_report(request: Request, res: ResourcesDep, session: DbSession) -
                                         pow_nonce=str(form.get("pow_nonce") or "")[:40], address=address)  # fmt: skip
     except RateLimited:
         return _report_form(request, res, values=values, error="too_many_reports", status_code=429)
-    except ProofRefused as exc:
-        return _report_form(request, res, values=values, error=str(exc), status_code=400)
+    except ProofRefused:  # forged, stale, wrong or used: a fresh challenge comes with the form
+        return _report_form(request, res, values=values, error="proof_refused", status_code=400)
     except CitizenRefused as exc:
         return _report_form(request, res, values=values, error=str(exc), field=exc.field, status_code=422)
     except (ImageRejected, PhotoRejected) as exc:
