@@ -6,6 +6,7 @@ matched like any other, and public notices on recorded consent, withdrawn when t
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -402,3 +403,16 @@ def test_cli_moderation_and_notices(settings: Settings) -> None:
     assert "Suresh Kumar (father)" in shown.output and "public" in shown.output
     assert runner.invoke(cli_app, ["citizen", "withdraw", "1", "--as", "dcpu_patna"]).exit_code == 0
     assert "withdrawn (consent withdrawn)" in runner.invoke(cli_app, ["citizen", "notices", "--as", "dcpu_patna"]).output
+    # a new consent, then an import that traces the child: the notice comes down with the import
+    assert runner.invoke(cli_app, ["citizen", "publish", f"CIT-{refs[0]}", "--as", "dcpu_patna", "--guardian-name", "Suresh Kumar",
+                                   "--relation", "father", "--how", "again, by phone"]).exit_code == 0  # fmt: skip
+    with open_resources(settings) as res, res.session_factory() as session:
+        stored = get_record(session=session, kind="missing", record_id=f"CIT-{refs[0]}")
+        body = stored.record.model_dump(mode="json") | {"status": "traced"}  # type: ignore[union-attr]
+    register = settings.data_dir.parent / "traced.jsonl"
+    register.write_text(json.dumps(body, ensure_ascii=False) + "\n", encoding="utf-8")
+    imported = runner.invoke(cli_app, ["ingest", str(register), "--no-match"])
+    assert imported.exit_code == 0, imported.output
+    shown = runner.invoke(cli_app, ["citizen", "notices", "--as", "dcpu_patna"]).output
+    assert "withdrawn (the child is traced)" in shown, shown
+    assert runner.invoke(cli_app, ["citizen", "withdraw", "2", "--as", "dcpu_patna"]).exit_code == 2  # down already
