@@ -116,6 +116,24 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "DIRECTORY_TYPES": ("search_api.directory.service", "TYPES"),
     "DirectoryRefused": ("search_api.directory.service", "DirectoryRefused"),
     "DirectoryImportReport": ("search_api.directory.service", "ImportReport"),
+    # the citizen corner (issue 16)
+    "citizen_challenge": ("search_api.citizen.flows", "challenge"),
+    "submit_citizen_report": ("search_api.citizen.flows", "submit_report"),
+    "list_citizen_reports": ("search_api.citizen.flows", "list_queue"),
+    "open_citizen_report": ("search_api.citizen.flows", "open_report"),
+    "citizen_report_photo": ("search_api.citizen.flows", "report_photo"),
+    "accept_citizen_report": ("search_api.citizen.flows", "accept_report"),
+    "reject_citizen_report": ("search_api.citizen.flows", "reject_report"),
+    "may_moderate_report": ("search_api.citizen.service", "may_moderate"),
+    "citizen_report_held": ("search_api.citizen.service", "is_held"),
+    "publish_notice": ("search_api.citizen.flows", "publish_notice"),
+    "withdraw_notice": ("search_api.citizen.flows", "withdraw_notice"),
+    "list_notices_for": ("search_api.citizen.flows", "list_notices_for"),
+    "list_public_notices": ("search_api.citizen.flows", "list_public_notices"),
+    "CitizenRefused": ("search_api.citizen.service", "CitizenRefused"),
+    "ProofRefused": ("search_api.citizen.proof", "ProofRefused"),
+    "CitizenReportNotFound": ("search_api.citizen.service", "ReportNotFound"),
+    "NoticeNotFound": ("search_api.citizen.service", "NoticeNotFound"),
 }
 
 __all__ = ["Resources", "Settings", "open_resources", *_SERVICES]

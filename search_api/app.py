@@ -9,13 +9,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from search_api import errors
 from search_api.audit.views import router as audit_router
 from search_api.body_limit import BodyLimit
 from search_api.care.views import router as care_router
+from search_api.citizen.views import public_router as citizen_public_router
+from search_api.citizen.views import router as citizen_router
 from search_api.config import Settings
 from search_api.directory.views import router as directory_router
 from search_api.fusion.model import load_active
@@ -38,7 +40,16 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
+    # nothing here is for search engines: public notices of children least of all (issue 16)
+    "X-Robots-Tag": "noindex, nofollow",
 }
+ROBOTS_TXT = """# TrackChild: no page of this service is for search engines, the public pages
+# (/ui/public/, /public/) least of all: they show missing children, with their guardians' consent.
+User-agent: *
+Disallow: /ui/public/
+Disallow: /public/
+Disallow: /
+"""
 # JSON answers are never rendered; the docs page runs our own files only
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -86,6 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def docs() -> HTMLResponse:
         return HTMLResponse(DOCS_HTML, headers={"Content-Security-Policy": DOCS_CSP})
 
+    @app.get("/robots.txt", include_in_schema=False)
+    def robots() -> PlainTextResponse:
+        return PlainTextResponse(ROBOTS_TXT)
+
     @app.get("/health", tags=["health"])
     def health() -> dict:
         return {"status": "ok"}
@@ -93,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (users_router, records_router, search_router, review_router, audit_router)
     routers += (restoration_router, notifications_router, care_router)  # after the match (issue 15)
     routers += (directory_router,)  # the district service directory (issue 16)
+    routers += (citizen_public_router, citizen_router)  # the citizen corner (issue 16)
     for router in routers:
         app.include_router(router)
 

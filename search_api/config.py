@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     # audit anchoring (issue 11): the signing key lives outside the database (better: outside the data dir)
     audit_signing_key: Path | None = None  # default <data dir>/audit_signing_key.pem (0600), its public half beside it (.pub)
     audit_checkpoints: Path | None = None  # default <data dir>/audit_checkpoints.jsonl
+    # the citizen corner (issue 16): public reports without login, held back by abuse control that
+    # needs no third party: a proof of work solved in the browser, rate limits kept in the store,
+    # and a moderation delay for a report sent without the proof (a browser without JavaScript)
+    citizen_pow_bits: int = Field(default=18, ge=1, le=28)  # leading zero bits: ~2^18 hashes, about a second in a browser
+    citizen_pow_minutes: int = Field(default=60, gt=0)  # how long a challenge stays good (and is remembered as used)
+    citizen_reports_per_hour: int = Field(default=5, gt=0)  # per network address
+    citizen_district_reports_per_hour: int = Field(default=60, gt=0)  # per (state, district), from everyone
+    citizen_unverified_delay_minutes: int = Field(default=360, ge=0)  # without the proof: held this long before moderation
 
     @classmethod
     def isolated(cls, **values: object) -> Settings:

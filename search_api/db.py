@@ -47,6 +47,7 @@ def all_metadata() -> list[MetaData]:
     from search_api import limits as _limits  # noqa: F401 - registers the tables
     from search_api.audit import models as _audit  # noqa: F401
     from search_api.care import models as _care  # noqa: F401
+    from search_api.citizen import models as _citizen  # noqa: F401
     from search_api.directory import models as _directory  # noqa: F401
     from search_api.notifications import models as _notifications  # noqa: F401
     from search_api.records import models as _records  # noqa: F401
@@ -129,8 +130,7 @@ def mismatch_message(state: SchemaState, where: str) -> str | None:
             f"run the TrackChild version that upgraded it, or with that version run 'trackchild db downgrade {state.head}'"
         )
     return (
-        f"the database at {where} is at schema revision {state.current}, older than this code (head {state.head}); "
-        f"run '{UPGRADE_COMMAND}'"
+        f"the database at {where} is at schema revision {state.current}, older than this code (head {state.head}); run '{UPGRADE_COMMAND}'"
     )
 
 

@@ -6,8 +6,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
+<<<<<<< HEAD
 from indexer import RecordNotFound, StaleWrite, TextIndexError
 from search_api.care.service import CareRefused, TransferNotFound
+=======
+from indexer import PhotoRejected, RecordNotFound, StaleWrite, TextIndexError
+from search_api.care.service import CareRefused
+from search_api.citizen.proof import ProofRefused
+from search_api.citizen.service import CitizenRefused, NoticeNotFound, ReportNotFound
+>>>>>>> citizen
 from search_api.directory.service import DirectoryRefused, EntryNotFound
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied
@@ -37,6 +44,11 @@ def install(app: FastAPI) -> None:
         (TransferNotFound, 404),
         (DirectoryRefused, 422),
         (EntryNotFound, 404),
+        (CitizenRefused, 422),
+        (ProofRefused, 400),  # the citizen form's proof of work: missing parts, forged, stale or used
+        (ReportNotFound, 404),
+        (NoticeNotFound, 404),
+        (PhotoRejected, 415),
         (CannotReopen, 409),
         (UsernameTaken, 409),
         (StaleWrite, 412),  # If-Match named a version the record has moved on from

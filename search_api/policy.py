@@ -29,6 +29,11 @@ Police and CCI staff never set a closing status (traced, restored, closed) thems
 case closes through a review decision. "Proposed" means the other record is among the
 matcher's candidates for the own record when it is sent; a reviewer may send any other
 pair only with a reason, and the override is audited.
+
+Citizen corner (issue 16): reports from the public are read by the police and DCPU of their
+(state, district) and moderated by its DCPU (``citizen_queue``, ``citizen_moderate``); the police
+of a missing child's district or station and the DCPU of its district record a guardian's
+consent to a public notice (``notice_consent``). The public itself sees only the notice fields.
 """
 
 from __future__ import annotations
@@ -54,6 +59,11 @@ POLICY: dict[str, frozenset[str]] = {
     # the district service directory: everyone reads it; the DCPU keeps its own district's entries
     "directory_read": frozenset({"police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"}),
     "directory_maintain": frozenset({"dcpu", "admin"}),
+    # the citizen corner: the district's DCPU moderates public reports, its police read them;
+    # police and the DCPU record a guardian's consent to a public notice
+    "citizen_queue": frozenset({"police", "dcpu", "admin"}),
+    "citizen_moderate": frozenset({"dcpu", "admin"}),
+    "notice_consent": frozenset({"police", "dcpu", "admin"}),
 }
 # how far a role's jurisdiction reaches
 SCOPE: dict[str, str] = {

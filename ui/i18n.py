@@ -420,6 +420,201 @@ LABELS: dict[str, tuple[str, str]] = {
     "dir_dcpu": ("DCPU", "ज़िला बाल संरक्षण इकाई"),
     "dir_saa": ("Specialised adoption agency", "विशेषीकृत दत्तक ग्रहण एजेंसी"),
     "dir_shelter": ("Shelter", "आश्रय गृह"),
+    # the citizen corner (issue 16, part 4)
+    "citizen_corner": ("Citizen corner", "नागरिक कोना"),
+    "report_seen": ("Report a child in distress", "संकट में बच्चे की सूचना दें"),
+    "report_missing": ("Report a missing child", "लापता बच्चे की सूचना दें"),
+    "report_seen_long": ("I saw a child who seems lost, alone or in distress", "मैंने एक बच्चा देखा जो खोया हुआ, अकेला या संकट में लगता है"),
+    "report_missing_long": ("A child I know is missing", "मेरी जान-पहचान का एक बच्चा लापता है"),
+    "public_notices": ("Missing children: public notices", "लापता बच्चे: सार्वजनिक सूचनाएँ"),
+    "privacy_notice": ("Privacy notice", "गोपनीयता सूचना"),
+    "emergency_first": (
+        "A child in danger now? Call 112 (police) or 1098 (Childline) first. This form is read by officials, not at once.",
+        "बच्चा अभी ख़तरे में है? पहले 112 (पुलिस) या 1098 (चाइल्डलाइन) पर फ़ोन करें। यह फ़ॉर्म अधिकारी पढ़ते हैं, तुरंत नहीं।",
+    ),
+    "citizen_report_title": ("Tell us about a child", "किसी बच्चे के बारे में बताएँ"),
+    "privacy_short_title": ("What we keep, and who sees it", "हम क्या रखते हैं, और कौन देखता है"),
+    "privacy_short": (
+        "We keep what you write here, the photo if you add one, and your name and phone if you give them. Only the child "
+        "protection unit (DCPU) and police of the district you name see them; they never appear on a public page. "
+        "Your network address is used only to count reports against abuse and is not kept with your report.",
+        "आप यहाँ जो लिखते हैं, जोड़ी गई फ़ोटो, और दिए जाने पर आपका नाम व फ़ोन हम रखते हैं। इन्हें केवल आपके बताए ज़िले की "
+        "ज़िला बाल संरक्षण इकाई (DCPU) और पुलिस देखती है; ये कभी किसी सार्वजनिक पृष्ठ पर नहीं आते। आपका नेटवर्क पता "
+        "केवल दुरुपयोग रोकने हेतु सूचनाओं की गिनती में लगता है और आपकी सूचना के साथ नहीं रखा जाता।",
+    ),
+    "privacy_read_all": ("Read the whole privacy notice", "पूरी गोपनीयता सूचना पढ़ें"),
+    "what_to_report": ("What you report", "आप किस बारे में बता रहे हैं"),
+    "where_when": ("Where and when", "कहाँ और कब"),
+    "place_seen": ("Place (landmark, station, road)", "जगह (पहचान का स्थान, स्टेशन, सड़क)"),
+    "date_seen": ("Date (seen, or went missing)", "तारीख़ (देखा गया, या लापता हुआ)"),
+    "the_child": ("The child", "बच्चा"),
+    "child_name_if_known": ("Child's name, if known", "बच्चे का नाम, यदि पता हो"),
+    "age_about": ("Age (about)", "आयु (लगभग)"),
+    "not_known": ("Not known", "पता नहीं"),
+    "boy": ("Boy", "लड़का"),
+    "girl": ("Girl", "लड़की"),
+    "sex_other": ("Other", "अन्य"),
+    "what_you_saw": ("What the child looks like, wears, does", "बच्चा कैसा दिखता है, क्या पहना है, क्या कर रहा है"),
+    "photo_optional": ("Photo (optional)", "फ़ोटो (वैकल्पिक)"),
+    "about_you": ("About you", "आपके बारे में"),
+    "about_you_hint": (
+        "Optional for a child seen; needed for a missing child, so that the police can call you back.",
+        "देखे गए बच्चे के लिए वैकल्पिक; लापता बच्चे के लिए ज़रूरी, ताकि पुलिस आपको वापस फ़ोन कर सके।",
+    ),
+    "your_name": ("Your name", "आपका नाम"),
+    "your_phone": ("Your phone", "आपका फ़ोन"),
+    "your_relation": ("You are the child's… (e.g. father, neighbour, passer-by)", "आप बच्चे के… हैं (जैसे पिता, पड़ोसी, राहगीर)"),
+    "pow_working": (
+        "Your browser is doing a short check against automated misuse…",
+        "आपका ब्राउज़र स्वचालित दुरुपयोग के विरुद्ध एक छोटी जाँच कर रहा है…",
+    ),
+    "pow_done": ("Check done: you can send the report.", "जाँच पूरी: आप सूचना भेज सकते हैं।"),
+    "pow_noscript": (
+        "JavaScript is off: your report is still taken, but waits longer before officials read it",
+        "JavaScript बंद है: आपकी सूचना फिर भी ली जाएगी, पर अधिकारियों के पढ़ने से पहले अधिक समय रुकेगी",
+    ),
+    "hours_unit": ("hours", "घंटे"),
+    "send_report": ("Send the report", "सूचना भेजें"),
+    "report_sent": ("Report sent", "सूचना भेज दी गई"),
+    "your_reference": ("Thank you. Your reference:", "धन्यवाद। आपकी संदर्भ संख्या:"),
+    "what_happens_next": (
+        "The child protection unit (DCPU) of the district reads it, and may call you. Quote the reference if you call 1098 or the police.",
+        "ज़िले की बाल संरक्षण इकाई (DCPU) इसे पढ़ेगी और आपको फ़ोन कर सकती है। 1098 या पुलिस को फ़ोन करें तो संदर्भ संख्या बताएँ।",
+    ),
+    "report_held": (
+        "It was sent without the browser check, so it waits a few hours before officials read it.",
+        "यह ब्राउज़र जाँच के बिना भेजी गई, इसलिए अधिकारियों के पढ़ने से पहले कुछ घंटे रुकेगी।",
+    ),
+    "photo_check_citizen": (
+        "The photo was kept, but the face in it may be hard to match:",
+        "फ़ोटो रख ली गई है, पर उसमें चेहरे का मिलान कठिन हो सकता है:",
+    ),
+    "too_many_reports": (
+        "Too many reports from your network just now. Please try again later, or call 1098.",
+        "अभी आपके नेटवर्क से बहुत अधिक सूचनाएँ आई हैं। कृपया बाद में प्रयास करें, या 1098 पर फ़ोन करें।",
+    ),
+    "photo_too_large": ("The photo is too large.", "फ़ोटो बहुत बड़ी है।"),
+    "pv_what_kept_h": ("What we keep", "हम क्या रखते हैं"),
+    "pv_what_kept": (
+        "What you write in the form; the photo, if you add one (checked to be a real image; its hidden data, such as where "
+        "a phone took it, is never shown); your name, phone and relation to the child, if you give them; and when the report was sent.",
+        "फ़ॉर्म में आप जो लिखते हैं; जोड़ी गई फ़ोटो (जाँच कि वह सच में चित्र है; उसका छिपा डेटा, जैसे फ़ोन ने वह कहाँ ली, कभी "
+        "नहीं दिखाया जाता); दिए जाने पर आपका नाम, फ़ोन और बच्चे से संबंध; और सूचना भेजने का समय।",
+    ),
+    "pv_not_kept_h": ("What we do not keep", "हम क्या नहीं रखते"),
+    "pv_not_kept": (
+        "No login and no tracking cookie. Your network address is not stored with your report: a keyed fingerprint of it "
+        "counts reports for one hour, against misuse, and is then forgotten.",
+        "कोई लॉगिन नहीं, कोई ट्रैकिंग कुकी नहीं। आपका नेटवर्क पता आपकी सूचना के साथ नहीं रखा जाता: उसकी एक कुंजीबद्ध छाप एक घंटे "
+        "तक दुरुपयोग रोकने हेतु सूचनाएँ गिनती है, फिर भुला दी जाती है।",
+    ),
+    "pv_who_sees_h": ("Who sees it", "इसे कौन देखता है"),
+    "pv_who_sees": (
+        "The District Child Protection Unit (DCPU) of the district you name decides on the report; the police of that "
+        "district may read it. Nobody else, and never the public. Every reading and decision is recorded in an audit trail.",
+        "आपके बताए ज़िले की ज़िला बाल संरक्षण इकाई (DCPU) सूचना पर निर्णय लेती है; उस ज़िले की पुलिस इसे पढ़ सकती है। "
+        "कोई और नहीं, और जनता कभी नहीं। हर बार पढ़ना और हर निर्णय एक लेखा-परीक्षा रिकॉर्ड में दर्ज होता है।",
+    ),
+    "pv_after_h": ("What happens to it", "इसका क्या होता है"),
+    "pv_after": (
+        "If the DCPU accepts it, it becomes a record of a found or a missing child and is compared with the records of "
+        "missing and found children across India, which officials of other districts may then see as any record. If it is "
+        "rejected, it is kept with the reason, for the district's records.",
+        "यदि DCPU इसे स्वीकार करती है, तो यह मिले या लापता बच्चे का रिकॉर्ड बन जाती है और पूरे भारत के लापता व मिले "
+        "बच्चों के रिकॉर्ड से मिलाई जाती है, जिसे अन्य ज़िलों के अधिकारी किसी भी रिकॉर्ड की तरह देख सकते हैं। यदि अस्वीकार हो, "
+        "तो कारण सहित ज़िले के अभिलेख हेतु रखी जाती है।",
+    ),
+    "pv_abuse_h": ("Against misuse", "दुरुपयोग के विरुद्ध"),
+    "pv_abuse": (
+        "A few reports per hour from one network; your browser does a short calculation before sending. Without "
+        "JavaScript the report is still taken and waits before officials read it",
+        "एक नेटवर्क से प्रति घंटे कुछ ही सूचनाएँ; भेजने से पहले आपका ब्राउज़र एक छोटी गणना करता है। JavaScript के बिना "
+        "सूचना फिर भी ली जाती है और अधिकारियों के पढ़ने से पहले रुकती है",
+    ),
+    "pv_notices_h": ("Public notices of missing children", "लापता बच्चों की सार्वजनिक सूचनाएँ"),
+    "pv_notices": (
+        "A missing child is shown to the public only with the guardian's consent, recorded by the police or DCPU: first "
+        "name, age, district and one photo; never an address, a phone number or the parents' names. The notice is taken "
+        "down the moment the child is traced. Search engines are asked not to index any of these pages.",
+        "लापता बच्चा जनता को केवल अभिभावक की सहमति से दिखाया जाता है, जिसे पुलिस या DCPU दर्ज करती है: पहला नाम, "
+        "आयु, ज़िला और एक फ़ोटो; कभी पता, फ़ोन नंबर या माता-पिता के नाम नहीं। बच्चे का पता चलते ही सूचना हटा दी जाती है। "
+        "सर्च इंजनों से इनमें से किसी पृष्ठ को सूचीबद्ध न करने को कहा जाता है।",
+    ),
+    "pv_contact_h": ("Questions, corrections", "प्रश्न, सुधार"),
+    "pv_contact": (
+        "Call Childline 1098 or the DCPU of your district with your reference number.",
+        "अपनी संदर्भ संख्या के साथ चाइल्डलाइन 1098 या अपने ज़िले की DCPU को फ़ोन करें।",
+    ),
+    "notices_intro": (
+        "Shown with the consent of each child's guardian. Seen one of these children? Call 1098 or 112, or tell us here.",
+        "हर बच्चे के अभिभावक की सहमति से दिखाया गया। इनमें से किसी बच्चे को देखा है? 1098 या 112 पर फ़ोन करें, या यहाँ बताएँ।",
+    ),
+    "photo_of": ("Photo of", "फ़ोटो:"),
+    "seen_this_child": ("I have seen this child", "मैंने इस बच्चे को देखा है"),
+    "no_notices": ("No public notices now.", "अभी कोई सार्वजनिक सूचना नहीं है।"),
+    "citizen_queue": ("Citizen reports", "नागरिक सूचनाएँ"),
+    "citizen_queue_intro": (
+        "Reports from the public for your district, oldest first. The DCPU accepts (a record is made and matched) or rejects them.",
+        "आपके ज़िले के लिए जनता की सूचनाएँ, सबसे पुरानी पहले। DCPU स्वीकार करती है (रिकॉर्ड बनता और मिलाया जाता है) या कारण सहित अस्वीकार करती है।",
+    ),
+    "cr_pending": ("Waiting", "प्रतीक्षारत"),
+    "cr_accepted": ("Accepted", "स्वीकृत"),
+    "cr_rejected": ("Rejected", "अस्वीकृत"),
+    "ck_seen": ("child seen in distress", "संकट में देखा गया बच्चा"),
+    "ck_missing": ("missing child", "लापता बच्चा"),
+    "reference": ("Reference", "संदर्भ"),
+    "photo": ("Photo", "फ़ोटो"),
+    "proof": ("Browser check", "ब्राउज़र जाँच"),
+    "proof_work": ("done", "हुई"),
+    "proof_delay": ("none (held back)", "नहीं (रोकी गई)"),
+    "yes": ("yes", "हाँ"),
+    "citizen_report": ("Citizen report", "नागरिक सूचना"),
+    "report_held_staff": ("Sent without the browser check: held until", "ब्राउज़र जाँच के बिना भेजी गई: तब तक रोकी गई"),
+    "reason": ("Reason", "कारण"),
+    "accept_report": ("Accept: make a record and match it", "स्वीकार करें: रिकॉर्ड बनाएँ और मिलान करें"),
+    "accept_help_seen": (
+        "Becomes a found child of the district. Name the CCI that takes the child in, if one does.",
+        "ज़िले का मिला बच्चा बनेगा। यदि किसी बाल देखरेख संस्था ने बच्चे को रखा है तो उसका नाम दें।",
+    ),
+    "accept_help_missing": (
+        "Becomes a missing report of the district. Name the police station that takes it on.",
+        "ज़िले की गुमशुदगी रिपोर्ट बनेगी। जो पुलिस थाना इसे लेगा उसका नाम दें।",
+    ),
+    "unit_name_seen": ("CCI (optional)", "बाल देखरेख संस्था (वैकल्पिक)"),
+    "unit_code_seen": ("CCI registration number", "संस्था की पंजीकरण संख्या"),
+    "unit_name_missing": ("Police station (optional)", "पुलिस थाना (वैकल्पिक)"),
+    "unit_code_missing": ("Station's CCTNS code", "थाने का CCTNS कोड"),
+    "reject_report": ("Reject, with a reason", "कारण सहित अस्वीकार करें"),
+    "notices_staff_intro": (
+        "A notice shows a missing child's first name, age, district and one photo, and nothing else, only with the "
+        "guardian's consent. It comes down by itself when the child is traced; a new consent is needed to show it again.",
+        "सूचना में लापता बच्चे का पहला नाम, आयु, ज़िला और एक फ़ोटो ही दिखती है, और केवल अभिभावक की सहमति से। बच्चे का पता "
+        "चलने पर यह अपने आप हट जाती है; फिर दिखाने के लिए नई सहमति चाहिए।",
+    ),
+    "public_page": ("The public page", "सार्वजनिक पृष्ठ"),
+    "record_consent": ("Record the guardian's consent and publish", "अभिभावक की सहमति दर्ज करें और प्रकाशित करें"),
+    "guardian_name": ("Guardian's name", "अभिभावक का नाम"),
+    "guardian_relation": ("Relation to the child", "बच्चे से संबंध"),
+    "consent_how": ("How consent was given (form, place)", "सहमति कैसे दी गई (फ़ॉर्म, स्थान)"),
+    "photo_number": ("Which photo (0 = the first)", "कौन-सी फ़ोटो (0 = पहली)"),
+    "notice_shows": (
+        "Shown: first name, age, district, this photo. Never: address, phone, parents' names.",
+        "दिखेगा: पहला नाम, आयु, ज़िला, यह फ़ोटो। कभी नहीं: पता, फ़ोन, माता-पिता के नाम।",
+    ),
+    "publish_notice": ("Publish the notice", "सूचना प्रकाशित करें"),
+    "notice_live": ("public", "सार्वजनिक"),
+    "notice_hidden": ("hidden: the child is no longer open", "छिपी: बच्चे का मामला अब खुला नहीं"),
+    "notice_withdrawn": ("withdrawn", "वापस ली गई"),
+    "withdraw": ("Withdraw", "वापस लें"),
+    "reporter_name": ("Reported by", "सूचना देने वाले"),
+    "reporter_phone": ("Reporter's phone", "सूचना देने वाले का फ़ोन"),
+    "reporter_relation": ("Reporter's relation to the child", "बच्चे से सूचना देने वाले का संबंध"),
+    "correct_field": ("Please correct", "कृपया सुधारें"),
+    "proof_refused": (
+        "The browser check failed or the form was too old. Please send it again (the form is ready).",
+        "ब्राउज़र जाँच विफल रही या फ़ॉर्म बहुत पुराना था। कृपया फिर से भेजें (फ़ॉर्म तैयार है)।",
+    ),
+    "public_notice_link": ("Public notice (with the guardian's consent)", "सार्वजनिक सूचना (अभिभावक की सहमति से)"),
 }
 
 

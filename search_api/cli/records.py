@@ -69,6 +69,7 @@ def ingest(
                 "matched": matched is not None, "photos_root": photos_root is not None,
             }  # fmt: skip
             operator_audit(res, "ingest", report.changed[:10_000], detail)
+            _withdraw_notices_of_closed(res)
     except (IndexerError, EmbeddingError, ValueError) as exc:
         raise fail(str(exc)) from exc
     except Exception as exc:  # exit code 2: the run failed (1 is kept for "some rows were rejected")
@@ -338,3 +339,15 @@ def retention_run(
     if report.index_pending:  # searches never show them (hits are read from the store); the server's index drops them
         out.print("the running server holds the text index: it drops them on its next write or restart "
                   "(or use POST /records/retention/run)")  # fmt: skip
+
+
+def _withdraw_notices_of_closed(res) -> None:  # type: ignore[no-untyped-def]
+    """An import that traces a child (or closes its report) takes its public notice down."""
+    import getpass
+
+    from search_api.audit.service import Actor
+    from search_api.citizen.flows import withdraw_when_closed
+
+    with res.session_factory() as session:
+        withdraw_when_closed(session=session, actor=Actor(f"cli:{getpass.getuser()}"[:64], "operator", "cli"))
+        session.commit()

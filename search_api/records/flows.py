@@ -81,8 +81,15 @@ class SavedRecord:
 
 
 def save_record(
-    *, res: Resources, matcher: Matcher, session: Session, data: dict, user: UserRow, source: str = "",
-    expected_version: str | None = None, uploaded: list[str] | None = None,
+    *,
+    res: Resources,
+    matcher: Matcher,
+    session: Session,
+    data: dict,
+    user: UserRow,
+    source: str = "",
+    expected_version: str | None = None,
+    uploaded: list[str] | None = None,
 ) -> SavedRecord:
     """Validate and store a record, index it, embed its photos, match it, queue strong pairs.
 
@@ -118,8 +125,9 @@ def save_record(
     ingestor = res.ingestor()
     expected = {f"{kind}:{data.get('id')}": expected_version} if expected_version else None
     # a reviewer may move a closed case back to open; nobody else (and no import) can
-    report = ingestor.stage_records([data], session=session, source="api", reopen=may(user, "review_decide"), expected=expected,
-                                    strict=True)  # a form is corrected by its author, not cleared
+    report = ingestor.stage_records(
+        [data], session=session, source="api", reopen=may(user, "review_decide"), expected=expected, strict=True
+    )  # a form is corrected by its author, not cleared
     if not report.ok:
         raise RecordInvalid(report)
     stored = get_record_or_raise(session=session, kind=kind, record_id=str(data["id"]))  # type: ignore[arg-type]
@@ -128,6 +136,10 @@ def save_record(
            detail={"changed": report.changed, "photos": len(stored.record.photos), "kept": [str(k) for k in report.kept]})  # fmt: skip
     if report.created:
         _tell_nodal_officers(session=session, stored=stored)
+    if stored.record.kind == "missing" and stored.record.status != "open":
+        from search_api.citizen.flows import withdraw_when_closed
+
+        withdraw_when_closed(session=session, actor=Actor.of(user, source), record_keys=[stored.key])  # a public notice comes down
     session.commit()  # the record, its audit entry and its notifications, together
     with res.index_writer():  # one writer for the indexes across every worker
         index_pending(res)

@@ -136,6 +136,11 @@ def decide_pair(
             # the restoration case opens in the decision's transaction too
             on_confirmed(session=session, settings=res.settings, pair=pair, missing=missing.record, found=found.record, user=user,
                          source=source)  # fmt: skip
+        from search_api.citizen.flows import withdraw_when_closed
+
+        # a public notice of the child comes down in the same transaction: traced is traced now
+        withdraw_when_closed(session=session, actor=Actor.of(user, source), record_keys=[pair.missing_key],
+                             reason=f"traced: review pair {pair.pk} confirmed")  # fmt: skip
     session.commit()
     if decision == "confirm":
         index_pending(res)  # the text index follows the store; pending until then

@@ -116,6 +116,13 @@ COVERED = {
     ("GET", "/directory/entries"), ("GET", "/directory/entries/{entry_pk}"), ("POST", "/directory/entries"),
     ("DELETE", "/directory/entries/{entry_pk}"), ("POST", "/directory/import"), ("GET", "/directory/export.csv"),
     ("GET", "/ui/directory"), ("POST", "/ui/directory/import"), ("GET", "/ui/directory/export.csv"),
+    # the citizen corner (issue 16, part 4): the district's moderation queue and notices
+    ("GET", "/citizen/reports"), ("GET", "/citizen/reports/{report_pk}"), ("GET", "/citizen/reports/{report_pk}/photo"),
+    ("POST", "/citizen/reports/{report_pk}/accept"), ("POST", "/citizen/reports/{report_pk}/reject"), ("GET", "/citizen/notices"),
+    ("POST", "/citizen/notices"), ("POST", "/citizen/notices/{notice_pk}/withdraw"),
+    ("GET", "/ui/citizen"), ("GET", "/ui/citizen/reports/{report_pk}"), ("GET", "/ui/citizen/reports/{report_pk}/photo"),
+    ("POST", "/ui/citizen/reports/{report_pk}/accept"), ("POST", "/ui/citizen/reports/{report_pk}/reject"),
+    ("GET", "/ui/citizen/notices"), ("POST", "/ui/citizen/notices"), ("POST", "/ui/citizen/notices/{notice_pk}/withdraw"),
     # accounts (issue 11)
     ("GET", "/ui/account"), ("POST", "/ui/account/password"), ("POST", "/ui/account/logout-all"),
     ("POST", "/auth/logout"), ("POST", "/auth/logout-all"), ("POST", "/auth/password"),
@@ -140,7 +147,24 @@ DIRECTORY_KEEPS = {"dcpu": {"own"}, "admin": set(PLACES)}  # legacy_dcpu has no 
 PUBLIC = {
     ("GET", "/"), ("GET", "/health"), ("GET", "/docs"), ("GET", "/openapi.json"), ("POST", "/auth/token"),
     ("GET", "/ui/login"), ("POST", "/ui/login"), ("POST", "/ui/logout"), ("GET", "/ui/lang/{lang}"),
+    # the citizen corner: no login, checked by test_public_routes_leak_nothing
+    ("GET", "/robots.txt"), ("GET", "/public/challenge"), ("POST", "/public/reports"), ("GET", "/public/notices"),
+    ("GET", "/public/notices/{public_id}/photo"), ("GET", "/ui/public/report"), ("POST", "/ui/public/report"),
+    ("GET", "/ui/public/sent"), ("GET", "/ui/public/privacy"), ("GET", "/ui/public/notices"),
 }  # fmt: skip
+# citizen reports: the police and DCPU of the report's (state, district) read them, its DCPU moderates;
+# the police (district or own station) and DCPU of a missing child's district record a guardian's consent
+CITIZEN_QUEUE = {"police", "dcpu", "admin", "legacy_dcpu"}
+CITIZEN_READS = {"police": {"own"}, "dcpu": {"own"}, "admin": set(PLACES)}
+CITIZEN_MODERATES = {"dcpu": {"own"}, "admin": set(PLACES)}
+NOTICE_CONSENT = {"police", "dcpu", "admin", "legacy_dcpu"}
+NOTICE_CONSENTS = {"police": {"own"}, "dcpu": {"own"}, "admin": set(PLACES)}
+# what a public notice may carry, and strings of the seeded records that must never reach a public route
+NOTICE_FIELDS = {"public_id", "first_name", "age", "district", "photo_url"}
+NEVER_PUBLIC = (*SURNAMES["missing"].values(), *SURNAMES["found"].values(), "Ramesh", "9800000000", "House 12", "Ward 4", "shy",
+                "burn", "frock", "Kotwali", "Bal Ashram", *STATION_CODE.values(), *CCI_CODE.values(), "M-own", "M-other_state",
+                "Bihar", "West Bengal", "Maharashtra", "Mohammed", "Irfan", "2026-01-10", "Sunita Devi",
+                "consent form")  # fmt: skip
 
 
 def sees_full(role: str, kind: str, place: str) -> bool:
@@ -259,7 +283,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             tokens[role] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
         cookies = {role: _login_page(client, role) for role in ROLES}
         client.cookies.clear()
-        yield {"client": client, "tokens": tokens, "cookies": cookies, "pairs": pairs, "flags": flags, "res": res,
+        yield {"client": client, "tokens": tokens, "cookies": cookies, "pairs": pairs, "flags": flags, "res": res, "photo": photo,
                "case": case.pk, "case_pair": case_pair.pk}  # fmt: skip
 
 
@@ -564,7 +588,11 @@ def test_access_matrix(world: dict) -> None:
         _after_match_cells(world, role, cells)
         _interchange_cells(world, role, cells)
         _directory_cells(world, role, cells)
+<<<<<<< HEAD
         _care_rest_cells(world, role, cells)
+=======
+        _citizen_cells(world, role, cells)
+>>>>>>> citizen
         _account_cells(world, role, cells)  # last: it ends this role's sessions
     print(f"access matrix: {cells.count} cells checked, {len(cells.problems)} problems")
     Path("test-artifacts").mkdir(exist_ok=True)
@@ -879,3 +907,205 @@ def _interchange_cells(world: dict, role: str, cells: Cells) -> None:
         for row in csv_module.DictReader(io.StringIO(got.text)):
             place = next(p for p, (s, d) in PLACES.items() if (row["place.state"], row["place.district"]) == (s, d))
             expect(f"{role} CSV export carries {row['id']} from {place}", sees_full(role, row["kind"], place))
+
+
+def _admin_row(session):  # type: ignore[no-untyped-def]
+    return session.scalar(select(UserRow).where(UserRow.username == "u_admin"))
+
+
+def _citizen_report(world: dict, place: str, reference: str) -> int:
+    """A pending report of a missing child (with a photo) at ``place``; nothing in it matches the matrix's searches."""
+    from search_api.citizen import service as citizen
+    from search_api.db import utcnow
+
+    state, district = PLACES[place]
+    draft = citizen.ReportDraft(kind="missing", state=state, district=district,
+                                values={"place": "bus stand", "description": "alone near the bus stand", "age": "8",
+                                        "reporter_name": "Anil", "reporter_phone": "9811100000"})  # fmt: skip
+    with world["res"].session_factory() as session:
+        row = citizen.create_report(session=session, draft=draft, photo=world["photo"], photo_problems=[], proof="work",
+                                    visible_after=utcnow())  # fmt: skip
+        row.reference = reference
+        session.commit()
+        return row.pk
+
+
+def _ensure_notice(world: dict, place: str) -> int:
+    """A published notice of M-<place> (the guardian's consent recorded by admin)."""
+    from search_api.citizen import flows as citizen
+    from search_api.citizen.service import published_for
+
+    with world["res"].session_factory() as session:
+        row = published_for(session=session, record_key=f"missing:M-{place}")
+        if row is None:
+            row = citizen.publish_notice(session=session, user=_admin_row(session), record_id=f"M-{place}", guardian_name="Sunita Devi",
+                                         guardian_relation="mother", consent_how="signed consent form")  # fmt: skip
+            session.commit()
+        return row.pk
+
+
+def _citizen_cells(world: dict, role: str, cells: Cells) -> None:
+    """Citizen reports: read by the police and DCPU of their (state, district), moderated by its DCPU (the
+    twin district's name is no key); public notices: consent recorded by the child's district police or DCPU."""
+    client, auth, expect = world["client"], world["tokens"][role], cells.expect
+    client.cookies.clear()
+    ri = ROLES.index(role)
+    reads, moderates = CITIZEN_READS.get(role, set()), CITIZEN_MODERATES.get(role, set())
+    waiting = {place: _citizen_report(world, place, f"{ri}l-{place}"[:16]) for place in ("own", "twin")}
+    listed = client.get("/citizen/reports", params={"limit": 500}, headers=auth)
+    expect(f"{role} GET /citizen/reports: {listed.status_code}", listed.status_code == (200 if role in CITIZEN_QUEUE else 403))
+    shown = {r["pk"] for r in listed.json()} if listed.status_code == 200 else set()
+    for place, pk in waiting.items():
+        expect(f"{role} GET /citizen/reports lists the {place} report: {pk in shown}", (pk in shown) == (place in reads))
+    places = {(r["state"], r["district"]) for r in listed.json()} if listed.status_code == 200 else set()
+    expect(f"{role} GET /citizen/reports lists reports of {sorted(places)}", places <= {PLACES[p] for p in reads})
+    for place in PLACES:
+        pk = _citizen_report(world, place, f"{ri}v-{place}"[:16])
+        for path in (f"/citizen/reports/{pk}", f"/citizen/reports/{pk}/photo"):
+            got = client.get(path, headers=auth)
+            expect(f"{role} GET {path.replace(str(pk), place)}: {got.status_code}", got.status_code == (200 if place in reads else 403))
+            if got.status_code == 200 and path.endswith(str(pk)):
+                expect(f"{role} report at {place} shows the caller's phone", "9811100000" in got.text)
+        rejected = client.post(f"/citizen/reports/{pk}/reject", json={"reason": "matrix"}, headers=auth)
+        expect(f"{role} POST /citizen/reports/{place}/reject: {rejected.status_code}",
+               rejected.status_code == (200 if place in moderates else 403))  # fmt: skip
+        if place != "other_district":  # an accepted report becomes record CIT-<reference>, named for its place
+            pk = _citizen_report(world, place, f"{ri}a-{place}")
+            accepted = client.post(f"/citizen/reports/{pk}/accept", json={}, headers=auth)
+            expect(f"{role} POST /citizen/reports/{place}/accept: {accepted.status_code}",
+                   accepted.status_code == (200 if place in moderates else 403))  # fmt: skip
+        # notices: a probe that writes nothing (one notice at a time: 422 = allowed), then a withdrawal
+        notice = _ensure_notice(world, place)
+        consents = place in NOTICE_CONSENTS.get(role, set())
+        probe = {"record_id": f"M-{place}", "guardian_name": "G", "guardian_relation": "mother", "consent_how": "form"}
+        posted = client.post("/citizen/notices", json=probe, headers=auth)
+        expect(f"{role} POST /citizen/notices at {place}: {posted.status_code}", posted.status_code == (422 if consents else 403))
+        gone = client.post(f"/citizen/notices/{notice}/withdraw", json={"reason": "matrix"}, headers=auth)
+        expect(
+            f"{role} POST /citizen/notices/{{pk}}/withdraw at {place}: {gone.status_code}", gone.status_code == (200 if consents else 403)
+        )
+        _ensure_notice(world, place)
+    notices = client.get("/citizen/notices", headers=auth)
+    expect(f"{role} GET /citizen/notices: {notices.status_code}", notices.status_code == (200 if role in NOTICE_CONSENT else 403))
+    if notices.status_code == 200:
+        keys = {n["record_key"] for n in notices.json()}
+        allowed = {f"missing:M-{p}" for p in NOTICE_CONSENTS.get(role, set())}
+        expect(f"{role} GET /citizen/notices lists {sorted(keys - allowed)}", keys <= allowed)
+    # pages
+    cookies = world["cookies"][role]
+    page = client.get("/ui/citizen", cookies=cookies)
+    expect(f"{role} GET /ui/citizen: {page.status_code}", page.status_code == (200 if role in CITIZEN_QUEUE else 403))
+    csrf = _csrf(client.get("/ui/search", cookies=cookies).text)
+    for place in PLACES:
+        pk = _citizen_report(world, place, f"{ri}p-{place}"[:16])
+        for path in (f"/ui/citizen/reports/{pk}", f"/ui/citizen/reports/{pk}/photo"):
+            got = client.get(path, cookies=cookies)
+            expect(f"{role} GET {path.replace(str(pk), place)}: {got.status_code}", got.status_code == (200 if place in reads else 403))
+        rejected = client.post(f"/ui/citizen/reports/{pk}/reject", data={"csrf": csrf, "reason": "m"}, cookies=cookies,
+                               follow_redirects=False)  # fmt: skip
+        expect(f"{role} POST /ui/citizen/reports/{place}/reject: {rejected.status_code}",
+               rejected.status_code == (303 if place in moderates else 403))  # fmt: skip
+        if place != "other_district":
+            pk = _citizen_report(world, place, f"{ri}b-{place}")
+            accepted = client.post(f"/ui/citizen/reports/{pk}/accept", data={"csrf": csrf}, cookies=cookies, follow_redirects=False)
+            expect(f"{role} POST /ui/citizen/reports/{place}/accept: {accepted.status_code}",
+                   accepted.status_code == (303 if place in moderates else 403))  # fmt: skip
+        notice = _ensure_notice(world, place)
+        consents = place in NOTICE_CONSENTS.get(role, set())
+        posted = client.post("/ui/citizen/notices", data={"csrf": csrf, "record_id": f"M-{place}", "guardian_name": "G",
+                                                          "guardian_relation": "m", "consent_how": "f"},
+                             cookies=cookies, follow_redirects=False)  # fmt: skip
+        expect(f"{role} POST /ui/citizen/notices at {place}: {posted.status_code}", posted.status_code == (303 if consents else 403))
+        gone = client.post(f"/ui/citizen/notices/{notice}/withdraw", data={"csrf": csrf}, cookies=cookies, follow_redirects=False)
+        expect(
+            f"{role} POST /ui/citizen/notices/{{pk}}/withdraw at {place}: {gone.status_code}",
+            gone.status_code == (303 if consents else 403),
+        )
+        _ensure_notice(world, place)
+    page = client.get("/ui/citizen/notices", cookies=cookies)
+    expect(f"{role} GET /ui/citizen/notices: {page.status_code}", page.status_code == (200 if role in NOTICE_CONSENT else 403))
+    expect(f"{role} GET /ui/citizen/notices shows hidden surnames", not _hidden_surnames(role, page.text))
+    client.cookies.clear()
+
+
+def test_public_routes_leak_nothing(world: dict) -> None:
+    """The public routes (no login) carry the notice fields of consented, open missing children and
+    nothing else of any seeded record: no surname, parent, phone, address, description, id, unit or state,
+    and no child without consent; every answer is marked noindex and sets no login cookie."""
+    import hashlib
+
+    from search_api.citizen import proof
+
+    client, res = world["client"], world["res"]
+    client.cookies.clear()
+    consented = ["own", "other_district", "other_state"]
+    for place in consented:
+        _ensure_notice(world, place)
+    # a consented child then traced: its notice must be gone from every public route
+    _ensure_notice(world, "twin")
+    admin = world["tokens"]["admin"]
+    with res.session_factory() as session:
+        from search_api.records.flows import save_record
+
+        stored = get_records_by_keys(session=session, keys=["missing:M-twin"])["missing:M-twin"]
+        body = stored.record.model_dump(mode="json") | {"status": "traced"}
+        from search_api.fusion.service import Matcher
+
+        save_record(res=res, matcher=Matcher(res), session=session, data=body, user=_admin_row(session))
+        session.commit()
+    del admin
+    problems: list[str] = []
+    answer = client.get("/public/notices")
+    notices = answer.json()
+    if len(notices) != len(consented):
+        problems.append(f"GET /public/notices shows {len(notices)} notices, not {len(consented)}")
+    for notice in notices:
+        if set(notice) != NOTICE_FIELDS:
+            problems.append(f"GET /public/notices carries {sorted(set(notice) - NOTICE_FIELDS)}")
+    if {n["district"] for n in notices} != {PLACES[p][1] for p in consented}:
+        problems.append(f"GET /public/notices districts {[n['district'] for n in notices]}")
+    pages = {"GET /public/notices": answer}
+    for lang in ("en", "hi"):
+        client.cookies.set("tc_lang", lang)
+        for path in ("/ui/public/notices", "/ui/public/report", "/ui/public/report?kind=missing", "/ui/public/privacy",
+                     "/ui/public/sent?ref=ABCD2345"):  # fmt: skip
+            pages[f"GET {path} ({lang})"] = client.get(path)
+        client.cookies.clear()
+    challenge = client.get("/public/challenge")
+    pages["GET /public/challenge"] = challenge
+    if set(challenge.json()) != {"challenge", "bits"}:
+        problems.append(f"GET /public/challenge carries {sorted(challenge.json())}")
+    token = challenge.json()["challenge"]
+    filed = client.post("/public/reports", data={"kind": "seen", "state": "Bihar", "district": "Aurangabad", "description": "alone",
+                                                 "pow_challenge": token, "pow_nonce": proof.solve(token)})  # fmt: skip
+    if filed.status_code != 201 or set(filed.json()) != {"reference", "held_until", "photo_check"}:
+        problems.append(f"POST /public/reports: {filed.status_code} {sorted(filed.json())}")
+    for notice in notices:
+        photo = client.get(notice["photo_url"])
+        if photo.status_code != 200 or photo.headers["content-type"] != "image/jpeg":
+            problems.append(f"GET {notice['photo_url']}: {photo.status_code}")
+        pages[f"GET {notice['photo_url']}"] = photo
+    for bogus in ("M-own", "missing:M-own", hashlib.sha256(b"x").hexdigest()[:16]):
+        got = client.get(f"/public/notices/{bogus}/photo")
+        if got.status_code != 404:
+            problems.append(f"GET /public/notices/{bogus}/photo: {got.status_code}")
+    for name, got in pages.items():
+        if got.status_code not in (200, 201):
+            problems.append(f"{name}: {got.status_code}")
+        if got.headers.get("x-robots-tag") != "noindex, nofollow":
+            problems.append(f"{name}: no X-Robots-Tag")
+        if "tc_session" in got.headers.get("set-cookie", ""):
+            problems.append(f"{name} sets a login cookie")
+        if (
+            got.headers.get("content-type", "").startswith("text/html")
+            and '<meta name="robots" content="noindex, nofollow">' not in got.text
+        ):
+            problems.append(f"{name}: no robots meta")
+        text = got.text if not got.headers.get("content-type", "").startswith("image/") else ""
+        leaked = [word for word in NEVER_PUBLIC if word in text]
+        if leaked:
+            problems.append(f"{name} leaks {leaked}")
+    robots = client.get("/robots.txt").text
+    if "Disallow: /public/" not in robots or "Disallow: /ui/public/" not in robots:
+        problems.append("robots.txt does not disallow the public pages")
+    assert not problems, "\n".join(problems)
