@@ -6,15 +6,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from embeddings import FaceIndexMismatch, ImageRejected, NoUsableFace
-<<<<<<< HEAD
-from indexer import RecordNotFound, StaleWrite, TextIndexError
-from search_api.care.service import CareRefused, TransferNotFound
-=======
 from indexer import PhotoRejected, RecordNotFound, StaleWrite, TextIndexError
-from search_api.care.service import CareRefused
+from search_api.care.service import CareRefused, TransferNotFound
 from search_api.citizen.proof import ProofRefused
 from search_api.citizen.service import CitizenRefused, NoticeNotFound, ReportNotFound
->>>>>>> citizen
 from search_api.directory.service import DirectoryRefused, EntryNotFound
 from search_api.limits import RateLimited
 from search_api.policy import PermissionDenied

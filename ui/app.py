@@ -10,11 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from indexer import RecordNotFound
 from search_api import PairNotFound, PermissionDenied, Settings, create_app
-<<<<<<< HEAD
-from ui.pages import audit, auth, care, directory, home, records, restoration, review, search
-=======
-from ui.pages import audit, auth, citizen, directory, home, records, restoration, review, search
->>>>>>> citizen
+from ui.pages import audit, auth, care, citizen, directory, home, records, restoration, review, search
 from ui.web import HERE, PAGE_CSP, SECURITY_HEADERS, CsrfFailed, LoginRequired, load_or_create_secret, redirect, render
 
 
@@ -47,11 +43,7 @@ def create_web_app(settings: Settings | None = None) -> FastAPI:
     app.state.ui_secret = load_or_create_secret(settings.data_dir / "ui_secret")
     _install_page_errors(app)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
-<<<<<<< HEAD
-    for module in (home, auth, records, search, review, audit, restoration, care, directory):
-=======
-    for module in (home, auth, records, search, review, audit, restoration, directory, citizen):
->>>>>>> citizen
+    for module in (home, auth, records, search, review, audit, restoration, care, directory, citizen):
         app.include_router(module.router, include_in_schema=False)
 
     @app.middleware("http")

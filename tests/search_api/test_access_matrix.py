@@ -588,11 +588,8 @@ def test_access_matrix(world: dict) -> None:
         _after_match_cells(world, role, cells)
         _interchange_cells(world, role, cells)
         _directory_cells(world, role, cells)
-<<<<<<< HEAD
         _care_rest_cells(world, role, cells)
-=======
         _citizen_cells(world, role, cells)
->>>>>>> citizen
         _account_cells(world, role, cells)  # last: it ends this role's sessions
     print(f"access matrix: {cells.count} cells checked, {len(cells.problems)} problems")
     Path("test-artifacts").mkdir(exist_ok=True)
