@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     sms_file: Path | None = None  # default: <data_dir>/sms-outbox.jsonl
     notify_interval_seconds: int = Field(default=30, ge=0)  # the worker inside 'serve'; 0 turns it off
+    # monitoring (issue 16, part 3): an open report with no police action for this many days is flagged
+    monitor_no_action_days: int = Field(default=7, ge=1, le=365)
+    # a TrueType font with Devanagari for the weekly digest PDF; default: the first found on the machine
+    # (Lohit Devanagari, Noto Sans Devanagari under /usr/share/fonts)
+    monitor_pdf_font: Path | None = None
     # audit anchoring (issue 11): the signing key lives outside the database (better: outside the data dir)
     audit_signing_key: Path | None = None  # default <data dir>/audit_signing_key.pem (0600), its public half beside it (.pub)
     audit_checkpoints: Path | None = None  # default <data dir>/audit_checkpoints.jsonl

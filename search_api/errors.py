@@ -10,6 +10,7 @@ from indexer import RecordNotFound, StaleWrite, TextIndexError
 from search_api.care.service import CareRefused
 from search_api.directory.service import DirectoryRefused, EntryNotFound
 from search_api.limits import RateLimited
+from search_api.monitoring.service import MonitoringRefused
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
 from search_api.restoration.service import CaseNotFound, StepRefused
@@ -34,6 +35,7 @@ def install(app: FastAPI) -> None:
         (CareRefused, 422),
         (DirectoryRefused, 422),
         (EntryNotFound, 404),
+        (MonitoringRefused, 422),
         (CannotReopen, 409),
         (UsernameTaken, 409),
         (StaleWrite, 412),  # If-Match named a version the record has moved on from

@@ -54,6 +54,12 @@ POLICY: dict[str, frozenset[str]] = {
     # the district service directory: everyone reads it; the DCPU keeps its own district's entries
     "directory_read": frozenset({"police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"}),
     "directory_maintain": frozenset({"dcpu", "admin"}),
+    # monitoring (issue 16, part 3): dashboards for senior officers, district ones for the DCPU and
+    # the district police; the reporting station logs what it did; the state's weekly digest
+    "monitor": frozenset({"police", "dcpu", "state", "central", "admin"}),
+    "police_action_add": frozenset({"police"}),
+    "police_action_read": frozenset({"police", "dcpu", "state", "central", "admin"}),
+    "digest": frozenset({"state", "central", "admin"}),
 }
 # how far a role's jurisdiction reaches
 SCOPE: dict[str, str] = {
@@ -168,6 +174,20 @@ def authorize_edit(user: UserRow, record: Any, *, previous_status: str | None = 
         raise PermissionDenied(
             f"{record.kind} record {record.id}: status {record.status!r} closes the case; it is set by a review decision, not directly"
         )
+
+
+def may_add_police_action(user: UserRow, record: Any) -> bool:
+    """Only the reporting station (by its code) logs what it did to trace its own missing child."""
+    return record.kind == "missing" and user.role in POLICY["police_action_add"] and _own_unit(user, record)
+
+
+def may_read_police_actions(user: UserRow, record: Any) -> bool:
+    """The reporting station, the DCPU of the child's district, the state's and central users (and admin)."""
+    if record.kind != "missing" or user.role not in POLICY["police_action_read"]:
+        return False
+    if user.role == "police":
+        return _own_unit(user, record)
+    return covers(user, record)  # dcpu: its (state, district); state: its state; central, admin: all
 
 
 def may_decide(user: UserRow, missing: Any, found: Any) -> bool:
