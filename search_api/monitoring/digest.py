@@ -77,6 +77,7 @@ def _latin(text: str) -> str:
 def digest_pdf(digest: Digest, *, font: Path | str | None = None) -> bytes:
     """The digest as an A4 landscape PDF: a table by district and bars of reports open at the week's end."""
     from fpdf import FPDF
+    from fpdf.fonts import FontFace
 
     deva = find_font(font)
     latin = next((Path(p) for p in LATIN_CANDIDATES if Path(p).is_file()), None)
@@ -135,7 +136,11 @@ def digest_pdf(digest: Digest, *, font: Path | str | None = None) -> bytes:
     widths = [40] + [22] * (len(DIGEST_COLUMNS) - 1)
     pdf.set_font(family, size=7)
     with pdf.table(
-        col_widths=widths, text_align=["LEFT"] + ["RIGHT"] * (len(DIGEST_COLUMNS) - 1), line_height=4, first_row_as_headings=True
+        col_widths=widths,
+        text_align=["LEFT"] + ["RIGHT"] * (len(DIGEST_COLUMNS) - 1),
+        line_height=4,
+        first_row_as_headings=True,
+        headings_style=FontFace(emphasis="", fill_color=(225, 233, 243)),
     ) as table:
         table.row([heading(name) for name in DIGEST_COLUMNS])
         for row in [*digest.rows, digest.total]:
