@@ -87,7 +87,7 @@ def range_chart(chart_id: str, title: str, desc: str, items: list[RangeItem], *,
         x = label_w + span * tick / 4
         out.append(f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height - 20}" stroke="{GREY}"/>')
         out.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" fill="{INK}" font-size="11">{value:.0f}</text>')
-    out.append(f'<text x="{WIDTH - 4}" y="{height - 6}" text-anchor="end" fill="{INK}" font-size="11">{escape(unit)}</text>')
+    out.append(f'<text x="{label_w - 8}" y="{height - 6}" text-anchor="end" fill="{INK}" font-size="11">{escape(unit)}</text>')
     for n, item in enumerate(items):
         y = 6 + n * row
         label = f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" fill="{INK}">{escape(item.label)}</text>'
@@ -128,7 +128,7 @@ def line_chart(
     for n, point in enumerate(points):
         if n in (0, len(points) - 1) or (not small and n % 3 == 0):
             x = left + step * n
-            anchor = "start" if n == 0 and small else "end" if n == len(points) - 1 and small else "middle"
+            anchor = "start" if n == 0 else "end" if n == len(points) - 1 else "middle"
             out.append(
                 f'<text x="{x:.1f}" y="{height - 4}" text-anchor="{anchor}" fill="{INK}" font-size="{size}">'
                 f"{_month_short(point.month)}</text>"

@@ -330,10 +330,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "खुली गुमशुदगी रिपोर्ट, रिपोर्ट की तारीख से गिनी गई। सूची के लिए पट्टी पर क्लिक करें।",
     ),
     "m_days": ("days", "दिन"),
-    "m_no_action": ("No police action for N days", "N दिनों से कोई पुलिस कार्रवाई नहीं"),
+    "m_no_action": ("No police action for {n} days", "{n} दिनों से कोई पुलिस कार्रवाई नहीं"),
     "m_no_action_desc": (
-        "Open reports whose action log has had no entry for N days or more (since the report's date when empty).",
-        "खुली रिपोर्ट जिनकी कार्रवाई पंजी में N या अधिक दिनों से कोई प्रविष्टि नहीं है (खाली हो तो रिपोर्ट की तारीख से)।",
+        "Open reports whose action log has had no entry for {n} days or more (since the report's date when empty).",
+        "खुली रिपोर्ट जिनकी कार्रवाई पंजी में {n} या अधिक दिनों से कोई प्रविष्टि नहीं है (खाली हो तो रिपोर्ट की तारीख से)।",
     ),
     "m_none": ("None", "कोई नहीं"),
     "m_backlog": ("Review backlog by district", "ज़िलेवार लंबित समीक्षा"),

@@ -34,7 +34,7 @@ HEADINGS = {
     "police_actions": ("Police actions logged", "दर्ज पुलिस कार्रवाई"),
     "open_at_end": ("Open at week end", "सप्ताह अंत में खुली"),
     "open_over_30_days": ("Open > 30 days", "30 दिन से अधिक खुली"),
-    "no_action": ("No action for N days", "N दिन से कोई कार्रवाई नहीं"),
+    "no_action": ("No action for {n} days", "{n} दिन से कोई कार्रवाई नहीं"),
     "review_backlog_now": ("Review backlog (now)", "समीक्षा बाकी (अभी)"),
     "duplicates_now": ("Duplicates awaiting (now)", "दोहरी प्रविष्टि निर्णय बाकी (अभी)"),
     "median_days_to_match": ("Median days to match", "मिलान तक दिन (माध्यिका)"),
@@ -109,7 +109,7 @@ def digest_pdf(digest: Digest, *, font: Path | str | None = None) -> bytes:
 
     def heading(name: str) -> str:
         en, hi = HEADINGS[name]
-        en, hi = en.replace("N days", f"{digest.no_action_days} days"), hi.replace("N ", f"{digest.no_action_days} ")
+        en, hi = en.replace("{n}", str(digest.no_action_days)), hi.replace("{n}", str(digest.no_action_days))
         return f"{en}\n{text(hi)}"
 
     pdf.add_page()

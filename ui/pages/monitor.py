@@ -83,8 +83,8 @@ def _charts(page: Page, board) -> dict[str, Markup]:  # type: ignore[no-untyped-
         ),
         "no_action": bar_chart(
             "chart-no-action",
-            t("m_no_action").replace("N", str(days)),
-            t("m_no_action_desc").replace("N", str(days)),
+            t("m_no_action").replace("{n}", str(days)),
+            t("m_no_action_desc").replace("{n}", str(days)),
             bars("no_action", board.no_action),
             colour=RED,
             empty=t("m_none"),
