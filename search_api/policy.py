@@ -29,6 +29,11 @@ Police and CCI staff never set a closing status (traced, restored, closed) thems
 case closes through a review decision. "Proposed" means the other record is among the
 matcher's candidates for the own record when it is sent; a reviewer may send any other
 pair only with a reason, and the override is audited.
+
+Monitoring (issue 16, part 3): dashboards for police and DCPU (their district), state (its
+state) and central; elsewhere aggregate counts only. The police action log of a missing report is
+written by its reporting station alone (by unit code) and read by that station, the DCPU of the
+report's district, the state's users and central. A state's weekly digest: its users and central.
 """
 
 from __future__ import annotations
