@@ -82,12 +82,14 @@ def range_chart(chart_id: str, title: str, desc: str, items: list[RangeItem], *,
     height = max(1, len(items)) * row + 26
     top = max((i.q3 or 0 for i in items), default=0) or 1
     out = [_open(chart_id, title, desc, height)]
-    for tick in range(5):  # the scale: 0, ¼, ½, ¾ and all of the largest third quartile
-        value = top * tick / 4
-        x = label_w + span * tick / 4
-        out.append(f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height - 20}" stroke="{GREY}"/>')
-        out.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" fill="{INK}" font-size="11">{value:.0f}</text>')
-    out.append(f'<text x="{label_w - 8}" y="{height - 6}" text-anchor="end" fill="{INK}" font-size="11">{escape(unit)}</text>')
+    if any(i.median is not None for i in items):  # the scale: 0, ¼, ½, ¾ and all of the largest third quartile
+        for tick in range(5):
+            value = top * tick / 4
+            x = label_w + span * tick / 4
+            out.append(f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height - 20}" stroke="{GREY}"/>')
+            shown = f"{value:.0f}" if top >= 8 else f"{value:.1f}"
+            out.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" fill="{INK}" font-size="11">{shown}</text>')
+        out.append(f'<text x="{label_w - 8}" y="{height - 6}" text-anchor="end" fill="{INK}" font-size="11">{escape(unit)}</text>')
     for n, item in enumerate(items):
         y = 6 + n * row
         label = f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" fill="{INK}">{escape(item.label)}</text>'

@@ -266,6 +266,13 @@ def test_state_user_drills_down_and_police_log_an_action(browser, server: str, a
     page.wait_for_url(re.compile(r"/ui/monitor/list/cohort\?"))
     assert int(page.inner_text("#list-total")) == reports == page.locator("#monitor-list tbody tr").count()
     page.screenshot(path=str(artifacts_dir / "monitor-04-list-hi.png"), full_page=True)
+    # another state: aggregate counts only, no list opens
+    page.goto(f"{server}/ui/lang/en?next=/ui/monitor")
+    page.fill("#m-state", "West Bengal")
+    page.click("#monitor-area button[type=submit]")
+    page.wait_for_selector("#aggregate-only")
+    assert page.locator("svg a").count() == 0 and page.locator("#chart-open g[aria-label^='366+']").count() == 1
+    page.screenshot(path=str(artifacts_dir / "monitor-08-aggregate-en.png"), full_page=True)
     # the state's weekly digest, downloaded through the page
     page.goto(f"{server}/ui/monitor")
     with page.expect_download() as download_info:
