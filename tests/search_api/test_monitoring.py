@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -406,3 +407,38 @@ def test_digest_pdf_renders_devanagari_or_says_why_not(world: Resources, tmp_pat
     plain.write_bytes(digest_render.digest_pdf(result))
     text = _pdf_text(plain)
     assert "No Devanagari font" in text and "nālaṃdā" in text and "नालंदा" not in text  # said, and transliterated
+
+
+def test_cli_digest_dashboard_and_action_log(world: Resources, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from search_api.audit.models import AuditEntryRow
+    from search_api.cli import app
+
+    monkeypatch.setenv("TRACKCHILD_DATA_DIR", str(world.settings.data_dir))
+    monkeypatch.setenv("TRACKCHILD_DATABASE_URL", world.settings.store_url())
+    runner = CliRunner()
+    out = tmp_path / "bihar-w48.csv"
+    done = runner.invoke(app, ["monitor", "digest", "--state", "Bihar", "--week", "2026-W48", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert [r["district"] for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))] == ["Gaya", "Patna", "all districts"]
+    pdf = tmp_path / "bihar-w48.pdf"
+    assert (
+        runner.invoke(app, ["monitor", "digest", "--state", "Bihar", "--week", "2026-W48", "--out", str(pdf), "--as", "state_br"]).exit_code
+        == 0
+    )
+    assert pdf.read_bytes().startswith(b"%PDF")
+    refused = runner.invoke(app, ["monitor", "digest", "--state", "Bihar", "--week", "2026-W48", "--out", str(pdf), "--as", "state_wb"])
+    assert refused.exit_code == 2 and "weekly digest of Bihar" in refused.output
+    bad_week = runner.invoke(app, ["monitor", "digest", "--state", "Bihar", "--week", "48", "--out", str(out)])
+    assert bad_week.exit_code == 2 and "2026-W48" in bad_week.output
+    logged = runner.invoke(app, ["monitor", "action", "M1", "places_searched", "--as", "pol_patna", "--details", "Patna Junction"])
+    assert logged.exit_code == 0 and "places_searched" in logged.output
+    assert runner.invoke(app, ["monitor", "action", "M1", "cctns_checked", "--as", "pol_gaya"]).exit_code == 2
+    lines = runner.invoke(app, ["monitor", "actions", "M1", "--as", "dcpu_patna"]).output.strip().splitlines()
+    assert [json.loads(line)["details"] for line in lines] == ["Patna Junction"]
+    board = json.loads(runner.invoke(app, ["monitor", "dashboard", "--as", "dcpu_gaya"]).output)
+    assert board["area"]["district"] == "Gaya" and board["open_total"] == 1
+    with world.session_factory() as session:
+        actions = [e.action for e in session.scalars(select(AuditEntryRow).where(AuditEntryRow.action.like("monitor_digest%")))]
+    assert len(actions) == 2  # the operator's digest and the state user's
