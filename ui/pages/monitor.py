@@ -152,6 +152,7 @@ def dashboard(page: Page, session: DbSession, res: ResourcesDep, state: Text = "
         digest_state=digest_state,
         week=_last_week(),
         may_digest=bool(digest_state) and may_download_digest(page.user, digest_state),
+        open_list=monitor_drill_link(board, page.user, "open", board.area.query(), prefix=PREFIX),
     )
 
 
