@@ -304,6 +304,11 @@ def test_state_user_drills_down_and_police_log_an_action(browser, server: str, a
     page.wait_for_selector("#action-saved")
     assert page.locator("#action-log tbody tr").count() == 2 and "स्थानों की तलाश" in page.inner_text("#action-log")
     page.screenshot(path=str(artifacts_dir / "monitor-06-action-hi.png"), full_page=True)
+    # the district police's own dashboard: their district; the queue's counts without its pairs
+    page.goto(f"{server}/ui/lang/en?next=/ui/monitor")
+    assert "Patna, Bihar" in page.inner_text("h1")
+    assert page.locator("#chart-backlog a").count() == 0 and page.locator("#chart-open a").count() > 0
+    page.screenshot(path=str(artifacts_dir / "monitor-09-police-district-en.png"), full_page=True)
     context.close()
 
     # the report has had an action today: it leaves the state's "no action" list
