@@ -124,6 +124,7 @@ def drill_down(
     figure: str,
     user: CurrentUser,
     session: DbSession,
+    res: ResourcesDep,
     source: Source,
     state: Text = "",
     district: Text = "",
@@ -132,7 +133,15 @@ def drill_down(
     month: Annotated[str, Query(max_length=7)] = "",
 ) -> DrillDownRead:
     found = flows.drill_down(
-        session=session, user=user, figure=figure, state=state, district=district, bucket=bucket, days=days, month=month, source=source
+        session=session,
+        user=user,
+        figure=figure,
+        state=state,
+        district=district,
+        bucket=bucket,
+        month=month,
+        source=source,
+        days=days or res.settings.monitor_no_action_days,
     )
     return DrillDownRead(
         figure=found.figure,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -161,6 +161,7 @@ def drill_down(
     figure: str,
     page: Page,
     session: DbSession,
+    res: ResourcesDep,
     state: Text = "",
     district: Text = "",
     bucket: Annotated[str, Query(max_length=10)] = "",
@@ -175,14 +176,17 @@ def drill_down(
             state=state,
             district=district,
             bucket=bucket,
-            days=days,
+            days=days or res.settings.monitor_no_action_days,
             month=month,
             source=page.source,
         )
     except MonitoringRefused as exc:
         return page.render("error.html", status_code=422, message_key="m_title", detail=str(exc))
-    back = f"{PREFIX}?state={state}&district={district}" if state or district else PREFIX
-    return page.render("monitor/list.html", found=found, title_key=LIST_TITLES[figure], bucket=bucket, days=days, month=month, back=back)
+    back = f"{PREFIX}?{urlencode({'state': state, 'district': district})}" if state or district else PREFIX
+    shown_days = days or res.settings.monitor_no_action_days
+    return page.render(
+        "monitor/list.html", found=found, title_key=LIST_TITLES[figure], bucket=bucket, days=shown_days, month=month, back=back
+    )
 
 
 def _digest(page: Page, session: DbSession, res: ResourcesDep, state: str, week: str, fmt: str) -> Response:
