@@ -239,10 +239,9 @@ def bucket_of(days: int) -> str:
 
 
 def _clean_action(values: dict[str, object], *, today: dt.date) -> dict:
-    text = {
-        k: " ".join(str(values.get(k) or "").split()) if k != "notes" and k != "details" else str(values.get(k) or "").strip()
-        for k in ("action", "fir_number", "fir_date", "details", "notes")
-    }
+    text = {k: str(values.get(k) or "").strip() for k in ("action", "fir_number", "fir_date", "details", "notes")}
+    for k in ("action", "fir_number", "fir_date"):  # one-line fields: inner runs of spaces collapse (free text keeps its lines)
+        text[k] = " ".join(text[k].split())
     action = text["action"]
     if action not in ACTIONS:
         raise ActionRefused(f"action: {action!r} is not one of {', '.join(ACTIONS)}")
