@@ -1,6 +1,8 @@
 # The app image for docker-compose.yml (CPU only): `trackchild serve` on 0.0.0.0:8000, data in /data.
 FROM python:3.11-slim
 WORKDIR /app
+# a Devanagari font for the weekly digest PDF (Hindi headings, district names in Devanagari)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-lohit-deva fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md constraints.txt ./
 COPY indexer ./indexer
 COPY embeddings ./embeddings

@@ -134,6 +134,20 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "ProofRefused": ("search_api.citizen.proof", "ProofRefused"),
     "CitizenReportNotFound": ("search_api.citizen.service", "ReportNotFound"),
     "NoticeNotFound": ("search_api.citizen.service", "NoticeNotFound"),
+    # monitoring for senior officers (issue 16, part 3)
+    "POLICE_ACTIONS": ("search_api.monitoring.service", "ACTIONS"),
+    "DAY_BUCKETS": ("search_api.monitoring.service", "DAY_BUCKETS"),
+    "MonitoringRefused": ("search_api.monitoring.service", "MonitoringRefused"),
+    "iso_week": ("search_api.monitoring.service", "iso_week"),
+    "group_area": ("search_api.monitoring.service", "group_area"),
+    "add_police_action": ("search_api.monitoring.flows", "add_police_action"),
+    "police_actions_for_page": ("search_api.monitoring.flows", "actions_for_page"),
+    "may_log_police_action": ("search_api.monitoring.flows", "may_log_action"),
+    "monitor_dashboard": ("search_api.monitoring.flows", "dashboard"),
+    "monitor_drill_down": ("search_api.monitoring.flows", "drill_down"),
+    "monitor_drill_link": ("search_api.monitoring.flows", "drill_link"),
+    "may_download_digest": ("search_api.monitoring.flows", "may_download_digest"),
+    "weekly_digest": ("search_api.monitoring.flows", "weekly_digest"),
 }
 
 __all__ = ["Resources", "Settings", "open_resources", *_SERVICES]

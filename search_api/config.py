@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     max_document_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_document_pages: int = Field(default=20, gt=0)
     max_document_pixels: int = Field(default=40_000_000, gt=0)  # a 600-dpi A4 scan is about 35 million
+    # monitoring (issue 16, part 3): an open report with no police action for this many days is flagged
+    monitor_no_action_days: int = Field(default=7, ge=1, le=365)
+    # a TrueType font with Devanagari for the weekly digest PDF; default: the first found on the machine
+    # (Lohit Devanagari, Noto Sans Devanagari under /usr/share/fonts)
+    monitor_pdf_font: Path | None = None
     # audit anchoring (issue 11): the signing key lives outside the database (better: outside the data dir)
     audit_signing_key: Path | None = None  # default <data dir>/audit_signing_key.pem (0600), its public half beside it (.pub)
     audit_checkpoints: Path | None = None  # default <data dir>/audit_checkpoints.jsonl

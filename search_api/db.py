@@ -49,6 +49,7 @@ def all_metadata() -> list[MetaData]:
     from search_api.care import models as _care  # noqa: F401
     from search_api.citizen import models as _citizen  # noqa: F401
     from search_api.directory import models as _directory  # noqa: F401
+    from search_api.monitoring import models as _monitoring  # noqa: F401
     from search_api.notifications import models as _notifications  # noqa: F401
     from search_api.records import models as _records  # noqa: F401
     from search_api.restoration import models as _restoration  # noqa: F401

@@ -12,6 +12,7 @@ from search_api.citizen.proof import ProofRefused
 from search_api.citizen.service import CitizenRefused, NoticeNotFound, ReportNotFound
 from search_api.directory.service import DirectoryRefused, EntryNotFound
 from search_api.limits import RateLimited
+from search_api.monitoring.service import MonitoringRefused
 from search_api.policy import PermissionDenied
 from search_api.records.flows import RecordInvalid
 from search_api.restoration.documents import DocumentRejected
@@ -44,6 +45,7 @@ def install(app: FastAPI) -> None:
         (ReportNotFound, 404),
         (NoticeNotFound, 404),
         (PhotoRejected, 415),
+        (MonitoringRefused, 422),
         (CannotReopen, 409),
         (UsernameTaken, 409),
         (StaleWrite, 412),  # If-Match named a version the record has moved on from

@@ -34,6 +34,10 @@ Citizen corner (issue 16): reports from the public are read by the police and DC
 (state, district) and moderated by its DCPU (``citizen_queue``, ``citizen_moderate``); the police
 of a missing child's district or station and the DCPU of its district record a guardian's
 consent to a public notice (``notice_consent``). The public itself sees only the notice fields.
+Monitoring (issue 16, part 3): dashboards for police and DCPU (their district), state (its
+state) and central; elsewhere aggregate counts only. The police action log of a missing report is
+written by its reporting station alone (by unit code) and read by that station, the DCPU of the
+report's district, the state's users and central. A state's weekly digest: its users and central.
 """
 
 from __future__ import annotations
@@ -64,6 +68,12 @@ POLICY: dict[str, frozenset[str]] = {
     "citizen_queue": frozenset({"police", "dcpu", "admin"}),
     "citizen_moderate": frozenset({"dcpu", "admin"}),
     "notice_consent": frozenset({"police", "dcpu", "admin"}),
+    # monitoring (issue 16, part 3): dashboards for senior officers, district ones for the DCPU and
+    # the district police; the reporting station logs what it did; the state's weekly digest
+    "monitor": frozenset({"police", "dcpu", "state", "central", "admin"}),
+    "police_action_add": frozenset({"police"}),
+    "police_action_read": frozenset({"police", "dcpu", "state", "central", "admin"}),
+    "digest": frozenset({"state", "central", "admin"}),
 }
 # how far a role's jurisdiction reaches
 SCOPE: dict[str, str] = {
@@ -178,6 +188,20 @@ def authorize_edit(user: UserRow, record: Any, *, previous_status: str | None = 
         raise PermissionDenied(
             f"{record.kind} record {record.id}: status {record.status!r} closes the case; it is set by a review decision, not directly"
         )
+
+
+def may_add_police_action(user: UserRow, record: Any) -> bool:
+    """Only the reporting station (by its code) logs what it did to trace its own missing child."""
+    return record.kind == "missing" and user.role in POLICY["police_action_add"] and _own_unit(user, record)
+
+
+def may_read_police_actions(user: UserRow, record: Any) -> bool:
+    """The reporting station, the DCPU of the child's district, the state's and central users (and admin)."""
+    if record.kind != "missing" or user.role not in POLICY["police_action_read"]:
+        return False
+    if user.role == "police":
+        return _own_unit(user, record)
+    return covers(user, record)  # dcpu: its (state, district); state: its state; central, admin: all
 
 
 def may_decide(user: UserRow, missing: Any, found: Any) -> bool:

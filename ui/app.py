@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from indexer import RecordNotFound
 from search_api import PairNotFound, PermissionDenied, Settings, create_app
-from ui.pages import audit, auth, care, citizen, directory, home, records, restoration, review, search
+from ui.pages import audit, auth, care, citizen, directory, home, monitor, records, restoration, review, search
 from ui.web import HERE, PAGE_CSP, SECURITY_HEADERS, CsrfFailed, LoginRequired, load_or_create_secret, redirect, render
 
 
@@ -43,7 +43,7 @@ def create_web_app(settings: Settings | None = None) -> FastAPI:
     app.state.ui_secret = load_or_create_secret(settings.data_dir / "ui_secret")
     _install_page_errors(app)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
-    for module in (home, auth, records, search, review, audit, restoration, care, directory, citizen):
+    for module in (home, auth, records, search, review, audit, restoration, care, directory, citizen, monitor):
         app.include_router(module.router, include_in_schema=False)
 
     @app.middleware("http")

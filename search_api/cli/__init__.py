@@ -7,7 +7,24 @@ from __future__ import annotations
 
 import typer
 
-from search_api.cli import audit, bench, care, citizen, db, directory, faces, match, model, notify, pfif, records, restoration, serve, users
+from search_api.cli import (
+    audit,
+    bench,
+    care,
+    citizen,
+    db,
+    directory,
+    faces,
+    match,
+    model,
+    monitor,
+    notify,
+    pfif,
+    records,
+    restoration,
+    serve,
+    users,
+)
 
 app = typer.Typer(
     help="TrackChild: match missing reports with found children.",
@@ -31,6 +48,7 @@ app.add_typer(care.app, name="care")
 app.add_typer(pfif.app, name="pfif")
 app.add_typer(directory.app, name="directory")
 app.add_typer(citizen.app, name="citizen")
+app.add_typer(monitor.app, name="monitor")
 
 
 def main() -> None:  # pragma: no cover - console entry point

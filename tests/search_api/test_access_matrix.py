@@ -123,6 +123,10 @@ COVERED = {
     ("GET", "/ui/citizen"), ("GET", "/ui/citizen/reports/{report_pk}"), ("GET", "/ui/citizen/reports/{report_pk}/photo"),
     ("POST", "/ui/citizen/reports/{report_pk}/accept"), ("POST", "/ui/citizen/reports/{report_pk}/reject"),
     ("GET", "/ui/citizen/notices"), ("POST", "/ui/citizen/notices"), ("POST", "/ui/citizen/notices/{notice_pk}/withdraw"),
+    # monitoring for senior officers (issue 16, part 3)
+    ("GET", "/records/missing/{record_id}/actions"), ("POST", "/records/missing/{record_id}/actions"), ("GET", "/monitor/dashboard"),
+    ("GET", "/monitor/list/{figure}"), ("GET", "/monitor/digest"), ("GET", "/ui/monitor"), ("GET", "/ui/monitor/list/{figure}"),
+    ("GET", "/ui/monitor/digest.csv"), ("GET", "/ui/monitor/digest.pdf"), ("POST", "/ui/records/missing/{record_id}/actions"),
     # accounts (issue 11)
     ("GET", "/ui/account"), ("POST", "/ui/account/password"), ("POST", "/ui/account/logout-all"),
     ("POST", "/auth/logout"), ("POST", "/auth/logout-all"), ("POST", "/auth/password"),
@@ -144,6 +148,15 @@ TRANSFER_ANSWERS = {"cci", "admin"}  # the transfer in the world goes to CCI/BR/
 # a state user names the nodal officers of its state; admin anywhere
 # the service directory: every role reads it nationwide; the DCPU of a (state, district) keeps that district's entries
 DIRECTORY_KEEPS = {"dcpu": {"own"}, "admin": set(PLACES)}  # legacy_dcpu has no state: it keeps nothing
+# monitoring: dashboards for the police and DCPU of a district, the state and central; the reporting
+# station (by its code) logs actions on its own reports; the station, its district's DCPU, the
+# state and central read the log; the state's digest for its own users and central
+MONITOR = {"police", "dcpu", "state", "central", "admin", "legacy_dcpu"}  # legacy_dcpu: the role, but no area to count
+ACTION_ADDS = {"police": {"own"}}
+ACTION_READS = {"police": {"own"}, "dcpu": {"own"}, "state": {"own", "other_district"}, "central": set(PLACES), "admin": set(PLACES)}
+DIGEST = {"Bihar": {"state", "central", "admin"}, "West Bengal": {"central", "admin"}}
+MONITOR_AREA = {"police": ("Bihar", "Aurangabad"), "dcpu": ("Bihar", "Aurangabad"), "state": ("Bihar", ""), "central": ("", ""),
+                "admin": ("", "")}  # fmt: skip
 PUBLIC = {
     ("GET", "/"), ("GET", "/health"), ("GET", "/docs"), ("GET", "/openapi.json"), ("POST", "/auth/token"),
     ("GET", "/ui/login"), ("POST", "/ui/login"), ("POST", "/ui/logout"), ("GET", "/ui/lang/{lang}"),
@@ -590,6 +603,7 @@ def test_access_matrix(world: dict) -> None:
         _directory_cells(world, role, cells)
         _care_rest_cells(world, role, cells)
         _citizen_cells(world, role, cells)
+        _monitor_cells(world, role, cells)
         _account_cells(world, role, cells)  # last: it ends this role's sessions
     print(f"access matrix: {cells.count} cells checked, {len(cells.problems)} problems")
     Path("test-artifacts").mkdir(exist_ok=True)
@@ -1106,3 +1120,123 @@ def test_public_routes_leak_nothing(world: dict) -> None:
     if "Disallow: /public/" not in robots or "Disallow: /ui/public/" not in robots:
         problems.append("robots.txt does not disallow the public pages")
     assert not problems, "\n".join(problems)
+def _in_monitor_area(role: str, link: str) -> bool:
+    """A drill-down link names an area (state, district) inside the role's own (never wider)."""
+    from urllib.parse import parse_qs, urlparse
+
+    query = {k: v[0] for k, v in parse_qs(urlparse(link.replace("&amp;", "&")).query).items()}
+    state, district = MONITOR_AREA.get(role, (None, None))
+    if state is None:
+        return False
+    if not state:
+        return True
+    return query.get("state") == state and (not district or query.get("district") == district)
+
+
+def _monitor_cells(world: dict, role: str, cells: Cells) -> None:
+    """The police action log, dashboards (aggregate counts outside the jurisdiction), their lists
+    (only records the role sees in full; pairs only for roles that see the queue), the digest."""
+    client, auth, expect = world["client"], world["tokens"][role], cells.expect
+    client.cookies.clear()
+    for place in PLACES:
+        rid = f"M-{place}"
+        added = client.post(f"/records/missing/{rid}/actions", json={"action": "cctns_checked", "notes": "matrix"}, headers=auth)
+        may_add = place in ACTION_ADDS.get(role, set())
+        expect(f"{role} POST /records/missing/{place}/actions: {added.status_code}", added.status_code == (201 if may_add else 403))
+        log = client.get(f"/records/missing/{rid}/actions", headers=auth)
+        reads = place in ACTION_READS.get(role, set())
+        expect(f"{role} GET /records/missing/{place}/actions: {log.status_code}", log.status_code == (200 if reads else 403))
+    got = client.get("/monitor/dashboard", headers=auth)
+    expect(f"{role} GET /monitor/dashboard: {got.status_code}", got.status_code == (200 if role in MONITOR else 403))
+    if got.status_code == 200:
+        board = got.json()
+        want = "aggregate" if role == "legacy_dcpu" else "full"
+        expect(f"{role} GET /monitor/dashboard access {board['access']}", board["access"] == want)
+        links = re.findall(r'"list":\s*"([^"]+)"', got.text)
+        outside = [link for link in links if not _in_monitor_area(role, link)]
+        expect(f"{role} GET /monitor/dashboard links outside the jurisdiction {outside[:3]}", not outside)
+        expect(f"{role} GET /monitor/dashboard counts own open reports", role == "legacy_dcpu" or board["open_total"] > 0)
+        expect(f"{role} GET /monitor/dashboard names hidden surnames", not _hidden_surnames(role, got.text))
+    other = client.get("/monitor/dashboard", params={"state": "West Bengal"}, headers=auth)
+    if role in MONITOR:
+        wb = other.json()
+        want = "full" if role in NATIONAL else "aggregate"
+        expect(f"{role} GET /monitor/dashboard?state=West Bengal: {wb.get('access')}", wb.get("access") == want)
+        if want == "aggregate":
+            expect(f"{role} dashboard of West Bengal opens lists", '"list":"' not in other.text.replace(" ", ""))
+    for figure in ("open", "no_action", "to_match", "cohort", "backlog", "duplicates"):
+        params = {"days": 1} if figure == "no_action" else {"month": "2026-01"} if figure == "cohort" else {}
+        with world["res"].session_factory() as session:
+            before = session.scalar(select(func.count()).select_from(AuditEntryRow)
+                                    .where(AuditEntryRow.action == "monitor_list", AuditEntryRow.username == f"u_{role}"))  # fmt: skip
+        listed = client.get(f"/monitor/list/{figure}", params=params, headers=auth)
+        opens = role in MONITOR and role != "legacy_dcpu" and (figure not in ("backlog", "duplicates") or role in REVIEW_LIST)
+        expect(f"{role} GET /monitor/list/{figure}: {listed.status_code}", listed.status_code == (200 if opens else 403))
+        if listed.status_code != 200:
+            continue
+        body = listed.json()
+        for item in body["reports"]:
+            view = item["record"]
+            expect(f"{role} /monitor/list/{figure} shows {view['id']}", sees_full(role, "missing", place_of(view["id"])))
+        if figure in ("open", "cohort"):  # (no_action: the station logged an action on it above)
+            shown = {item["record"]["id"] for item in body["reports"]}
+            expect(f"{role} /monitor/list/{figure} lists the own district's report", "M-own" in shown)
+        for pair in body["pairs"]:
+            views = [v for v in pair["records"] if v]
+            expect(f"{role} /monitor/list/{figure} pair {pair['pk']} touches the jurisdiction",
+                   any(sees_full(role, v["kind"], place_of(v["id"])) for v in views))  # fmt: skip
+            for view in views:
+                want = "full" if sees_full(role, view["kind"], place_of(view["id"])) else "limited"
+                expect(f"{role} /monitor/list/{figure} pair {pair['pk']} {view['id']}: {view['access']}", view["access"] == want)
+                for problem in _limited_ok(view) if want == "limited" else []:
+                    expect(f"{role} /monitor/list/{figure} pair {pair['pk']}: {problem}", False)
+        with world["res"].session_factory() as session:
+            after = session.scalar(select(func.count()).select_from(AuditEntryRow)
+                                   .where(AuditEntryRow.action == "monitor_list", AuditEntryRow.username == f"u_{role}"))  # fmt: skip
+        expect(f"{role} GET /monitor/list/{figure} is audited ({before} → {after})", after == before + 1)
+    for state, area in (("West Bengal", {"state": "West Bengal"}), ("Maharashtra", {"state": "Maharashtra", "district": "Aurangabad"})):
+        listed = client.get("/monitor/list/open", params=area, headers=auth)
+        want = 200 if role in NATIONAL else 403
+        expect(f"{role} GET /monitor/list/open in {state}: {listed.status_code}", listed.status_code == want)
+    for state, allowed in DIGEST.items():
+        for fmt in ("csv", "pdf"):
+            got = client.get("/monitor/digest", params={"state": state, "week": "2026-W02", "format": fmt}, headers=auth)
+            want = 200 if role in allowed else 403
+            expect(f"{role} GET /monitor/digest {state} {fmt}: {got.status_code}", got.status_code == want)
+    # pages
+    cookies = world["cookies"][role]
+    client.cookies.update(cookies)
+    page = client.get("/ui/monitor")
+    expect(f"{role} GET /ui/monitor: {page.status_code}", page.status_code == (200 if role in MONITOR else 403))
+    if page.status_code == 200:
+        expect(f"{role} GET /ui/monitor shows hidden surnames", not _hidden_surnames(role, page.text))
+        links = re.findall(r'href="(/ui/monitor/list/[^"]+)"', page.text)
+        outside = [link for link in links if not _in_monitor_area(role, link)]
+        expect(f"{role} GET /ui/monitor links outside the jurisdiction {outside[:3]}", not outside)
+        pairs_linked = [link for link in links if "/backlog" in link or "/duplicates" in link]
+        expect(f"{role} GET /ui/monitor links the queue's pairs", not pairs_linked or role in REVIEW_LIST)
+        expect(f"{role} GET /ui/monitor offers the digest", ('id="digest-form"' in page.text) == (role in ("state",)))
+        for link in links[:4]:
+            listed = client.get(link.replace("&amp;", "&"))
+            expect(f"{role} GET {link}: {listed.status_code}", listed.status_code == 200)
+            expect(f"{role} GET {link} shows hidden surnames", not _hidden_surnames(role, listed.text))
+    wb_page = client.get("/ui/monitor", params={"state": "West Bengal"})
+    if wb_page.status_code == 200 and role not in NATIONAL:
+        expect(f"{role} GET /ui/monitor?state=West Bengal links lists", "/ui/monitor/list/" not in wb_page.text)
+    listed = client.get("/ui/monitor/list/open", params={"state": "West Bengal"})
+    expect(f"{role} GET /ui/monitor/list/open West Bengal: {listed.status_code}", listed.status_code == (200 if role in NATIONAL else 403))
+    for fmt in ("csv", "pdf"):
+        got = client.get(f"/ui/monitor/digest.{fmt}", params={"state": "Bihar", "week": "2026-W02"})
+        want = 200 if role in DIGEST["Bihar"] else 403
+        expect(f"{role} GET /ui/monitor/digest.{fmt}: {got.status_code}", got.status_code == want)
+    record_page = client.get("/ui/records/missing/M-own")
+    shows_log, shows_form = 'id="police-actions"' in record_page.text, 'id="action-form"' in record_page.text
+    expect(f"{role} record page shows the action log: {shows_log}", shows_log == ("own" in ACTION_READS.get(role, set())))
+    expect(f"{role} record page offers the action form: {shows_form}", shows_form == ("own" in ACTION_ADDS.get(role, set())))
+    csrf = _csrf(record_page.text)
+    for place in ("own", "other_district"):
+        posted = client.post(f"/ui/records/missing/M-{place}/actions", data={"csrf": csrf, "action": "photo_circulated"},
+                             follow_redirects=False)  # fmt: skip
+        want = 303 if place in ACTION_ADDS.get(role, set()) else 403
+        expect(f"{role} POST /ui/records/missing/{place}/actions: {posted.status_code}", posted.status_code == want)
+    client.cookies.clear()

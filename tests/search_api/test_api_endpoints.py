@@ -85,6 +85,11 @@ PROTECTED = [
     ("delete", "/directory/entries/1"),
     ("post", "/directory/import"),
     ("get", "/directory/export.csv"),
+    ("get", "/records/missing/MP-000001/actions"),
+    ("post", "/records/missing/MP-000001/actions"),
+    ("get", "/monitor/dashboard"),
+    ("get", "/monitor/list/open"),
+    ("get", "/monitor/digest?state=Bihar&week=2026-W48"),
 ]
 
 

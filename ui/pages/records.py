@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from embeddings import ImageRejected
 from indexer import PhotoRejected, get_record
 from search_api import (
+    POLICE_ACTIONS,
     DbSession,
     MatcherDep,
     PermissionDenied,
@@ -29,8 +30,10 @@ from search_api import (
     get_stored_for,
     list_pairs_of,
     may_read_care,
+    may_log_police_action,
     may_send_for_review,
     photo_path_for,
+    police_actions_for_page,
     save_record,
     send_for_review,
     store_photo,
@@ -153,7 +156,7 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
 
 @router.get("/records/{kind}/{record_id}", response_class=HTMLResponse)
 def record_page(
-    kind: Kind, record_id: str, page: Page, session: DbSession, matcher: MatcherDep, saved: int = 0, photo: str = ""
+    kind: Kind, record_id: str, page: Page, session: DbSession, matcher: MatcherDep, saved: int = 0, photo: str = "", action_saved: int = 0
 ) -> HTMLResponse:
     # a GET: matching is computed and shown, never queued (queueing is the matcher's job or a POST)
     stored = get_stored_for(session=session, user=page.user, kind=kind, record_id=record_id)
@@ -180,6 +183,11 @@ def record_page(
         inside=view["access"] == "full",
         can_send=may_send_for_review(page.user, stored.record),
         care_link=stored.record.kind == "found" and may_read_care(page.user, stored, session=session),
+        # the police action log (issue 16, part 3): the station, its DCPU, state and central users read it; the station adds
+        police_actions=police_actions_for_page(session=session, user=page.user, stored=stored) if kind == "missing" else None,
+        can_log_action=kind == "missing" and may_log_police_action(page.user, stored),
+        police_action_kinds=POLICE_ACTIONS,
+        action_saved=bool(action_saved),
     )
 
 
