@@ -478,7 +478,7 @@ def run_load_bench(
     for sample in result.error_samples:
         yield f"  error: {sample}"
     if drop:
-        shutil.rmtree(settings.data_dir.parent, ignore_errors=True)
+        shutil.rmtree(settings.data_dir, ignore_errors=True)  # the server's log stays beside it
         if database_url:
             _reset_schema(database_url, f"bench_load_n{n}", create=False)
-        yield f"dropped the bench data ({settings.data_dir.parent}{' and schema bench_load_n' + str(n) if database_url else ''})"
+        yield f"dropped the bench data ({settings.data_dir}{' and schema bench_load_n' + str(n) if database_url else ''})"
