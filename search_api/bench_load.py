@@ -115,12 +115,10 @@ def bulk_seed(res: Resources, records: list[dict], *, chunk: int = 5000) -> int:
     """
     from sqlalchemy import insert
 
-    from indexer.search.documents import build_document
-    from indexer.store import prepare_write
-    from indexer.store.models import ChildRecordRow
+    from indexer import build_document, prepare_write, store_metadata
 
     now = dt.datetime.now(dt.UTC)
-    table = ChildRecordRow.__table__
+    table = store_metadata().tables["child_records"]
     written = 0
     for start in range(0, len(records), chunk):
         parsed = [parse_record(r) for r in records[start : start + chunk]]
