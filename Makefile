@@ -26,9 +26,14 @@ demo:
 	$(BIN)/trackchild match $$(head -1 $(DEMO_DIR)/truth.jsonl | sed 's/.*"found": "\([^"]*\)".*/\1/') --top 3
 	$(BIN)/trackchild match --all --queue --out $(DEMO_DIR)/matches.jsonl
 	TRACKCHILD_NEW_USER_PASSWORD=$(DEMO_PASSWORD) $(BIN)/trackchild user add $(DEMO_USER) --role admin || true
+	# a station and a home of the demo's Patna, by the unit codes the demo records carry (rights follow the code)
+	TRACKCHILD_NEW_USER_PASSWORD=$(DEMO_PASSWORD) $(BIN)/trackchild user add $(DEMO_USER)-police --role police --state Bihar \
+		--district Patna --unit "Patna Kotwali" --unit-code PS-PATNA-KOTWALI || true
+	TRACKCHILD_NEW_USER_PASSWORD=$(DEMO_PASSWORD) $(BIN)/trackchild user add $(DEMO_USER)-cci --role cci --state Bihar \
+		--district Patna --unit "Children Home, Patna" --unit-code CCI-PATNA || true
 
 serve:
-	@echo "Demo login: $(DEMO_USER) / $(DEMO_PASSWORD)  (demo data only; add real users with: trackchild user add)"
+	@echo "Demo login: $(DEMO_USER) / $(DEMO_PASSWORD) (admin); $(DEMO_USER)-police and $(DEMO_USER)-cci (Patna, same password)  (demo data only; add real users with: trackchild user add)"
 	$(BIN)/trackchild serve
 
 ## Install what the tests need and run the whole suite (this is what CI runs).

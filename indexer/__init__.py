@@ -50,6 +50,7 @@ from indexer.store import (
     make_engine,
     make_session_factory,
     photo_paths,
+    prepare_write,
     sqlite_url,
     store_metadata,
 )
@@ -114,6 +115,7 @@ __all__ = [
     "open_text_index",
     "parse_record",
     "photo_paths",
+    "prepare_write",
     "record_key",
     "render_in_script",
     "resolve_district",

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # sync routes and their answers' serialisation share this pool (see Settings.request_threads)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         resources = open_resources(settings)  # refuses a schema older or newer than the code
         from search_api.records.flows import index_pending
 

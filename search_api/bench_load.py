@@ -1,22 +1,29 @@
 """``trackchild bench load``: many users at once against a real server, from another process.
 
 The server (``trackchild serve --workers N``) runs as a child process on loopback on its own
-data dir (never the production settings); this process plays ``users`` concurrent users, each
-looping over a mix of what people do: a police name search, opening a record, a CCI checking
-a new arrival's candidates, a reviewer's queue, a photo search now and then, and new arrivals
-being filed. It prints p50/p95/p99 per route, errors, throughput, the audit entries written
-against the audited requests answered, and how often the server logged "database is locked".
+data dir (never the production settings); this process plays ``users`` concurrent users for
+``duration`` seconds, each looping over what people of each role do (``MIX``): police search
+names, open records and file missing reports; a CCI files arrivals and checks an arrival's
+candidates; a DCPU lists the review queue, opens pairs and decides them; an investigator
+searches by photo now and then. It prints requests/s, p50/p95/p99 and errors per route, peak
+RSS per server process, the load average, the audit entries written against the requests
+answered, and how often the server logged "database is locked" or ran out of pooled connections.
+
+Seeding is a bulk path of its own (bench-only, not the serving code): the demo generator's
+records are validated, written to the store in large multi-row inserts already marked
+indexed, indexed with one commit, and the review queue is filled with the true pairs of the
+DCPU's district, scored and explained by the real matcher.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -25,15 +32,35 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer import RegisterGenerator
+from indexer import RegisterGenerator, StoredRecord, parse_record
 from search_api.config import Settings
-from search_api.resources import open_resources
+from search_api.resources import Resources, open_resources
 
 FACES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "faces"
 PASSWORD = "load test password 2026"
-# route → share of requests (the issue's mix: searches, record views, candidates, the queue, photo searches, arrivals)
-MIX = {"search": 0.35, "record": 0.25, "candidates": 0.15, "queue": 0.12, "arrival": 0.10, "photo": 0.03}
-AUDITED = {"search", "record", "candidates", "arrival", "photo"}  # routes that write one audit entry or more when answered 2xx
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# the bench's users: a police station, a children's home and the DCPU of one district
+STATE, DISTRICT = "Bihar", "Patna"
+STATION, STATION_CODE = "Patna Kotwali", "PS-PATNA-KOTWALI"
+HOME, HOME_CODE = "Children Home, Patna", "CCI-PATNA"
+USERS = {
+    "load-police": {"role": "police", "unit": STATION, "unit_code": STATION_CODE},
+    "load-cci": {"role": "cci", "unit": HOME, "unit_code": HOME_CODE},
+    "load-dcpu": {"role": "dcpu", "unit": "DCPU Patna", "unit_code": ""},
+    "load-admin": {"role": "admin", "unit": "", "unit_code": ""},
+}
+# route → (who does it, share of requests)
+MIX: dict[str, tuple[str, float]] = {
+    "search": ("load-police", 0.30),  # GET /search?q=<one or two words of a name>
+    "record": ("load-police", 0.20),  # GET /records/{kind}/{id}: own district in full, elsewhere limited
+    "new_missing": ("load-police", 0.05),  # POST /records: a report of the own station (matched at once)
+    "new_found": ("load-cci", 0.05),  # POST /records: an arrival at the own home (matched at once)
+    "candidates": ("load-cci", 0.06),  # GET /records/found/{id}/candidates: "check this arrival"
+    "queue": ("load-dcpu", 0.15),  # GET /review/queue?limit=20
+    "pair": ("load-dcpu", 0.07),  # GET /review/pairs/{pk}: both children side by side
+    "decision": ("load-dcpu", 0.10),  # POST /review/pairs/{pk}/decision: reject, need info, confirm
+    "photo": ("load-admin", 0.02),  # POST /search/photo
+}
 
 
 @dataclass
@@ -44,51 +71,162 @@ class LoadResult:
     ok: Counter = field(default_factory=Counter)
 
 
+@dataclass
+class Seeded:
+    settings: Settings
+    missing: list[dict]
+    found: list[dict]
+    own_found: list[str]  # ids of the bench CCI's children
+    pairs: list[int]  # pending review pairs of the DCPU's district
+    seconds: float  # seeding time (0 when reused)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _prepare(n: int, work_dir: Path, database_url: str | None, seed: int) -> tuple[Settings, list[dict], list[dict]]:
-    """A data dir with ``n`` records per side and the bench's users (kept between runs of one size)."""
-    data_dir = work_dir / f"load-n{n}" / "data"
+def _schema_url(database_url: str, schema: str) -> str:
+    sep = "&" if "?" in database_url else "?"
+    return f"{database_url}{sep}options=-csearch_path%3D{schema}"
+
+
+def _reset_schema(database_url: str, schema: str, *, create: bool) -> None:
+    from sqlalchemy import text
+
+    from indexer import make_engine
+
+    admin = make_engine(database_url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            if create:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        admin.dispose()
+
+
+def bulk_seed(res: Resources, records: list[dict], *, chunk: int = 5000) -> int:
+    """Write generated records to an empty store, already marked indexed, and index them with one commit.
+
+    Bench-only: the records come from our own generator, so the ingest path's lenient reading,
+    per-record upsert, photo copying and per-batch bookkeeping are skipped.
+    """
+    from sqlalchemy import insert
+
+    from indexer import build_document, prepare_write, store_metadata
+
+    now = dt.datetime.now(dt.UTC)
+    table = store_metadata().tables["child_records"]
+    written = 0
+    for start in range(0, len(records), chunk):
+        parsed = [parse_record(r) for r in records[start : start + chunk]]
+        rows = []
+        for record in parsed:
+            write = prepare_write(record)
+            rows.append({**write.values, "indexed_hash": write.content_hash, "created_at": now, "updated_at": now})
+        with res.engine.begin() as conn:
+            conn.execute(insert(table), rows)
+        res.text_index.upsert([build_document(record) for record in parsed])
+        written += len(parsed)
+    res.text_index.commit()
+    return written
+
+
+def _seed_queue(res: Resources, truth: list[dict]) -> int:
+    """Queue the true pairs with a side in the DCPU's district and two wrong pairs for each,
+    scored and explained by the real matcher (a queue like the one ``match --all --queue``
+    leaves, without matching the whole register)."""
+    from indexer import get_records_by_keys, record_key
+    from search_api.fusion.service import Matcher
+
+    matcher = Matcher(res, use_faces=False, check_current=False)
+    rng = random.Random(len(truth))
+    queued = 0
+    with res.session_factory() as session:
+        sample = rng.sample(truth, min(len(truth), 500))
+        missing_pool = list(get_records_by_keys(session=session, keys=[record_key("missing", t["missing"]) for t in sample]).values())
+        for start in range(0, len(truth), 2000):
+            batch = truth[start : start + 2000]
+            keys = [record_key("missing", t["missing"]) for t in batch] + [record_key("found", t["found"]) for t in batch]
+            stored: dict[str, StoredRecord] = get_records_by_keys(session=session, keys=keys)
+            for t in batch:
+                missing, found = stored[record_key("missing", t["missing"])], stored[record_key("found", t["found"])]
+                if DISTRICT not in (missing.record.place.district, found.record.place.district):
+                    continue
+                # a real queue holds more wrong pairs than right ones: two decoys of the same sex per true pair
+                same_sex = [m for m in missing_pool if m.record.sex == found.record.sex] or missing_pool
+                decoys = rng.sample(same_sex, 2) if found.record.place.district == DISTRICT else []
+                for other in (missing, *decoys):
+                    queued += _queue(session, matcher, other, found)
+        session.commit()
+    return queued
+
+
+def _queue(session, matcher, missing: StoredRecord, found: StoredRecord) -> int:  # type: ignore[no-untyped-def]
+    from search_api.review import service as review
+
+    candidate = matcher.candidate_for(found.record, missing.record)
+    row = review.enqueue(
+        session=session, missing_key=missing.key, found_key=found.key, score=candidate.score,
+        explanation=candidate.explanation.to_json(), evidence=review.evidence_hash(missing.content_hash, found.content_hash),
+        missing_district=missing.record.place.district, found_district=found.record.place.district,
+        missing_state=missing.record.place.state, found_state=found.record.place.state,
+    )  # fmt: skip
+    return int(row is not None)
+
+
+def _prepare(n: int, work_dir: Path, database_url: str | None, seed: int, *, fresh: bool) -> Seeded:
+    """A data dir (and PostgreSQL schema) with ``n`` records per side, the queue and the bench's
+    users; kept between runs of one size and store unless ``fresh``."""
+    store = "postgres" if database_url else "sqlite"
+    data_dir = work_dir / f"load-{store}-n{n}" / "data"
     marker = data_dir / "bench-load.json"
-    dataset = RegisterGenerator(seed=seed).dataset(n, n)
-    if database_url:  # a schema of its own on the given PostgreSQL, emptied when the data is made again
-        schema = f"bench_load_n{n}"
-        sep = "&" if "?" in database_url else "?"
-        database_url = f"{database_url}{sep}options=-csearch_path%3D{schema}"
-    settings = Settings(data_dir=data_dir, database_url=database_url)
-    if not marker.exists() or json.loads(marker.read_text()).get("database_url") != database_url:
+    generator = RegisterGenerator(seed=seed)
+    dataset = generator.dataset(n, n)
+    schema = f"bench_load_n{n}"
+    url = _schema_url(database_url, schema) if database_url else None
+    settings = Settings.isolated(data_dir=data_dir, database_url=url)
+    seconds = 0.0
+    if fresh or not marker.exists() or json.loads(marker.read_text()).get("database_url") != url:
+        started = time.perf_counter()
         shutil.rmtree(data_dir, ignore_errors=True)
+        if database_url:
+            _reset_schema(database_url, schema, create=True)
         from search_api.db import create_service_schema
         from search_api.users import service as users
         from search_api.users.schemas import UserCreate
 
-        if database_url:
-            from sqlalchemy import text
-
-            from indexer import make_engine
-
-            admin = make_engine(database_url.split("?options=")[0].split("&options=")[0])
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            admin.dispose()
         with open_resources(settings) as res:
             create_service_schema(res.engine)
-            started = time.perf_counter()
-            report = res.ingestor().ingest_records(dataset.records(), source="bench")
-            print(f"setup: ingested {report.created} records in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+            written = bulk_seed(res, list(dataset.records()))
+            stored_at = time.perf_counter()
+            queued = _seed_queue(res, dataset.truth)
             with res.session_factory() as session:
-                for username, role, unit in (("load-police", "police", "Kotwali"), ("load-cci", "cci", "Bench Home"),
-                                             ("load-dcpu", "dcpu", ""), ("load-admin", "admin", "")):  # fmt: skip
-                    user_in = UserCreate(username=username, role=role, state="Bihar", district="Patna", unit=unit, password=PASSWORD)
-                    users.create(session=session, user_in=user_in)
+                for username, who in USERS.items():
+                    users.create(session=session, user_in=UserCreate(username=username, state=STATE, district=DISTRICT,
+                                                                      password=PASSWORD, **who))  # fmt: skip
                 session.commit()
-        marker.write_text(json.dumps({"n": n, "database_url": database_url}))
-    return settings, dataset.missing, dataset.found
+        seconds = time.perf_counter() - started
+        print(f"seed: {written:,} records stored and indexed (one index commit) in {stored_at - started:.0f}s; "
+              f"{queued} pairs queued for {DISTRICT}; {seconds:.0f}s in all", file=sys.stderr)  # fmt: skip
+        marker.write_text(json.dumps({"n": n, "database_url": url, "seconds": round(seconds, 1)}))
+    from sqlalchemy import select
+
+    from search_api.review.models import ReviewPairRow
+
+    with open_resources(settings) as res, res.session_factory() as session:
+        pairs = list(
+            session.scalars(
+                select(ReviewPairRow.pk).where(
+                    ReviewPairRow.status == "pending",
+                    (ReviewPairRow.missing_district == DISTRICT) | (ReviewPairRow.found_district == DISTRICT),
+                )
+            )
+        )
+    own_found = [r["id"] for r in dataset.found if r.get("cci_code") == HOME_CODE]
+    return Seeded(settings, dataset.missing, dataset.found, own_found, pairs, seconds)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -96,63 +234,75 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+class _Requests:
+    """What each route sends, for one virtual user."""
+
+    def __init__(self, seeded: Seeded, tokens: dict[str, dict], photos: list[bytes], decidable: list[int], rng: random.Random) -> None:
+        self.s, self.tokens, self.photos, self.decidable, self.r = seeded, tokens, photos, decidable, rng
+
+    def __call__(self, route: str) -> tuple[str, str, dict]:
+        r, s = self.r, self.s
+        headers = self.tokens[MIX[route][0]]
+        match route:
+            case "search":
+                record = r.choice(s.missing) if r.random() < 0.5 else r.choice(s.found)
+                words = str(record.get("name") or "x").split() or ["x"]
+                return "GET", "/search", {"params": {"q": " ".join(words[: r.choice((1, 2))]), "limit": 10}, "headers": headers}
+            case "record":
+                record = r.choice(s.missing) if r.random() < 0.5 else r.choice(s.found)
+                return "GET", f"/records/{record['kind']}/{record['id']}", {"headers": headers}
+            case "candidates":
+                found_id = r.choice(s.own_found) if s.own_found else r.choice(s.found)["id"]
+                return "GET", f"/records/found/{found_id}/candidates", {"headers": headers}
+            case "queue":
+                return "GET", "/review/queue", {"params": {"limit": 20}, "headers": headers}
+            case "pair":
+                return "GET", f"/review/pairs/{r.choice(s.pairs)}", {"headers": headers}
+            case "decision":
+                pk = self.decidable.pop()  # each pair decided once: two reviewers never race on one here
+                roll = r.random()
+                decision, note = ("confirm", "same child: name, age and marks agree") if roll < 0.1 else (
+                    ("need_info", "ask the home for a recent photo") if roll < 0.3 else ("reject", "different child"))  # fmt: skip
+                return "POST", f"/review/pairs/{pk}/decision", {"json": {"decision": decision, "note": note}, "headers": headers}
+            case "photo":
+                return "POST", "/search/photo", {"files": {"file": ("p.jpg", r.choice(self.photos), "image/jpeg")}, "headers": headers}
+            case "new_missing":
+                template = {k: v for k, v in r.choice(s.missing).items() if k != "photos"}
+                body = {**template, "id": f"LOAD-MP-{r.randrange(10**12)}", "police_station": STATION, "police_station_code": STATION_CODE}
+                return "POST", "/records", {"json": body, "headers": headers}
+            case _:  # new_found
+                template = {k: v for k, v in r.choice(s.found).items() if k != "photos"}
+                body = {**template, "id": f"LOAD-FC-{r.randrange(10**12)}", "cci_name": HOME, "cci_code": HOME_CODE}
+                return "POST", "/records", {"json": body, "headers": headers}
+
+
 async def _drive(
-    base: str, *, users: int, total: int, missing: list[dict], found: list[dict], seed: int, first: list[str] | None = None
+    base: str, seeded: Seeded, *, users: int, duration: float, seed: int, decidable: list[int], first: list[str] | None = None
 ) -> tuple[LoadResult, float]:
     import httpx
 
     result = LoadResult()
-    rng = random.Random(seed)
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
         tokens = {}
-        for username in ("load-police", "load-cci", "load-dcpu", "load-admin"):
+        for username in USERS:
             answer = await client.post("/auth/token", data={"username": username, "password": PASSWORD})
             answer.raise_for_status()
             tokens[username] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
         photos = [p.read_bytes() for p in sorted(FACES.glob("*.jpg"))[:8]]
-        routes, weights = zip(*MIX.items(), strict=True)
-        plan = (first or []) + rng.choices(routes, weights=weights, k=total)
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        for route in plan:
-            queue.put_nowait(route)
-        arrivals = iter(range(10**9))
-
-        def request_for(route: str, r: random.Random) -> tuple[str, str, dict]:
-            if route == "search":
-                record = r.choice(missing + found)
-                words = str(record.get("name") or "x").split()
-                return (
-                    "GET",
-                    "/search",
-                    {"params": {"q": " ".join(words[: r.choice((1, 2))]), "limit": 10}, "headers": tokens["load-police"]},
-                )
-            if route == "record":
-                record = r.choice(missing + found)
-                return "GET", f"/records/{record['kind']}/{record['id']}", {"headers": tokens["load-police"]}
-            if route == "candidates":
-                record = r.choice(found)
-                return "GET", f"/records/found/{record['id']}/candidates", {"headers": tokens["load-cci"]}
-            if route == "queue":
-                return "GET", "/review/queue", {"params": {"limit": 20}, "headers": tokens["load-dcpu"]}
-            if route == "photo":
-                return (
-                    "POST",
-                    "/search/photo",
-                    {"files": {"file": ("p.jpg", r.choice(photos), "image/jpeg")}, "headers": tokens["load-admin"]},
-                )
-            template = {k: v for k, v in r.choice(found).items() if k not in ("cci_name", "photos")}
-            body = {**template, "id": f"LOAD-{next(arrivals)}-{r.randrange(10**9)}"}
-            return "POST", "/records", {"json": body, "headers": tokens["load-cci"]}
+        routes = list(MIX)
+        weights = [MIX[route][1] for route in routes]
+        firsts = list(first or [])
+        deadline = time.perf_counter() + duration
 
         async def user(number: int) -> None:
-            r = random.Random(seed * 1000 + number)
-            while True:
-                try:
-                    route = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                method, path, kwargs = request_for(route, r)
+            rng = random.Random(seed * 1000 + number)
+            requests = _Requests(seeded, tokens, photos, decidable, rng)
+            while time.perf_counter() < deadline or firsts:
+                route = firsts.pop() if firsts else rng.choices(routes, weights=weights)[0]
+                if route == "decision" and not decidable:
+                    route = "queue"  # the district's queue is decided: the reviewer lists it again
+                method, path, kwargs = requests(route)
                 started = time.perf_counter()
                 try:
                     answer = await client.request(method, path, **kwargs)
@@ -173,10 +323,71 @@ async def _drive(
         return result, time.perf_counter() - started
 
 
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children[ppid].append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
+def _status_kb(pid: int, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _process_role(pid: int, server_pid: int, workers: int) -> str:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "gone"
+    if "resource_tracker" in cmdline:
+        return "resource tracker"
+    if pid == server_pid:
+        return "server (the worker)" if workers == 1 else "supervisor"
+    return "worker" if "multiprocessing" in cmdline or "spawn" in cmdline else "child"
+
+
+def _peak_rss(server_pid: int, workers: int) -> list[tuple[int, str, int]]:
+    """(pid, role, peak RSS in kB) of the server's processes, from the kernel's high-water mark."""
+    return [(pid, _process_role(pid, server_pid, workers), _status_kb(pid, "VmHWM")) for pid in _descendants(server_pid)]
+
+
+def _loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def run_load_bench(
-    *, n: int, users: int, total: int, workers: int, work_dir: Path, database_url: str | None = None, seed: int = 31
-) -> Iterator[str]:
-    settings, missing, found = _prepare(n, work_dir, database_url, seed)
+    *, n: int, users: int, duration: float, workers: int, work_dir: Path, store: str = "sqlite", database_url: str | None = None,
+    seed: int = 31, fresh: bool = False, drop: bool = False, warmup: float = 5.0,
+) -> Iterator[str]:  # fmt: skip
+    """Seed (or reuse) ``n`` records per side, serve them with ``workers`` processes and play ``users`` users for ``duration`` s.
+
+    Yields the report's lines. Never reads ``TRACKCHILD_DATABASE_URL``: PostgreSQL is named by
+    ``database_url`` (a schema ``bench_load_n<N>`` of its own is made there; ``drop`` removes it after).
+    """
+    if store == "postgres":
+        database_url = database_url or DEFAULT_PG
+    elif store == "sqlite":
+        database_url = None
+    else:
+        raise ValueError(f"store must be sqlite or postgres, not {store!r}")
+    seeded = _prepare(n, work_dir, database_url, seed, fresh=fresh)
+    settings = seeded.settings
     from sqlalchemy import func, select
 
     from search_api.audit.models import AuditEntryRow
@@ -186,20 +397,21 @@ def run_load_bench(
         with open_resources(settings) as res, res.session_factory() as session:
             return int(session.scalar(select(func.count()).select_from(AuditEntryRow)) or 0)
 
-    before = audit_count()
     port = _free_port()
-    log_path = settings.data_dir.parent / f"server-{int(time.time())}.log"
-    env = {**os.environ, "TRACKCHILD_DATA_DIR": str(settings.data_dir), "TRACKCHILD_PHOTO_SEARCHES_PER_MINUTE": "100000"}
-    env.pop("TRACKCHILD_DATABASE_URL", None)
-    if database_url:
-        env["TRACKCHILD_DATABASE_URL"] = database_url
+    log_path = settings.data_dir.parent / f"server-w{workers}-{int(time.time())}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKCHILD_")}  # isolated from the production settings
+    env |= {"TRACKCHILD_DATA_DIR": str(settings.data_dir), "TRACKCHILD_PHOTO_SEARCHES_PER_MINUTE": "100000"}
+    if settings.database_url:
+        env["TRACKCHILD_DATABASE_URL"] = settings.database_url
     command = [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    decidable = list(seeded.pairs)
+    random.Random(seed).shuffle(decidable)
     with log_path.open("w") as log:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             import httpx
 
-            deadline = time.monotonic() + 180
+            deadline = time.monotonic() + 300
             while True:
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
@@ -209,13 +421,16 @@ def run_load_bench(
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError(f"the server did not start; see {log_path}")
                 time.sleep(0.3)
+            base = f"http://127.0.0.1:{port}"
             # warm-up, not timed: photo searches first (each worker loads the face models on its first), then the mix
-            warm = asyncio.run(_drive(f"http://127.0.0.1:{port}", users=workers * 3, total=workers * 10, missing=missing, found=found,
-                                      seed=seed + 1, first=["photo"] * workers * 3))  # fmt: skip
+            warm, _ = asyncio.run(_drive(base, seeded, users=workers * 4, duration=warmup, seed=seed + 1, decidable=decidable,
+                                         first=["photo"] * workers * 4))  # fmt: skip
             before = audit_count()
-            result, elapsed = asyncio.run(
-                _drive(f"http://127.0.0.1:{port}", users=users, total=total, missing=missing, found=found, seed=seed)
-            )
+            pending_before = len(decidable)
+            load_before = _loadavg()
+            result, elapsed = asyncio.run(_drive(base, seeded, users=users, duration=duration, seed=seed, decidable=decidable))
+            load_after = _loadavg()
+            rss = _peak_rss(server.pid, workers)
         finally:
             server.terminate()
             try:
@@ -228,29 +443,40 @@ def run_load_bench(
     pool = server_log.count("QueuePool limit")
     done = sum(len(v) for v in result.latencies.values())
     errors = sum(result.errors.values())
-    store = "PostgreSQL" if database_url else "SQLite"
+    label = "PostgreSQL" if database_url else "SQLite"
+    seeded_note = f"seeded in {seeded.seconds:.0f}s" if seeded.seconds else "seed reused"
     yield (
-        f"load: {n:,} records per side on {store}, {workers} worker(s), {users} concurrent users, {done} requests in {elapsed:.1f}s "
-        f"= {done / elapsed:.1f} req/s; errors {errors} ({100 * errors / max(done, 1):.1f} %); "
-        f"warm-up errors {sum(warm[0].errors.values())}"
+        f"load: {n:,} records per side on {label} ({seeded_note}), {workers} worker(s), {users} concurrent users, "
+        f"{done} requests in {elapsed:.1f}s = {done / elapsed:.1f} req/s; errors {errors}; warm-up errors {sum(warm.errors.values())}"
     )
-    for route in MIX:
-        values = result.latencies.get(route, [])
+    yield f"load average (1/5/15 min): {load_before} at the start, {load_after} at the end; {os.cpu_count()} CPUs"
+    yield f"  {'route':<12} {'n':>5} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}"
+    every = [v for values in result.latencies.values() for v in values]
+    for route in [*MIX, "all"]:
+        values = every if route == "all" else result.latencies.get(route, [])
         if not values:
             continue
+        route_errors = errors if route == "all" else result.errors[route]
         yield (
-            f"  {route:<10} n={len(values):>4}  p50 {1000 * statistics.median(values):7.0f} ms"
-            f"  p95 {1000 * _percentile(values, 0.95):7.0f} ms"
-            f"  p99 {1000 * _percentile(values, 0.99):7.0f} ms  errors {result.errors[route]}"
+            f"  {route:<12} {len(values):>5} {len(values) / elapsed:>6.1f} {1000 * _percentile(values, 0.5):>7.0f}"
+            f" {1000 * _percentile(values, 0.95):>7.0f} {1000 * _percentile(values, 0.99):>7.0f} {route_errors:>6}"
         )
-    audited_ok = sum(result.ok[r] for r in AUDITED)
+    yield "peak RSS: " + "; ".join(f"{role} {pid} {kb / 1024:.0f} MB" for pid, role, kb in rss)
+    answered = sum(result.ok.values())
     with open_resources(settings) as res, res.session_factory() as session:
         chain = verify(session=session)
     yield (
-        f"audit: {written} entries written for {audited_ok} audited requests answered 2xx (each writes at least one; "
-        f"candidates and arrivals more); chain {'intact' if chain.ok else 'BROKEN: ' + '; '.join(chain.problems[:3])} "
-        f"({chain.entries} entries)"
+        f"audit: {written} entries written for {answered} requests answered 2xx (each writes at least one); "
+        f"chain {'intact' if chain.ok else 'BROKEN: ' + '; '.join(chain.problems[:3])} ({chain.entries} entries)"
     )
-    yield f'server log: "database is locked" {locked} times, pool exhausted {pool} times (log: {log_path})'
+    yield (
+        f"review: {pending_before - len(decidable)} pairs decided of {pending_before} pending in {DISTRICT}; "
+        f'server log: "database is locked" {locked} times, pool exhausted {pool} times (log: {log_path})'
+    )
     for sample in result.error_samples:
         yield f"  error: {sample}"
+    if drop:
+        shutil.rmtree(settings.data_dir, ignore_errors=True)  # the server's log stays beside it
+        if database_url:
+            _reset_schema(database_url, f"bench_load_n{n}", create=False)
+        yield f"dropped the bench data ({settings.data_dir}{' and schema bench_load_n' + str(n) if database_url else ''})"

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     face_model: Literal["casia-webface", "vggface2"] = "casia-webface"
     face_margin: int = Field(default=20, ge=0, le=100)
     face_threads: int = Field(default=2, ge=1, le=64)  # photos worked on side by side (one torch thread each)
+    # threads a worker answers requests on. More than the requests it can have in flight: a
+    # request that has written (its audit entry holds SQLite's write lock, or PostgreSQL's audit
+    # head row) still needs a thread to serialise its answer before the commit; with anyio's
+    # default 40 and 50 users on one worker, the other 40 waited on that lock and held every
+    # thread until the 30 s lock timeout (bench load: 101 of 135 requests failed)
+    request_threads: int = Field(default=200, ge=8, le=2000)
+    # serve --workers N: seconds a worker may take to answer the supervisor's ping before it is killed as hung
+    worker_healthcheck_seconds: int = Field(default=60, ge=5, le=3600)
     # exact search up to here (single query: 3.3 ms at 20k, 33 ms at 200k), the sketch beyond
     face_flat_max: int = Field(default=20_000, gt=0)
     # protection (issue 6)

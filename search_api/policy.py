@@ -248,6 +248,12 @@ def review_area(user: UserRow) -> tuple[str, str] | None:
     return (normal(user.state) or NOWHERE, normal(user.district) or NOWHERE)
 
 
+# search filters on fields the limited view hides: outside the jurisdiction they are not applied,
+# so the outside part of the results is the same whatever they say (a filter narrowed around a
+# record would otherwise confirm its hidden date)
+OUTSIDER_HIDDEN_FILTERS = ("date_from", "date_to")
+
+
 def first_name(name: str) -> str:
     return name.split()[0] if name and name.split() else ""
 

@@ -140,6 +140,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "results": ("Results", "परिणाम"),
     "no_results": ("No records matched.", "कोई रिकॉर्ड नहीं मिला।"),
     "matched_on": ("Matched on", "मिलान का आधार"),
+    "date_filter_not_applied": (
+        "Date filter not applied: this record's date is hidden outside your jurisdiction.",
+        "तारीख़ का फ़िल्टर लागू नहीं: आपके क्षेत्राधिकार से बाहर इस रिकॉर्ड की तारीख़ छिपी है।",
+    ),
     "drop_photo": ("Choose or drop a photo of the child's face", "बच्चे के चेहरे की फ़ोटो चुनें या यहाँ छोड़ें"),
     "face_score": ("Face similarity", "चेहरे की समानता"),
     "find": ("Find", "खोजें"),

@@ -21,6 +21,7 @@ from pathlib import Path
 from indic_transliteration import sanscript
 
 from indexer.demo import vocab
+from indexer.demo.units import cci_code, police_station_code
 
 
 @dataclass
@@ -235,6 +236,7 @@ class RegisterGenerator:
             "marks": child["marks"],
             "clothing": child["clothing"],
             "police_station": station,
+            "police_station_code": police_station_code(station),
             "fir_number": f"{self.rng.randint(1, 999)}/{child['date'].year}",
             "photos": [],
         }
@@ -356,6 +358,7 @@ class RegisterGenerator:
             "marks": marks,
             "clothing": child["clothing"] if rng.random() < noise.clothing_kept else rng.choice(vocab.CLOTHING),
             "cci_name": f"Children Home, {place[0]}",
+            "cci_code": cci_code(place[0]),
             "photos": [],
         }
 

@@ -31,6 +31,7 @@ import math
 import random
 
 from indexer.demo.generator import Dataset
+from indexer.demo.units import cci_code, police_station_code
 
 # -- its own vocabulary ---------------------------------------------------------------
 # (given name, weight) by sex; weights roughly follow how common names are (a long tail).
@@ -630,6 +631,7 @@ class IndependentGenerator:
             "marks": child["marks"] if rng.random() < 0.8 else "",
             "clothing": rng.choice(CLOTHES),
             "police_station": f"PS {child['place'][0]}",
+            "police_station_code": police_station_code(child["place"][0]),
         }
 
     def _found_place(self, child: dict) -> tuple:
@@ -710,6 +712,7 @@ class IndependentGenerator:
             "marks": child["marks"] if child["marks"] and rng.random() < 0.6 else self._blank(),
             "clothing": rng.choice(CLOTHES),
             "cci_name": f"Children Home, {place[0]}",
+            "cci_code": cci_code(place[0]),
         }
 
     def dataset(self, n_missing: int, n_found: int, *, matched_share: float = 0.5) -> Dataset:

@@ -217,20 +217,38 @@ def bench_faces_age(
         out.print(line)
 
 
+class Store(StrEnum):
+    sqlite = "sqlite"
+    postgres = "postgres"
+
+
 @app.command("load")
 def bench_load(
-    n: Annotated[int, typer.Option(help="Records per side (missing reports and found children)")] = 10_000,
-    users: Annotated[int, typer.Option(help="Concurrent users")] = 50,
-    requests: Annotated[int, typer.Option(help="Requests in all (after a short warm-up)")] = 2_000,
-    workers: Annotated[int, typer.Option(help="Server worker processes")] = 2,
+    per_side: Annotated[int, typer.Option("--per-side", "--n", help="Records per side (missing reports and found children)")] = 10_000,
+    store: Annotated[Store, typer.Option(help="sqlite (in WORK_DIR) or postgres (a schema of its own in --database-url)")] = Store.sqlite,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server worker processes")] = 2,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds of load (after a short warm-up)")] = 60.0,
+    users: Annotated[int, typer.Option(min=1, help="Concurrent users")] = 50,
     database_url: Annotated[
-        Optional[str], typer.Option("--database-url", help="PostgreSQL URL (a schema of its own is made there); default SQLite")
+        Optional[str], typer.Option("--database-url", help="PostgreSQL for --store postgres (never read from the environment)")
     ] = None,
     work_dir: Annotated[Path, typer.Option()] = Path("data/bench"),
+    fresh: Annotated[bool, typer.Option("--fresh", help="Seed again even if WORK_DIR holds this size's data")] = False,
+    drop: Annotated[bool, typer.Option("--drop", help="Remove the bench data (and its PostgreSQL schema) after the run")] = False,
 ) -> None:
-    """A real server (serve --workers N) under concurrent users from this process: p50/p95/p99 per route,
-    errors, throughput, audit entries written, "database is locked" count. Run it under flock (CPU-heavy)."""
-    from search_api.bench_load import run_load_bench
+    """A real server (serve --workers N) under concurrent users from this process, a mix by role
+    (searches, record opens, new records, candidates, the review queue, pairs, decisions, photo
+    search): req/s, p50/p95/p99 and errors per route, peak RSS per process, load average, audit
+    entries written, "database is locked" count. Run it under flock (CPU-heavy)."""
+    from search_api.bench_load import DEFAULT_PG, run_load_bench
 
-    for line in run_load_bench(n=n, users=users, total=requests, workers=workers, work_dir=work_dir, database_url=database_url):
+    if store is Store.postgres:
+        database_url = database_url or DEFAULT_PG
+    elif database_url:
+        raise fail("--database-url goes with --store postgres")
+    lines = run_load_bench(
+        n=per_side, users=users, duration=duration, workers=workers, work_dir=work_dir, store=store.value,
+        database_url=database_url, fresh=fresh, drop=drop,
+    )  # fmt: skip
+    for line in lines:
         out.print(line)

@@ -46,6 +46,10 @@ def serve(
     # composed app is named here by its import path rather than imported.
     # uvicorn's own access log prints query strings (a search for a child's name); ours prints paths only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # uvicorn's supervisor kills a worker that does not answer its ping within 5 s as hung; under
+    # load (ranking candidates holds the GIL) a busy worker was killed with its requests in flight
+    # (bench load, 100k per side, two workers: 8 requests cut off). A hung worker is rare; a busy one is not.
     uvicorn.run(
-        "ui:create_web_app", factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=True, access_log=False
-    )
+        "ui:create_web_app", factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=True, access_log=False,
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
+    )  # fmt: skip

@@ -265,6 +265,39 @@ def test_search_outside_the_jurisdiction_is_no_oracle_for_hidden_fields(client: 
     assert by_name and by_name[0]["matched_fields"] == ["name"] and by_name[0]["access"] == "limited"
 
 
+def test_search_date_filters_do_not_confirm_an_outsiders_hidden_date(client: TestClient) -> None:
+    """Issue 11: a date window narrowed around an outsider's record listed it only while the window
+    held its date, which the limited view hides; outside the jurisdiction the window is not applied."""
+    admin, police = auth(client, "admin"), auth(client, "kotwali_patna")
+    lucknow = missing_report(id="MP-DT-LKO", name="Kavita Yadav", place=LUCKNOW, date="2026-03-14", police_station_code="UP-LKO-01")
+    patna = missing_report(id="MP-DT-PAT", name="Kavita Singh", place=PATNA, date="2026-03-14", police_station_code="BR-PAT-01")
+    for report in (lucknow, patna):
+        assert client.post("/records", json=report, headers=admin).status_code == 201
+
+    def hits(who: dict, q: str = "Kavita", **params: str) -> dict[str, dict]:
+        answer = client.get("/search", params={"q": q, **params}, headers=who)
+        assert answer.status_code == 200, answer.text
+        return {h["id"]: h for h in answer.json()}
+
+    around = {"date_from": "2026-03-14", "date_to": "2026-03-14"}
+    windows = [{"date_from": "2026-03-15"}, {"date_to": "2026-03-13"}, {"date_from": "2020-01-01", "date_to": "2020-01-31"}, around]
+    for window in windows:
+        seen = hits(police, **window)
+        assert "MP-DT-LKO" in seen, window  # listed whatever the window: its presence says nothing of its date
+        assert seen["MP-DT-LKO"]["access"] == "limited" and "date" not in seen["MP-DT-LKO"]["record"]
+        assert seen["MP-DT-LKO"]["filters_not_applied"] == sorted(window)
+        assert ("MP-DT-PAT" in seen) == (window is around), window  # the own district: filtered as asked
+        assert seen.get("MP-DT-PAT", {}).get("filters_not_applied", []) == []
+        # a listing without words (filters only) is no oracle either
+        listed = hits(police, q="", state="Uttar Pradesh", **window)
+        assert "MP-DT-LKO" in listed, window
+    # without a date filter nothing is said; a national user's search filters everything by date
+    assert hits(police)["MP-DT-LKO"]["filters_not_applied"] == []
+    assert "MP-DT-LKO" not in hits(admin, date_from="2026-03-15") and "MP-DT-LKO" in hits(admin, **around)
+    said = [e.detail["not_applied_outside"] for e in _audit(client, "search") if e.username == "kotwali_patna"]
+    assert ["date_from", "date_to"] in said and [] in said  # the audit says when a filter was not applied outside
+
+
 def test_cli_export_follows_state_and_district(settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """The CLI's role-limited entry point (``export --as``) compares (state, district) pairs too."""
     from search_api.db import create_service_schema

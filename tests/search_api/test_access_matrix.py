@@ -433,6 +433,24 @@ def _api_cells(world: dict, role: str, cells: Cells) -> None:
         inside = [h for h in hits if h["access"] == "full" and "-new-" not in h["id"] and "-page-" not in h["id"]]
         mine = [p for p in PLACES if sees_full(role, "missing", p) or sees_full(role, "found", p)]
         expect(f"{role} search {word!r} ({field}) finds own records", bool(inside) == bool(mine))
+    # date filters: the limited view hides the date, so outside the jurisdiction a window is not
+    # applied (narrowed around a record it would confirm the hidden date); inside it filters as asked
+    outsiders = {
+        h["id"] for h in client.get("/search", params={"q": "sunita", "limit": 100}, headers=auth).json() if h["access"] == "limited"
+    }
+    for window in (("2026-01-10", "2026-01-10"), ("2025-01-01", "2025-01-31")):
+        hits = client.get(
+            "/search", params={"q": "sunita", "limit": 100, "date_from": window[0], "date_to": window[1]}, headers=auth
+        ).json()
+        limited = [h for h in hits if h["access"] == "limited"]
+        expect(f"{role} search sunita dated {window}: outsiders change {sorted({h['id'] for h in limited} ^ outsiders)}",
+               {h["id"] for h in limited} == outsiders)  # fmt: skip
+        expect(f"{role} search sunita dated {window}: outsiders not told the filter was not applied",
+               all(h["filters_not_applied"] == ["date_from", "date_to"] for h in limited))  # fmt: skip
+        for hit in hits:
+            if hit["access"] == "full" and not any(t in hit["id"] for t in ("-new-", "-page-", "junk")):
+                inside = window[0] <= hit["record"]["date"] <= window[1]
+                expect(f"{role} search sunita dated {window}: own {hit['id']} dated {hit['record']['date']}", inside)
     photo = client.post("/search/photo", files={"file": ("f.jpg", (FACES / "obama_4.jpg").read_bytes(), "image/jpeg")}, headers=auth)
     expect(f"{role} POST /search/photo: {photo.status_code}", photo.status_code == 200)
     # review queue: pairs within the jurisdiction only, each side limited unless covered; audited
@@ -585,6 +603,11 @@ def _page_cells(world: dict, role: str, cells: Cells) -> None:
         if word != "sunita":
             ids = [p for p in PLACES if not (sees_full(role, "missing", p) or sees_full(role, "found", p)) and f'-{p}"' in found.text]
             expect(f"{role} POST /ui/search {word} lists outsiders at {ids}", not ids)
+    dated = client.post("/ui/search", data={"csrf": csrf, "q": "sunita", "date_from": "2025-01-01", "date_to": "2025-01-31"})
+    expect(f"{role} POST /ui/search dated: {dated.status_code}", dated.status_code == 200)
+    expect(f"{role} POST /ui/search dated shows hidden surnames", not _hidden_surnames(role, dated.text))
+    outside = any(not (sees_full(role, "missing", p) and sees_full(role, "found", p)) for p in PLACES)
+    expect(f"{role} POST /ui/search dated: outsiders listed without the note", ("Date filter not applied" in dated.text) == outside)
     face = (FACES / "obama_4.jpg").read_bytes()
     by_photo = client.post("/ui/search/photo", data={"csrf": csrf}, files={"photo": ("f.jpg", face, "image/jpeg")})
     expect(f"{role} POST /ui/search/photo: {by_photo.status_code}", by_photo.status_code == 200)
