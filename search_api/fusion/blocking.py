@@ -34,7 +34,7 @@ UNKNOWN_AGE_RANGE = (0.0, 30.0)
 MIN_PREFIX = 3  # shorter typed prefixes reach too many records to be worth a pass of their own
 DISMAX_TIE_BREAKER = 0.1
 _TEXT_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-_CACHE_MAX_ROWS = 20_000_000  # row numbers held by the per-word cache (80 MB of int32 + float32)
+_CACHE_MAX_ROWS = 5_000_000  # row numbers held by the per-word cache (40 MB of int32 + float32 per process)
 
 
 def _stem(word: str) -> str:
