@@ -20,6 +20,11 @@ class Generator(StrEnum):
     both = "both"
 
 
+class Blocking(StrEnum):
+    batch = "batch"
+    index = "index"
+
+
 @app.command("match")
 def bench_match(
     n: Annotated[int, typer.Option(help="Missing reports (found children: --found)")] = 10_000,
@@ -37,6 +42,9 @@ def bench_match(
     generator: Annotated[
         Generator, typer.Option(help="classic (shares rules with the matcher), independent (does not), or both, one after the other")
     ] = Generator.both,
+    blocking: Annotated[
+        Blocking, typer.Option(help="batch (one in-memory index of the other register) or index (the text engine, per record)")
+    ] = Blocking.batch,
 ) -> None:
     """Ingest + match --all (found → missing): wall times, recall@1/5/10, MRR, alert rates, peak
     RSS; with --splink, Splink 4's wall time, pairs scored, recall and peak RSS on the same data."""
@@ -58,6 +66,7 @@ def bench_match(
             model_path=model,
             workers=workers,
             splink=splink,
+            blocking=blocking.value,
         )
         for line in lines:
             out.print(line)

@@ -18,6 +18,11 @@ from search_api.resources import open_resources
 app = typer.Typer()
 
 
+class Blocking(StrEnum):
+    batch = "batch"
+    index = "index"
+
+
 class Direction(StrEnum):
     found_to_missing = "found-to-missing"
     missing_to_found = "missing-to-found"
@@ -36,6 +41,10 @@ def match(
         bool, typer.Option("--queue", help="With --all: put every open pair at or above the review threshold in the review queue")
     ] = False,
     workers: Annotated[int, typer.Option(min=1, help="With --all: processes (default: one per CPU core)")] = os.cpu_count() or 1,
+    blocking: Annotated[
+        Blocking,
+        typer.Option(help="With --all: batch (the other register indexed once in memory) or index (the text engine, per record)"),
+    ] = Blocking.batch,
 ) -> None:
     """Ranked, explained candidates from the other register.
 
@@ -51,7 +60,9 @@ def match(
         matcher = Matcher(res, check_current=False)
         if all_records:
             side = "found" if direction is Direction.found_to_missing else "missing"
-            figures = _match_all(res, matcher, side=side, top=top, out_file=out_file, explain=explain, queue=queue, workers=workers)
+            figures = _match_all(
+                res, matcher, side=side, top=top, out_file=out_file, explain=explain, queue=queue, workers=workers, blocking=blocking.value
+            )
             operator_audit(res, "match_all", [], {"side": side, **figures})
             console.print(
                 f"matched {figures['records']} {side} records in {figures['seconds']:.1f}s"
@@ -72,7 +83,9 @@ def match(
             out.print(f"      {line}")
 
 
-def _match_all(res, matcher, *, side: str, top: int, out_file: Path | None, explain: bool, queue: bool, workers: int) -> dict:  # type: ignore[no-untyped-def]
+def _match_all(  # type: ignore[no-untyped-def]
+    res, matcher, *, side: str, top: int, out_file: Path | None, explain: bool, queue: bool, workers: int, blocking: str = "batch"
+) -> dict:
     """Match every record of ``side``; write JSON lines and, with ``queue``, fill the review queue."""
     import time
 
@@ -88,7 +101,10 @@ def _match_all(res, matcher, *, side: str, top: int, out_file: Path | None, expl
     try:
         with progress_bar() as progress:
             task = progress.add_task(f"match {side}", total=None)
-            for matched in matcher.match_all(side, limit=top, workers=workers, explain=explain, explain_above=threshold if queue else None):
+            matches = matcher.match_all(
+                side, limit=top, workers=workers, explain=explain, explain_above=threshold if queue else None, blocking=blocking
+            )
+            for matched in matches:
                 handle.write(orjson.dumps(matched.to_json(explain=explain)) + b"\n")
                 if sink is not None:
                     sink.add(matched, threshold=threshold)

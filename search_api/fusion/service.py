@@ -13,6 +13,7 @@ import numpy as np
 from embeddings import FaceIndex
 from indexer import FoundChild, MissingReport, StoredRecord, content_hashes, count_records, get_records_by_keys, iter_records
 from search_api.faces.flows import OPEN_STATUSES, EmbeddingCache
+from search_api.fusion.blocking import BatchBlocker
 from search_api.fusion.candidates import candidate_keys, other_kind
 from search_api.fusion.explain import Explanation
 from search_api.fusion.features import ALL_FEATURES
@@ -93,6 +94,7 @@ class Matcher:
         self.refresh_register_size()
         self.frequency = lru_cache(maxsize=200_000)(self._frequency)
         self.scorer = VectorScorer(self.model)
+        self.last_compared = 0  # pairs the last ranking scored (batch figures)
 
     def refresh_register_size(self) -> None:
         """Re-read how many missing reports there are: the prior of a pair depends on it."""
@@ -189,7 +191,27 @@ class Matcher:
             face_limit=self.face_limit,
             target_kind=record.kind if same_side else None,
         )
+        return view, self._rank_sources(view, sources, limit=limit, same_side=same_side, open_only=open_only)
+
+    def ranked_in_batch(
+        self, record: MissingReport | FoundChild, blocker: BatchBlocker, *, limit: int = 10
+    ) -> tuple[ChildView, list[RankedPair]]:
+        """``ranked`` with the batch run's blocking: candidates from the in-memory index of the
+        other register (``blocker``) instead of the text engine; faces as ``ranked``."""
+        view = self.view(record)
+        sources = {blocker.targets[i].key: "text" for i in blocker.block(view).tolist()}
+        if self.face_index is not None and len(self.face_index) and view.faces:
+            for face in view.faces:
+                for hit in self.face_index.search(face.vector, k=self.face_limit, kind=other_kind(view.kind)):
+                    sources[hit.record_key] = "text+face" if sources.get(hit.record_key) == "text" else sources.get(hit.record_key, "face")
+        sources.pop(view.key, None)
+        return view, self._rank_sources(view, sources, limit=limit)
+
+    def _rank_sources(
+        self, view: ChildView, sources: dict[str, str], *, limit: int, same_side: bool = False, open_only: bool = False
+    ) -> list[RankedPair]:
         others = self._views_for(list(sources))
+        self.last_compared = len(others)
         if open_only:
             others = {k: o for k, o in others.items() if o.record.status in OPEN_STATUSES}
         if same_side:  # a duplicate shares what the child is called and who the parents are, not only the surname
@@ -200,11 +222,11 @@ class Matcher:
             }
         views = list(others.values())
         if not views:
-            return view, []
+            return []
         if same_side:  # two records of one register: the per-pair path orients them by date
             scored = [(self._score(view, o)[0], o) for o in views]
             scored.sort(key=lambda item: (-item[0], item[1].id))
-            return view, [RankedPair(o.key, o.id, o.kind, s, sources[o.key], None) for s, o in scored[:limit]]
+            return [RankedPair(o.key, o.id, o.kind, s, sources[o.key], None) for s, o in scored[:limit]]
         batch = self.scorer.score(view, views, prior=self.prior, frequency=self.frequency)
         scores = batch.scores
         if len(views) > limit:  # only those that can reach the top ``limit`` (ties included) are sorted
@@ -213,9 +235,7 @@ class Matcher:
         else:
             chosen = range(len(views))
         top = sorted(chosen, key=lambda i: (-scores[i], views[i].id))[:limit]
-        return view, [
-            RankedPair(views[i].key, views[i].id, views[i].kind, float(scores[i]), sources[views[i].key], batch.levels[i]) for i in top
-        ]
+        return [RankedPair(views[i].key, views[i].id, views[i].kind, float(scores[i]), sources[views[i].key], batch.levels[i]) for i in top]
 
     def rank(
         self, record: MissingReport | FoundChild, *, limit: int = 10, same_side: bool = False, open_only: bool = False
@@ -233,23 +253,36 @@ class Matcher:
         return Candidate(pair.key, pair.id, pair.kind, pair.score, pair.source, explanation)
 
     def match_all(
-        self, kind: str, *, limit: int = 10, workers: int = 1, explain: bool = False, explain_above: float | None = None
+        self,
+        kind: str,
+        *,
+        limit: int = 10,
+        workers: int = 1,
+        explain: bool = False,
+        explain_above: float | None = None,
+        blocking: str = "batch",
     ) -> Iterator[MatchedRecord]:
         """Every record of ``kind`` with its best candidates, in store order.
 
         The other register is prepared once; with ``workers`` > 1 the records are split into
         chunks matched by forked processes that share the prepared register read-only.
+        ``blocking`` "batch" finds candidates in an in-memory index of the other register
+        built once (``BatchBlocker``); "index" asks the text engine per record, as ``rank``.
         Explanations are built only with ``explain`` (every candidate) or for candidates
         scoring at least ``explain_above`` (those going to the review queue).
         """
-        self.preload(other_kind(kind))
+        if blocking not in ("batch", "index"):
+            raise ValueError(f"blocking is 'batch' or 'index', not {blocking!r}")
+        other = other_kind(kind)
+        self.preload(other)
+        blocker = self.batch_blocker(other) if blocking == "batch" else None
         with self.res.session_factory() as session:
             stored = list(iter_records(session=session, kind=kind))
         records = [s.record for s in stored]
         for s in stored:
             self._view_hashes[s.key] = s.content_hash
         del stored
-        job = _BatchJob(self, records, limit, explain, explain_above)
+        job = _BatchJob(self, records, limit, explain, explain_above, blocker)
         chunks = [(start, min(len(records), start + BATCH_CHUNK)) for start in range(0, len(records), BATCH_CHUNK)]
         if workers <= 1 or len(chunks) <= 1:
             _pin(self.res.text_index)
@@ -269,6 +302,12 @@ class Matcher:
         finally:
             _JOB = None
 
+    def batch_blocker(self, kind: str) -> BatchBlocker:
+        """The batch run's blocking over every record of ``kind`` (prepared here if not yet)."""
+        if not any(v.kind == kind for v in self._views.values()):
+            self.preload(kind)
+        return BatchBlocker([v for v in self._views.values() if v.kind == kind], text_limit=self.text_limit)
+
     def content_hash(self, key: str) -> str | None:
         """The content hash a prepared record was built from (batch runs)."""
         return self._view_hashes.get(key)
@@ -282,6 +321,7 @@ class MatchedRecord:
     key: str
     candidates: list[RankedPair]
     explanations: dict[str, Explanation]  # candidate key → explanation
+    compared: int = 0  # pairs scored for this record (its blocked candidates)
 
     def to_json(self, *, explain: bool = False) -> dict:
         """The ``match --all`` line: each candidate's id, score, source and level per feature;
@@ -301,21 +341,27 @@ _INHERITED: list = []
 
 
 class _BatchJob:
-    def __init__(self, matcher: Matcher, records: list, limit: int, explain: bool, explain_above: float | None) -> None:
+    def __init__(
+        self, matcher: Matcher, records: list, limit: int, explain: bool, explain_above: float | None, blocker: BatchBlocker | None = None
+    ) -> None:
         self.matcher, self.records, self.limit = matcher, records, limit
         self.explain, self.explain_above = explain, explain_above
+        self.blocker = blocker
 
     def run(self, bounds: tuple[int, int]) -> list[MatchedRecord]:
         out = []
         matcher = self.matcher
         for record in self.records[bounds[0] : bounds[1]]:
-            view, ranked = matcher.ranked(record, limit=self.limit)
+            if self.blocker is not None:
+                view, ranked = matcher.ranked_in_batch(record, self.blocker, limit=self.limit)
+            else:
+                view, ranked = matcher.ranked(record, limit=self.limit)
             explanations = {
                 pair.key: matcher.explained(view, pair).explanation
                 for pair in ranked
                 if self.explain or (self.explain_above is not None and pair.score >= self.explain_above)
             }
-            out.append(MatchedRecord(record.id, record.key, ranked, explanations))
+            out.append(MatchedRecord(record.id, record.key, ranked, explanations, matcher.last_compared))
         return out
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from search_api.fusion.features import ALL_FEATURES
-from search_api.fusion.features.attributes import GROWTH_CM_PER_YEAR, _jaccard
+from search_api.fusion.features.attributes import GROWTH_CM_PER_YEAR
 from search_api.fusion.features.face import _feature as _face_feature
 from search_api.fusion.features.names import NameAgreement, _name_feature, _parents_feature, compare_names
 from search_api.fusion.features.place import RAILWAY_HUBS, near_hub
@@ -258,45 +258,59 @@ class VectorScorer:
         fn, fp = _F["name_phonetic"], _F["parents_phonetic"]
         fm, fc, fl, ff = _F["marks_overlap"], _F["clothing_overlap"], _F["languages_shared"], _F["face_cosine"]
         overlap = _LEVELS["marks_overlap"]  # marks and clothing share their levels
-        w_name, w_parent, w_marks, w_cloth = self._weights[fn], self._weights[fp], self._weights[fm], self._weights[fc]
         m_name, m_parent = self._m[fn], self._m[fp]
         sex_col = _F["sex_agreement"]
         sex_else = _LEVELS["sex_agreement"]["else"]
+        # plain Python lists inside the loop (numpy item access costs more than the comparison)
+        name_w, parent_w, marks_w, cloth_w = (self._weights[c].tolist() for c in (fn, fp, fm, fc))
+        name_m, parent_m = m_name.tolist(), m_parent.tolist()
+        strong, some, missing_overlap, differ = overlap["strong"], overlap["some"], overlap["missing"], overlap["else"]
+        n = len(others)
+        out_levels = [[0] * n for _ in range(4)]
+        out_weights = [[0.0] * n for _ in range(4)]
+        per_pair_languages = np.flatnonzero(levels[:, fl] < 0).tolist()
         for i, other in enumerate(others):
             a, b = (view, other) if is_missing else (other, view)
-            for col, left, right, w, m_ in ((fn, a.names, b.names, w_name, m_name), (fp, a.parents, b.parents, w_parent, m_parent)):
+            for slot, left, right, w, m_ in ((0, a.names, b.names, name_w, name_m), (1, a.parents, b.parents, parent_w, parent_m)):
                 agreement = compare_names(left, right)
                 level, tf = _name_level(agreement)
-                levels[i, col] = level
+                out_levels[slot][i] = level
                 if tf:
                     freq = 1.0
                     for key in agreement.matched_keys:
                         freq *= frequency(key)
-                    weights[i, col] = max(-MAX_ABS_WEIGHT, min(MAX_ABS_WEIGHT, math.log2(m_[level] / max(TF_FLOOR, freq))))
+                    out_weights[slot][i] = max(-MAX_ABS_WEIGHT, min(MAX_ABS_WEIGHT, math.log2(m_[level] / max(TF_FLOOR, freq))))
                 else:
-                    weights[i, col] = w[level]
-            for col, x, y, w in ((fm, a.marks, b.marks, w_marks), (fc, a.clothing, b.clothing, w_cloth)):
-                j = _jaccard(x, y)
-                if j is None:
-                    level = overlap["missing"]
+                    out_weights[slot][i] = w[level]
+            for slot, x, y, w in ((2, a.marks, b.marks, marks_w), (3, a.clothing, b.clothing, cloth_w)):
+                if not x or not y:
+                    level = missing_overlap
                 else:
-                    level = overlap["strong"] if j >= 0.6 else overlap["some"] if j >= 0.25 else overlap["else"]
-                levels[i, col] = level
-                weights[i, col] = w[level]
-            if levels[i, fl] < 0:
-                lv = _LEVELS["languages_shared"]
-                level = lv["missing"] if not a.languages or not b.languages else lv["shared"] if a.languages & b.languages else lv["else"]
-                levels[i, fl] = level
-                weights[i, fl] = self._weights[fl][level]
-            if a.faces and b.faces:
+                    j = len(x & y) / len(x | y)  # as ``_jaccard``
+                    level = strong if j >= 0.6 else some if j >= 0.25 else differ
+                out_levels[slot][i] = level
+                out_weights[slot][i] = w[level]
+        for slot, col in enumerate((fn, fp, fm, fc)):
+            levels[:, col] = out_levels[slot]
+            weights[:, col] = out_weights[slot]
+        for i in per_pair_languages:
+            a, b = (view, others[i]) if is_missing else (others[i], view)
+            lv = _LEVELS["languages_shared"]
+            level = lv["missing"] if not a.languages or not b.languages else lv["shared"] if a.languages & b.languages else lv["else"]
+            levels[i, fl] = level
+            weights[i, fl] = self._weights[fl][level]
+        levels[:, ff] = 0
+        weights[:, ff] = self._weights[ff][0]
+        if view.faces:
+            for i, other in enumerate(others):
+                if not other.faces:
+                    continue
+                a, b = (view, other) if is_missing else (other, view)
                 observed = ALL_FEATURES[ff].compare(Pair(a, b), frequency)
                 level = _face_feature.level_names().index(observed.level)
                 levels[i, ff] = level
                 weight = self._weights[ff][level] * observed.strength
                 weights[i, ff] = min(0.0, weight) if levels[i, sex_col] == sex_else else weight
-            else:
-                levels[i, ff] = 0
-                weights[i, ff] = self._weights[ff][0]
 
 
 __all__ = ["FEATURE_NAMES", "ScoredBatch", "VectorScorer"]

@@ -56,7 +56,9 @@ def test_vectorised_levels_and_scores_equal_the_per_pair_features(settings: Sett
 
 def test_batch_run_in_two_processes_equals_rank(settings: Settings, register: Path) -> None:
     with open_resources(settings) as res:
-        batch = {m.id: m for m in Matcher(res, check_current=False).match_all("found", limit=10, workers=2)}
+        # the text engine's blocking, as ``rank``: the batch machinery itself is compared here
+        # (batch blocking: tests/search_api/test_fusion_blocking_batch.py)
+        batch = {m.id: m for m in Matcher(res, check_current=False).match_all("found", limit=10, workers=2, blocking="index")}
         single = Matcher(res)  # the server's matcher: one record at a time
         with res.session_factory() as session:
             found = [s.record for s in iter_records(session=session, kind="found")]

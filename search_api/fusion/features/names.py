@@ -42,6 +42,7 @@ _NO_DATA = NameAgreement(has_data=False)
 
 
 _TOKEN_CACHE: dict[tuple[str, str], TokenMatch] = {}
+_match_token = match_token.__wrapped__  # type: ignore[attr-defined]
 
 
 def _relation(a: NameToken, b: NameToken) -> TokenMatch:
@@ -51,7 +52,8 @@ def _relation(a: NameToken, b: NameToken) -> TokenMatch:
     if found is None:
         if len(_TOKEN_CACHE) >= _PAIR_CACHE_MAX:
             _TOKEN_CACHE.clear()
-        found = _TOKEN_CACHE[key] = match_token(a, b, allow_prefix=False)
+        # the uncached function: this cache is keyed by text, cheaper than hashing whole tokens
+        found = _TOKEN_CACHE[key] = _match_token(a, b, allow_prefix=False)
     return found
 
 
@@ -96,6 +98,8 @@ def compare_names(left: tuple[NormalisedName, ...], right: tuple[NormalisedName,
     """Best agreement over all name pairs; each token of the shorter name finds its best partner."""
     if not left or not right:
         return _NO_DATA
+    if len(left) == 1 and len(right) == 1:  # most records: one name each
+        return _compare_two(left[0], right[0])[1]
     best_rank, best = (-1, -1, -1), _NO_DATA
     for a in left:
         for b in right:
