@@ -19,6 +19,7 @@ from search_api.care.views import router as care_router
 from search_api.config import Settings
 from search_api.directory.views import router as directory_router
 from search_api.fusion.model import load_active
+from search_api.maps.views import router as maps_router
 from search_api.notifications.flows import start_background_worker
 from search_api.notifications.views import router as notifications_router
 from search_api.records.views import router as records_router
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (users_router, records_router, search_router, review_router, audit_router)
     routers += (restoration_router, notifications_router, care_router)  # after the match (issue 15)
     routers += (directory_router,)  # the district service directory (issue 16)
+    routers += (maps_router,)  # vulnerable-location maps (issue 16, part 2)
     for router in routers:
         app.include_router(router)
 

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # audit anchoring (issue 11): the signing key lives outside the database (better: outside the data dir)
     audit_signing_key: Path | None = None  # default <data dir>/audit_signing_key.pem (0600), its public half beside it (.pub)
     audit_checkpoints: Path | None = None  # default <data dir>/audit_checkpoints.jsonl
+    # vulnerable-location maps (issue 16): outside a viewer's jurisdiction a count below this is not shown
+    map_suppress_below: int = Field(default=3, ge=1, le=100)
 
     @classmethod
     def isolated(cls, **values: object) -> Settings:

@@ -54,6 +54,8 @@ POLICY: dict[str, frozenset[str]] = {
     # the district service directory: everyone reads it; the DCPU keeps its own district's entries
     "directory_read": frozenset({"police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"}),
     "directory_maintain": frozenset({"dcpu", "admin"}),
+    # vulnerable-location maps: aggregates only; exact inside the jurisdiction, small counts hidden outside (maps/service.py)
+    "maps_read": frozenset({"police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"}),
 }
 # how far a role's jurisdiction reaches
 SCOPE: dict[str, str] = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from search_api.cli import audit, bench, care, db, directory, faces, match, model, notify, pfif, records, restoration, serve, users
+from search_api.cli import audit, bench, care, db, directory, faces, maps, match, model, notify, pfif, records, restoration, serve, users
 
 app = typer.Typer(
     help="TrackChild: match missing reports with found children.",
@@ -30,6 +30,7 @@ app.add_typer(notify.app, name="notify")
 app.add_typer(care.app, name="care")
 app.add_typer(pfif.app, name="pfif")
 app.add_typer(directory.app, name="directory")
+app.add_typer(maps.app, name="maps")
 
 
 def main() -> None:  # pragma: no cover - console entry point
