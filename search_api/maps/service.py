@@ -274,7 +274,8 @@ def build_map(*, session: Session, user: UserRow, area: str, window: Window, sup
         if p.lat is not None and p.lon is not None and sees_in_detail(user, state_name, detail_district):
             cell = (int(p.lat // GRID_DEG), int(p.lon // GRID_DEG), p.kind)
             grid[cell][kind_of_place] += 1
-            grid_where[cell] = (state_name, region if area != INDIA else "")
+            in_district = district_shape(state_name, p.district) if area == INDIA else None
+            grid_where[cell] = (state_name, region if area != INDIA else (in_district.name if in_district else p.district))
     cells: list[Cell] = []
     raw: dict[tuple[str, str], int] = {}
     for shape in regions:
