@@ -42,7 +42,7 @@ PLACE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("school", ("school", "vidyalaya", "स्कूल", "विद्यालय")),
 )
 _ROAD = re.compile(r"\b(station|mandir|market|bazar|hospital)\s+(road|marg|rd)\b", re.IGNORECASE)
-KINDS = (*(kind for kind, _ in PLACE_KINDS), "other")
+KINDS = ("railway_station", "bus_stand", "market", "religious_place", "hospital", "school", "other")  # as tables show them
 _PATTERNS = [
     (kind, re.compile(r"(?<![\w])(" + "|".join(re.escape(w) for w in words) + r")(?![\w])", re.IGNORECASE)) for kind, words in PLACE_KINDS
 ]
