@@ -37,6 +37,7 @@ KINDS = ("missing", "found")
 INDIA = ""  # the area of the whole country
 GRID_DEG = 0.05  # hotspot clusters: ~5 km cells
 MAX_DAYS = 3660
+EARLIEST, LATEST = dt.date(1950, 1, 1), dt.date(2100, 12, 31)
 
 
 class MapRefused(ValueError):
@@ -56,6 +57,8 @@ class Window:
         start = start or end - dt.timedelta(days=days - 1)
         if start > end:
             raise MapRefused(f"the window starts ({start}) after it ends ({end})")
+        if start < EARLIEST or end > LATEST:  # also keeps the period before, and the day after, inside the calendar
+            raise MapRefused(f"a window between {EARLIEST} and {LATEST}, please ({start} to {end})")
         if (end - start).days + 1 > MAX_DAYS:
             raise MapRefused(f"a window of at most {MAX_DAYS} days, please ({start} to {end} is {(end - start).days + 1})")
         return cls(start, end)

@@ -211,6 +211,10 @@ def test_windows() -> None:
         Window.of(dt.date(2026, 3, 1), dt.date(2026, 2, 1))
     with pytest.raises(MapRefused, match="at most"):
         Window.of(dt.date(2000, 1, 1), dt.date(2026, 1, 1))
+    with pytest.raises(MapRefused, match="between"):
+        Window.of(dt.date(1, 1, 1), dt.date(1, 1, 9))
+    with pytest.raises(MapRefused, match="between"):
+        Window.of(dt.date(9999, 12, 1), dt.date(9999, 12, 31))
 
 
 def test_unknown_state_is_refused(res_on) -> None:  # type: ignore[no-untyped-def]
@@ -264,6 +268,8 @@ def test_api_page_and_cli(res_on, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert body["unmatched"] == [{"state": "Bihar", "district": "Atlantis", "count": 1}]
         assert client.get("/maps/hotspots", params={"state": "Narnia"}, headers=auth).status_code == 422
         assert client.get("/maps/hotspots", params={"start": "2026-03-01", "end": "2026-01-01"}, headers=auth).status_code == 422
+        for odd in ({"start": "0001-01-01", "end": "0001-01-02"}, {"end": "9999-12-31"}, {"state": "\u0000" * 100}, {"start": "2999-01-01"}):
+            assert client.get("/maps/hotspots.png", params=odd, headers=auth).status_code == 422, odd
         png = client.get("/maps/hotspots.png", params={"state": "Bihar", "start": "2026-01-01", "end": "2026-03-31"}, headers=auth)
         assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
         svg = client.get("/maps/hotspots.svg", params={"state": "Bihar", "lang": "hi"}, headers=auth)
@@ -280,3 +286,9 @@ def test_api_page_and_cli(res_on, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert out_csv.read_text().startswith("section,") and out_png.read_bytes()[:4] == b"\x89PNG"
     bad = CliRunner().invoke(cli_app, ["maps", "hotspots", "--as", "dcpu_howrah", "--state", "Narnia"])
     assert bad.exit_code != 0 and "Narnia" in bad.output
+
+
+def test_png_without_resvg_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "resvg_py", None)  # the package is not installed
+    with pytest.raises(render.PngUnavailable, match="resvg-py"):
+        render.svg_to_png("<svg xmlns='http://www.w3.org/2000/svg' width='2' height='2'/>")
