@@ -56,6 +56,7 @@ from indexer.store import (
     record_dates,
     sqlite_url,
     store_metadata,
+    stored_states,
 )
 
 __all__ = [
@@ -129,4 +130,5 @@ __all__ = [
     "split_record_key",
     "sqlite_url",
     "store_metadata",
+    "stored_states",
 ]

@@ -35,6 +35,7 @@ from indexer.store.service import (
     photo_paths,
     prepare_write,
     record_dates,
+    stored_states,
     upsert_records,
     upsert_writes,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "record_dates",
     "sqlite_url",
     "store_metadata",
+    "stored_states",
     "upsert_records",
     "upsert_writes",
 ]

@@ -515,8 +515,11 @@ class RecordPlace:
     lon: float | None
 
 
-def iter_record_places(*, session: Session, since: dt.date, until: dt.date, batch_size: int = 5000) -> Iterator[RecordPlace]:
-    """Active records dated ``since`` ≤ date < ``until``, their place fields only (keyset pages).
+def iter_record_places(
+    *, session: Session, since: dt.date, until: dt.date, states: Sequence[str] | None = None, batch_size: int = 5000
+) -> Iterator[RecordPlace]:
+    """Active records dated ``since`` ≤ date < ``until`` (stored under one of ``states``, if given),
+    their place fields only (keyset pages).
 
     A record without a date belongs to no period and is left out (``count_undated`` says how many).
     """
@@ -525,6 +528,8 @@ def iter_record_places(*, session: Session, since: dt.date, until: dt.date, batc
                ChildRecordRow.state, ChildRecordRow.district, ChildRecordRow.payload)  # fmt: skip
     while True:
         stmt = select(*columns).where(ChildRecordRow.pk > last_pk, ChildRecordRow.date >= since, ChildRecordRow.date < until)
+        if states is not None:
+            stmt = stmt.where(ChildRecordRow.state.in_(list(states)))
         rows = session.execute(stmt.order_by(ChildRecordRow.pk).limit(batch_size)).all()
         if not rows:
             return
@@ -534,6 +539,12 @@ def iter_record_places(*, session: Session, since: dt.date, until: dt.date, batc
             yield RecordPlace(record_key(kind, source_id), kind, date, status, state or "", district or "", place.get("city") or "",
                               place.get("address") or "", lat if lon is not None else None, lon if lat is not None else None)  # fmt: skip
             last_pk = pk
+
+
+def stored_states(*, session: Session, since: dt.date, until: dt.date) -> list[str]:
+    """The state names records dated in [since, until) are stored under, as written ("" included)."""
+    stmt = select(ChildRecordRow.state).where(ChildRecordRow.date >= since, ChildRecordRow.date < until).distinct()
+    return [state or "" for state in session.scalars(stmt)]
 
 
 def count_undated(*, session: Session) -> int:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexer import count_undated, iter_record_places, record_dates, resolve_district, resolve_state
+from indexer import count_undated, iter_record_places, record_dates, resolve_district, resolve_state, stored_states
 from search_api.maps.boundaries import Shape, boundaries, district_shape, state_shape
 from search_api.maps.places import KINDS as PLACE_KINDS
 from search_api.maps.places import place_kind
@@ -255,7 +255,11 @@ def build_map(*, session: Session, user: UserRow, area: str, window: Window, sup
     grid: dict[tuple[int, int, str], Counter] = defaultdict(Counter)
     grid_where: dict[tuple[int, int, str], tuple[str, str]] = {}
     previous = window.previous
-    for p in iter_record_places(session=session, since=previous.start, until=window.end + dt.timedelta(days=1)):
+    since, until = previous.start, window.end + dt.timedelta(days=1)
+    states = None  # India: every record; a state: only the names its records are stored under (Orissa is Odisha; "" by district)
+    if area != INDIA:
+        states = [s for s in stored_states(session=session, since=since, until=until) if not s or (resolve_state(s) or s.strip()) == area]
+    for p in iter_record_places(session=session, since=since, until=until, states=states):
         if p.kind not in KINDS:
             continue
         shape, state_name = _region_of(area, p.state, p.district, p.city)
