@@ -199,18 +199,30 @@ def _change(count: int | None, previous: int | None) -> float | None:
 
 
 def _complementary(cells: list[Cell], raw: dict[tuple[str, str], int]) -> None:
-    """Hide a second cell where one hidden cell could be worked out from the area's total:
-    the next smallest published non-zero cell of the same kind outside the jurisdiction."""
+    """Hide a second figure where one hidden figure could be worked out from the area's total
+    (shown on India's map, or in the period before): per kind and per figure (this period, the
+    period before, each kind of place), the smallest other published non-zero one outside the
+    jurisdiction goes too. ``raw`` holds the true counts of this period (for choosing)."""
+    figures: list[tuple[str, object]] = [("count", None), ("previous", None), *(("by_place", p) for p in PLACE_KINDS)]
+
+    def get(c: Cell, field: str, key: object) -> int | None:
+        return c.by_place.get(key) if field == "by_place" else getattr(c, field)  # type: ignore[arg-type]
+
+    def hide(c: Cell, field: str, key: object) -> None:
+        if field == "by_place":
+            c.by_place[key] = None  # type: ignore[index]
+        else:
+            setattr(c, field, None)
+        c.change_pct = None if field in ("count", "previous") else c.change_pct
+
     for kind in KINDS:
         mine = [c for c in cells if c.kind == kind]
-        hidden = [c for c in mine if c.count is None]
-        if len(hidden) != 1:
-            continue
-        others = [c for c in mine if c.count and not c.detail]
-        if others:
-            smallest = min(others, key=lambda c: (raw[(c.region, kind)], c.region))
-            smallest.count, smallest.previous, smallest.change_pct = None, None, None
-            smallest.by_place = dict.fromkeys(smallest.by_place)
+        for name, key in figures:
+            if sum(1 for c in mine if get(c, name, key) is None) != 1:
+                continue
+            others = [c for c in mine if get(c, name, key) and not c.detail]
+            if others:
+                hide(min(others, key=lambda c: (get(c, name, key), raw[(c.region, kind)], c.region)), name, key)
 
 
 # --- the map ---------------------------------------------------------------------------------
