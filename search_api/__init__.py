@@ -148,6 +148,18 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "monitor_drill_link": ("search_api.monitoring.flows", "drill_link"),
     "may_download_digest": ("search_api.monitoring.flows", "may_download_digest"),
     "weekly_digest": ("search_api.monitoring.flows", "weekly_digest"),
+    # vulnerable-location maps (issue 16, part 2)
+    "MAP_LABELS": ("search_api.maps.labels", "MAP_LABELS"),
+    "MAP_PLACE_KINDS": ("search_api.maps.places", "KINDS"),
+    "MapWindow": ("search_api.maps.service", "Window"),
+    "MapRefused": ("search_api.maps.service", "MapRefused"),
+    "map_home_area": ("search_api.maps.service", "home_area"),
+    "map_state_names": ("search_api.maps.service", "state_names"),
+    "map_view": ("search_api.maps.flows", "view_map"),
+    "map_export_csv": ("search_api.maps.flows", "export_csv"),
+    "map_export_image": ("search_api.maps.flows", "export_image"),
+    "map_render_svg": ("search_api.maps.render", "render_svg"),
+    "MapPngUnavailable": ("search_api.maps.render", "PngUnavailable"),
 }
 
 __all__ = ["Resources", "Settings", "open_resources", *_SERVICES]

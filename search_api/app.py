@@ -22,6 +22,7 @@ from search_api.citizen.views import router as citizen_router
 from search_api.config import Settings
 from search_api.directory.views import router as directory_router
 from search_api.fusion.model import load_active
+from search_api.maps.views import router as maps_router
 from search_api.monitoring.views import router as monitoring_router
 from search_api.notifications.flows import start_background_worker
 from search_api.notifications.views import router as notifications_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers += (directory_router,)  # the district service directory (issue 16)
     routers += (citizen_public_router, citizen_router)  # the citizen corner (issue 16)
     routers += (monitoring_router,)  # monitoring for senior officers (issue 16, part 3)
+    routers += (maps_router,)  # vulnerable-location maps (issue 16, part 2)
     for router in routers:
         app.include_router(router)
 

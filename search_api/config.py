@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     citizen_reports_per_hour: int = Field(default=5, gt=0)  # per network address
     citizen_district_reports_per_hour: int = Field(default=60, gt=0)  # per (state, district), from everyone
     citizen_unverified_delay_minutes: int = Field(default=360, ge=0)  # without the proof: held this long before moderation
+    # vulnerable-location maps (issue 16): outside a viewer's jurisdiction a count below this is not shown
+    map_suppress_below: int = Field(default=3, ge=1, le=100)
 
     @classmethod
     def isolated(cls, **values: object) -> Settings:

@@ -74,6 +74,8 @@ POLICY: dict[str, frozenset[str]] = {
     "police_action_add": frozenset({"police"}),
     "police_action_read": frozenset({"police", "dcpu", "state", "central", "admin"}),
     "digest": frozenset({"state", "central", "admin"}),
+    # vulnerable-location maps: aggregates only; exact inside the jurisdiction, small counts hidden outside (maps/service.py)
+    "maps_read": frozenset({"police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"}),
 }
 # how far a role's jurisdiction reaches
 SCOPE: dict[str, str] = {

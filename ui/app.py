@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from indexer import RecordNotFound
-from search_api import PairNotFound, PermissionDenied, Settings, create_app
-from ui.pages import audit, auth, care, citizen, directory, home, monitor, records, restoration, review, search
+from search_api import MapRefused, PairNotFound, PermissionDenied, Settings, create_app
+from ui.pages import audit, auth, care, citizen, directory, home, maps, monitor, records, restoration, review, search
 from ui.web import HERE, PAGE_CSP, SECURITY_HEADERS, CsrfFailed, LoginRequired, load_or_create_secret, redirect, render
 
 
@@ -34,6 +34,7 @@ def _install_page_errors(app: FastAPI) -> None:
     app.add_exception_handler(PermissionDenied, page_or_json(403, "forbidden"))
     app.add_exception_handler(RecordNotFound, page_or_json(404, "not_found"))
     app.add_exception_handler(PairNotFound, page_or_json(404, "not_found"))
+    app.add_exception_handler(MapRefused, page_or_json(422, "map_refused"))
 
 
 def create_web_app(settings: Settings | None = None) -> FastAPI:
@@ -43,7 +44,7 @@ def create_web_app(settings: Settings | None = None) -> FastAPI:
     app.state.ui_secret = load_or_create_secret(settings.data_dir / "ui_secret")
     _install_page_errors(app)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
-    for module in (home, auth, records, search, review, audit, restoration, care, directory, citizen, monitor):
+    for module in (home, auth, records, search, review, audit, restoration, care, directory, citizen, monitor, maps):
         app.include_router(module.router, include_in_schema=False)
 
     @app.middleware("http")

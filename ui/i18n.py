@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from search_api import MAP_LABELS
+
 LANGUAGES = ("en", "hi")
 
 # key: (English, हिन्दी)
@@ -712,7 +714,49 @@ LABELS: dict[str, tuple[str, str]] = {
     "pa_places_searched": ("Places searched", "स्थानों की तलाश"),
     "pa_hospitals_contacted": ("Hospitals and shelters contacted", "अस्पतालों और आश्रय गृहों से संपर्क"),
     "pa_other": ("Other", "अन्य"),
+    # vulnerable-location maps (issue 16, part 2)
+    "maps": ("Hotspot map", "हॉटस्पॉट नक्शा"),
+    "maps_intro": (
+        "Where children go missing and where they are found, counted from the records: by district, for a period, against the period "
+        "of the same length just before. Figures only, never a child; outside your jurisdiction small counts are hidden.",
+        "बच्चे कहाँ से लापता होते हैं और कहाँ मिलते हैं, रिकॉर्ड से गिना गया: ज़िलेवार, एक अवधि के लिए, उससे ठीक पहले की उतनी ही लंबी अवधि की तुलना में। "
+        "केवल आँकड़े, कभी कोई बच्चा नहीं; आपके क्षेत्राधिकार के बाहर छोटी संख्याएँ छिपाई जाती हैं।",
+    ),
+    "area": ("Area", "क्षेत्र"),
+    "map_kind": ("Children", "बच्चे"),
+    "map_kind_missing": ("gone missing", "लापता हुए"),
+    "map_kind_found": ("found", "मिले"),
+    "period_from": ("From", "से"),
+    "period_to": ("To", "तक"),
+    "show_map": ("Show map", "नक्शा दिखाएँ"),
+    "region": ("District / state", "ज़िला / राज्य"),
+    "count_now": ("This period", "इस अवधि में"),
+    "count_before": ("Period before", "पिछली अवधि में"),
+    "change": ("Change", "बदलाव"),
+    "new_since": ("new", "नया"),
+    "by_place": ("By kind of place", "स्थान के प्रकार के अनुसार"),
+    "routes": ("Routes: where missing children were found (confirmed matches)", "रास्ते: लापता बच्चे कहाँ मिले (पुष्ट मिलान)"),
+    "route_from": ("Went missing in", "लापता हुए"),
+    "route_to": ("Found in", "मिले"),
+    "hotspots": ("Hotspots (your jurisdiction)", "हॉटस्पॉट (आपका क्षेत्राधिकार)"),
+    "total_shown": ("Total of the figures shown", "दिखाए गए आँकड़ों का योग"),
+    "cells_hidden": ("regions hidden (fewer than {k})", "क्षेत्र छिपाए गए ({k} से कम)"),
+    "unmatched_names": (
+        "Names in records that match no boundary (counted here, not on the map)",
+        "रिकॉर्ड में ऐसे नाम जो किसी सीमा से मेल नहीं खाते (यहाँ गिने गए, नक्शे पर नहीं)",
+    ),
+    "undated_note": (
+        "records without a date belong to no period and are not counted",
+        "बिना तारीख वाले रिकॉर्ड किसी अवधि में नहीं आते और गिने नहीं गए",
+    ),
+    "export_png": ("Download PNG", "PNG डाउनलोड करें"),
+    "export_map_csv": ("Download CSV", "CSV डाउनलोड करें"),
+    "map_refused": ("The map cannot be drawn as asked.", "यह नक्शा इस तरह नहीं बनाया जा सकता।"),
+    "detail_yours": ("your jurisdiction: exact figures", "आपका क्षेत्राधिकार: सटीक आँकड़े"),
 }
+
+
+LABELS |= MAP_LABELS  # the map's own labels live with the map (search_api/maps/labels.py): the SVG and PNG carry them
 
 
 def translator(lang: str) -> Callable[[str], str]:

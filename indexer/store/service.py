@@ -497,3 +497,72 @@ def mark_archived_dropped(*, session: Session, keys: Sequence[str] | None = None
         return
     for kind, source_id in (key.partition(":")[::2] for key in keys):
         session.execute(stmt.where(ArchivedRecordRow.kind == kind, ArchivedRecordRow.source_id == source_id))
+
+
+@dataclass(frozen=True)
+class RecordPlace:
+    """Where and when one child went missing or was found: what maps count (no name, no photo)."""
+
+    key: str
+    kind: str
+    date: dt.date
+    status: str
+    state: str
+    district: str
+    city: str
+    address: str
+    lat: float | None
+    lon: float | None
+
+
+def iter_record_places(
+    *, session: Session, since: dt.date, until: dt.date, states: Sequence[str] | None = None, batch_size: int = 5000
+) -> Iterator[RecordPlace]:
+    """Active records dated ``since`` ≤ date < ``until`` (stored under one of ``states``, if given),
+    their place fields only (keyset pages).
+
+    A record without a date belongs to no period and is left out (``count_undated`` says how many).
+    """
+    last_pk = 0
+    columns = (ChildRecordRow.pk, ChildRecordRow.kind, ChildRecordRow.source_id, ChildRecordRow.date, ChildRecordRow.status,
+               ChildRecordRow.state, ChildRecordRow.district, ChildRecordRow.payload)  # fmt: skip
+    while True:
+        stmt = select(*columns).where(ChildRecordRow.pk > last_pk, ChildRecordRow.date >= since, ChildRecordRow.date < until)
+        if states is not None:
+            stmt = stmt.where(ChildRecordRow.state.in_(list(states)))
+        rows = session.execute(stmt.order_by(ChildRecordRow.pk).limit(batch_size)).all()
+        if not rows:
+            return
+        for pk, kind, source_id, date, status, state, district, payload in rows:
+            place = (payload or {}).get("place") or {}
+            lat, lon = place.get("lat"), place.get("lon")
+            yield RecordPlace(record_key(kind, source_id), kind, date, status, state or "", district or "", place.get("city") or "",
+                              place.get("address") or "", lat if lon is not None else None, lon if lat is not None else None)  # fmt: skip
+            last_pk = pk
+
+
+def stored_states(*, session: Session, since: dt.date, until: dt.date) -> list[str]:
+    """The state names records dated in [since, until) are stored under, as written ("" included)."""
+    stmt = select(ChildRecordRow.state).where(ChildRecordRow.date >= since, ChildRecordRow.date < until).distinct()
+    return [state or "" for state in session.scalars(stmt)]
+
+
+def count_undated(*, session: Session) -> int:
+    """Active records with no date (maps cannot put them in a period)."""
+    return session.scalar(select(func.count()).select_from(ChildRecordRow).where(ChildRecordRow.date.is_(None))) or 0
+
+
+def record_dates(*, session: Session, keys: Sequence[str]) -> dict[str, dt.date | None]:
+    """``kind:id`` → the record's date (when the child went missing or was found)."""
+    wanted: dict[str, list[str]] = {}
+    for key in keys:
+        kind, _, record_id = key.partition(":")
+        wanted.setdefault(kind, []).append(record_id)
+    out: dict[str, dt.date | None] = {}
+    for kind, ids in wanted.items():
+        for start in range(0, len(ids), 500):
+            stmt = select(ChildRecordRow.source_id, ChildRecordRow.date).where(
+                ChildRecordRow.kind == kind, ChildRecordRow.source_id.in_(ids[start : start + 500])
+            )
+            out.update({record_key(kind, sid): date for sid, date in session.execute(stmt)})
+    return out

@@ -15,6 +15,7 @@ from search_api.cli import (
     db,
     directory,
     faces,
+    maps,
     match,
     model,
     monitor,
@@ -49,6 +50,7 @@ app.add_typer(pfif.app, name="pfif")
 app.add_typer(directory.app, name="directory")
 app.add_typer(citizen.app, name="citizen")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(maps.app, name="maps")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -127,6 +127,9 @@ COVERED = {
     ("GET", "/records/missing/{record_id}/actions"), ("POST", "/records/missing/{record_id}/actions"), ("GET", "/monitor/dashboard"),
     ("GET", "/monitor/list/{figure}"), ("GET", "/monitor/digest"), ("GET", "/ui/monitor"), ("GET", "/ui/monitor/list/{figure}"),
     ("GET", "/ui/monitor/digest.csv"), ("GET", "/ui/monitor/digest.pdf"), ("POST", "/ui/records/missing/{record_id}/actions"),
+    # vulnerable-location maps (issue 16, part 2): aggregates for every role, exact only inside the jurisdiction
+    ("GET", "/maps/hotspots"), ("GET", "/maps/hotspots.csv"), ("GET", "/maps/hotspots.svg"), ("GET", "/maps/hotspots.png"),
+    ("GET", "/ui/maps"), ("GET", "/ui/maps/export.csv"), ("GET", "/ui/maps/map.png"),
     # accounts (issue 11)
     ("GET", "/ui/account"), ("POST", "/ui/account/password"), ("POST", "/ui/account/logout-all"),
     ("POST", "/auth/logout"), ("POST", "/auth/logout-all"), ("POST", "/auth/password"),
@@ -212,6 +215,25 @@ def record(kind: str, place: str, *, suffix: str = "", photos: list[str] | None 
     return body
 
 
+# maps: where each role sees exact figures and hotspots (CCI staff: their children, not a district's figures)
+MAP_DETAIL = {
+    "police": {"own"}, "cwc": {"own"}, "jjb": {"own"}, "dcpu": {"own"}, "state": {"own", "other_district"},
+    "central": set(PLACES), "admin": set(PLACES), "cci": set(), "legacy_dcpu": set(),
+}  # fmt: skip
+MAP_K = 3  # Settings.map_suppress_below's default
+# a boy missing from a railway station in each place, with coordinates: what hotspots are made of (never a Sunita)
+GEO_BOYS = {"own": ("Zorawar", 15, 24.75, 84.37), "twin": ("Tenzing", 14, 19.93, 75.31), "other_district": ("Xavier", 13, 24.69, 84.94),
+            "other_state": ("Quasim", 12, 22.58, 88.14)}  # fmt: skip
+
+
+def geo_boy(place: str) -> dict:
+    name, age, lat, lon = GEO_BOYS[place]
+    state, district = PLACES[place]
+    return {"kind": "missing", "id": f"M-junk-geo-{place}", "name": name, "sex": "M", "age": age, "date": "2026-01-10",
+            "place": {"district": district, "state": state, "address": "railway station, platform 1", "lat": lat, "lon": lon},
+            "police_station_code": STATION_CODE[place]}  # fmt: skip
+
+
 def junk(kind: str) -> dict:
     """A child the matcher would never propose for any Sunita: another sex, age, name and place."""
     body = {"kind": kind, "id": f"{kind[0].upper()}-junk-other_state", "name": "Mohammed Irfan", "sex": "M", "age": 16,
@@ -246,7 +268,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         res = client.app.state.resources
         photo = res.photo_store.put_bytes(_png(), suffix=".png").relpath
         bodies = [record(k, p, photos=[photo]) for k, p in itertools.product(("missing", "found"), PLACES)]
-        report = res.ingestor().ingest_records([*bodies, junk("missing"), junk("found")])
+        report = res.ingestor().ingest_records([*bodies, junk("missing"), junk("found"), *(geo_boy(p) for p in PLACES)])
         assert report.ok, report.rejected
         with res.session_factory() as session:
             for role in ROLES:
@@ -627,6 +649,7 @@ def test_access_matrix(world: dict) -> None:
         _care_rest_cells(world, role, cells)
         _citizen_cells(world, role, cells)
         _monitor_cells(world, role, cells)
+        _maps_cells(world, role, cells)
         _account_cells(world, role, cells)  # last: it ends this role's sessions
     print(f"access matrix: {cells.count} cells checked, {len(cells.problems)} problems")
     Path("test-artifacts").mkdir(exist_ok=True)
@@ -1262,4 +1285,87 @@ def _monitor_cells(world: dict, role: str, cells: Cells) -> None:
                              follow_redirects=False)  # fmt: skip
         want = 303 if place in ACTION_ADDS.get(role, set()) else 403
         expect(f"{role} POST /ui/records/missing/{place}/actions: {posted.status_code}", posted.status_code == want)
+def _maps_cells(world: dict, role: str, cells: Cells) -> None:
+    """Hotspot maps: every role may look; figures are exact only inside its jurisdiction (MAP_DETAIL),
+    a figure outside it is hidden below MAP_K, hotspots (clusters of places with coordinates) only
+    inside it; no name, id or surname in any answer; every view and export is audited."""
+    client, auth, expect = world["client"], world["tokens"][role], cells.expect
+    client.cookies.clear()
+    window = {"start": "2025-12-01", "end": "2026-03-31"}
+    place_of_cell = {PLACES[p]: p for p in PLACES}
+    ids = [f"{k}-{p}" for k in ("M", "F") for p in PLACES] + [f"M-junk-geo-{p}" for p in PLACES]
+
+    def clean(text: str, where: str) -> None:
+        surnames = [n for by_place in SURNAMES.values() for n in by_place.values()]
+        leaks = [w for w in (*ids, *surnames, "Sunita", "Zorawar", "Tenzing", "Xavier", "Quasim") if w in text]
+        expect(f"{role} {where} names a child or record: {leaks[:3]}", not leaks)
+
+    with world["res"].session_factory() as session:
+
+        def audited() -> int:
+            return session.scalar(select(func.count()).select_from(AuditEntryRow).where(
+                AuditEntryRow.action.in_(("map_view", "map_export")), AuditEntryRow.username == f"u_{role}")) or 0  # fmt: skip
+
+        before = audited()
+    spots: set[str] = set()
+    for area in ("Bihar", "Maharashtra", "West Bengal", ""):
+        got = client.get("/maps/hotspots", params={"state": area, **window}, headers=auth)
+        expect(f"{role} GET /maps/hotspots {area or 'India'}: {got.status_code}", got.status_code == 200)
+        if got.status_code != 200:
+            continue
+        clean(got.text, f"GET /maps/hotspots {area or 'India'}")
+        body = got.json()
+        for cell in body["cells"]:
+            place = place_of_cell.get((cell["state"], cell["district"]))
+            if area == "" or place is None:
+                if not cell["detail"] and cell["count"]:
+                    expect(
+                        f"{role} map {area or 'India'} {cell['state']}/{cell['district']} shows {cell['count']} < {MAP_K}",
+                        cell["count"] >= MAP_K,
+                    )
+                continue
+            detail = place in MAP_DETAIL[role]
+            expect(f"{role} map {area} {place} {cell['kind']}: detail {cell['detail']}", cell["detail"] == detail)
+            if detail:
+                expect(f"{role} map {area} {place} {cell['kind']}: exact count {cell['count']}", bool(cell["count"]))
+            else:  # other roles' new records land here too: a figure shown is never below the threshold
+                shown = [cell["count"], cell["previous"], *cell["by_place"].values()]
+                small = [v for v in shown if v is not None and 0 < v < MAP_K]
+                expect(f"{role} map {area} {place} {cell['kind']} shows small figures {small}", not small)
+        for spot in body["hotspots"]:
+            place = place_of_cell.get((spot["state"], spot["district"]))
+            inside = place in MAP_DETAIL[role]
+            expect(f"{role} map {area or 'India'} hotspot in {spot['state']}/{spot['district']} outside the jurisdiction", inside)
+            if inside:
+                spots.add(place)  # type: ignore[arg-type]
+        for route in body["routes"]:
+            if not route["detail"]:
+                expect(f"{role} map {area or 'India'} route shows {route['count']}", route["count"] is None or route["count"] >= MAP_K)
+    expect(f"{role} maps show hotspots at {sorted(spots)}", spots == MAP_DETAIL[role])
+    bad = client.get("/maps/hotspots", params={"state": "Narnia"}, headers=auth)
+    expect(f"{role} GET /maps/hotspots Narnia: {bad.status_code}", bad.status_code == 422)
+    for path in ("/maps/hotspots.csv", "/maps/hotspots.svg", "/maps/hotspots.png"):
+        got = client.get(path, params={"state": "Bihar", **window}, headers=auth)
+        expect(f"{role} GET {path}: {got.status_code}", got.status_code == 200)
+        if path.endswith(".png"):
+            expect(f"{role} GET {path} is a PNG", got.content[:4] == b"\x89PNG")
+        else:
+            clean(got.text, f"GET {path}")
+            if path.endswith(".csv"):
+                hot = [r for r in got.text.splitlines() if r.startswith("hotspot,")]
+                expect(f"{role} GET {path} hotspots {hot}", bool(hot) == bool(MAP_DETAIL[role] & {"own", "other_district"}))
+    # pages
+    cookies = world["cookies"][role]
+    page = client.get("/ui/maps", params={"state": "Bihar", **window}, cookies=cookies)
+    expect(f"{role} GET /ui/maps: {page.status_code}", page.status_code == 200 and 'id="hotspot-map"' in page.text)
+    clean(page.text.split('id="hotspot-map"', 1)[-1], "GET /ui/maps")
+    got = client.get("/ui/maps/export.csv", params={"state": "Bihar", **window}, cookies=cookies)
+    expect(f"{role} GET /ui/maps/export.csv: {got.status_code}", got.status_code == 200)
+    clean(got.text, "GET /ui/maps/export.csv")
+    got = client.get("/ui/maps/map.png", params={"state": "Bihar", **window}, cookies=cookies)
+    expect(f"{role} GET /ui/maps/map.png: {got.status_code}", got.status_code == 200 and got.content[:4] == b"\x89PNG")
+    with world["res"].session_factory() as session:
+        after = session.scalar(select(func.count()).select_from(AuditEntryRow).where(
+            AuditEntryRow.action.in_(("map_view", "map_export")), AuditEntryRow.username == f"u_{role}")) or 0  # fmt: skip
+    expect(f"{role} map views and exports audited: {before} → {after}", after == before + 4 + 3 + 3)
     client.cookies.clear()
