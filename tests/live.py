@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +46,7 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.kill()
 
 
-def spawn_uvicorn(env: dict[str, str], *, stderr: int = subprocess.PIPE) -> tuple[str, subprocess.Popen]:
+def spawn_uvicorn(env: dict[str, str], *, stderr: Any = subprocess.PIPE) -> tuple[str, subprocess.Popen]:
     """One uvicorn process of the app on a free port (not waited for); its base URL and process."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "search_api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]

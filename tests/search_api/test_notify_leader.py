@@ -6,7 +6,6 @@ stays the safety net underneath."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from search_api.notifications.models import InboxRow, OutboxRow
 from search_api.resources import open_resources
 from search_api.users.models import UserRow
 from tests.factories import add_users
-from tests.live import spawn_uvicorn, stop
+from tests.live import spawn_uvicorn, stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,14 +100,13 @@ def test_two_serve_workers_one_delivers_and_the_other_takes_over_when_it_dies(se
         add_users(res, password="a long enough password", people=[("dcpu_patna", "dcpu", "Bihar", "Patna", "")])
     env = {**os.environ, "TRACKCHILD_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT), "TRACKCHILD_NOTIFY_INTERVAL_SECONDS": "1"}
     env.pop("TRACKCHILD_DATABASE_URL", None)
-    workers = [spawn_uvicorn(env, stderr=subprocess.DEVNULL)[1] for _ in range(2)]
-    workers = []
-    for _ in range(2):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        command = [sys.executable, "-m", "uvicorn", "search_api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
-        workers.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    logs = [(settings.data_dir.parent / f"worker-{i}.log").open("w") for i in range(2)]
+    started = [spawn_uvicorn(env, stderr=log) for log in logs]
+    workers = [process for _, process in started]
+
+    def why_not() -> str:
+        return " | ".join(Path(log.name).read_text()[-1500:] for log in logs)
+
     lock = settings.data_dir / "notify-worker.lock"
 
     def holder() -> int | None:
@@ -116,7 +114,10 @@ def test_two_serve_workers_one_delivers_and_the_other_takes_over_when_it_dies(se
         return int(text) if text.isdigit() else None
 
     try:
-        assert _wait(lambda: holder() in {w.pid for w in workers}, 120), "no worker took the lead"
+        for url, worker in started:  # a loaded CI machine starts two servers slowly: wait for both, with their logs
+            wait_until_healthy(url, worker, timeout_s=240, why_not=why_not)
+        ok = _wait(lambda: holder() in {w.pid for w in workers}, 120)
+        assert ok, f"no worker took the lead: {why_not()}"
         with open_resources(settings) as res:
             _queue(res, 4)
             with res.session_factory() as session:
@@ -133,3 +134,5 @@ def test_two_serve_workers_one_delivers_and_the_other_takes_over_when_it_dies(se
                 assert _wait(lambda: session.scalar(select(func.count()).select_from(InboxRow)) == 5, 30)
     finally:
         stop([w for w in workers if w.poll() is None])
+        for log in logs:
+            log.close()
