@@ -58,12 +58,14 @@ def test_the_model_id_names_both_embedders_their_crops_and_weights(tmp_path: Pat
     assert embedding_dimension(cfg) == 640
     others = [
         cfg.model_copy(update={"embedder_weights": (0.4, 0.6)}),
-        cfg.model_copy(update={"facenet_crop": "box"}),
-        cfg.model_copy(update={"margin": 32}),
+        cfg.model_copy(update={"facenet_crop": "square"}),
+        cfg.model_copy(update={"box_margin": 0.45}),
+        cfg.model_copy(update={"facenet_crop": "square", "margin": 32}),
         cfg.model_copy(update={"facenet_standardise": "prewhiten"}),
     ]
-    assert len({model_id(cfg), *map(model_id, others)}) == 5  # every change re-embeds
-    alone = FaceConfig(models_dir=tmp_path, embedders=("facenet",), embedder_weights=(1.0,))
+    assert len({model_id(cfg), *map(model_id, others)}) == 6  # every change re-embeds
+    assert model_id(cfg).startswith("facenet-20180408-102900-casia-webface-v1+crop-box30@")  # FaceNet's own crop by default
+    alone = FaceConfig(models_dir=tmp_path, embedders=("facenet",), embedder_weights=(1.0,), facenet_crop="square")
     assert model_id(alone) == "facenet-20180408-102900-casia-webface-v1+crop-m20-level"  # vectors made before SFace keep their id
     with pytest.raises(ValueError, match="one positive weight per embedder"):
         FaceConfig(embedder_weights=(1.0,))
