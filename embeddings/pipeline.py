@@ -149,7 +149,13 @@ class FacePipeline:
     def embed_images(self, photos: list[bytes]) -> list[PhotoFaces]:
         """Every photo's faces, batched; a bad photo gets an error, never an exception."""
         self.load()
-        found = self._map(self._find_faces, photos)
+        # largest files first: the workers take the next photo as they finish, so the slowest
+        # photos start early instead of leaving one worker alone at the end of the batch
+        order = sorted(range(len(photos)), key=lambda i: -len(photos[i]))
+        found_in_order = self._map(self._find_faces, [photos[i] for i in order])
+        found: list[list[_FoundFace] | str] = [""] * len(photos)
+        for i, outcome in zip(order, found_in_order, strict=True):
+            found[i] = outcome
         owners = [(i, f) for i, faces in enumerate(found) if not isinstance(faces, str) for f in faces]
         per_encoder = [self._embed_all(encoder, [f.crops[k] for _, f in owners]) for k, encoder in enumerate(self.encoders)]
         fused = np.concatenate([vectors * scale for vectors, scale in zip(per_encoder, self._scales, strict=True)], axis=1)
