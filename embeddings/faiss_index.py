@@ -65,8 +65,11 @@ def ivf_factory(lists: int, dimension: int) -> str:
 
 
 def ivf_lists(count: int) -> int:
-    """About √count lists, a power of two between IVF_MIN_LISTS and IVF_MAX_LISTS."""
-    return int(min(IVF_MAX_LISTS, max(IVF_MIN_LISTS, 2 ** round(math.log2(max(1, count) ** 0.5)))))
+    """√count lists or up to twice that, a power of two between IVF_MIN_LISTS and IVF_MAX_LISTS.
+
+    Rounded up: on real vectors at 1M, 1,024 lists found more of a query's nearest faces than 512
+    for the same share of the index scanned (lists nearer one person's photos each)."""
+    return int(min(IVF_MAX_LISTS, max(IVF_MIN_LISTS, 2 ** math.ceil(math.log2(max(1, count) ** 0.5)))))
 
 
 def _is_ivf(factory: str) -> bool:

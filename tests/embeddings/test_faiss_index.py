@@ -102,7 +102,7 @@ def test_an_index_saved_as_a_sketch_still_loads_searches_and_is_replaced_when_it
     assert hit.record_key == "found:7" and abs(hit.score - 1.0) < 1e-4
     more = clustered(rng, 6100)
     loaded.add_batch([(f"found:y{i}", "p", "found", True) for i in range(len(more))], more)
-    assert loaded.factory == ivf_factory(64, 512)
+    assert loaded.factory == ivf_factory(128, 512)
     assert [h.record_key for h in loaded.search(data[7], k=1)] == ["found:7"]
 
 
