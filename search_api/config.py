@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     face_box_margin: float = Field(default=0.3, ge=0, le=1)
     face_margin: int = Field(default=20, ge=0, le=100)
     face_threads: int = Field(default=2, ge=1, le=64)  # photos worked on side by side (one torch thread each)
-    # exact search up to here (single query: 3.3 ms at 20k, 33 ms at 200k), the sketch beyond
+    # exact search up to here (single query: 3.3 ms at 20k, 33 ms at 200k), the inverted file beyond
     face_flat_max: int = Field(default=20_000, gt=0)
     # protection (issue 6)
     login_attempts_per_minute: int = Field(default=10, gt=0)  # per username and per client address
