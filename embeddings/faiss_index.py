@@ -1,19 +1,24 @@
 """The face index: FAISS over L2-normalised embeddings, keyed by (record key, photo id).
 
-Exact inner product (``IDMap2,Flat``) up to ``flat_max`` vectors. Beyond it, a sign sketch
-with exact re-ranking: each vector is randomly rotated and kept as 512 sign bits (64 bytes;
-``IndexLSH``), a query's nearest sketches by Hamming distance are found with popcounts, and
-the best few hundred of them are re-scored exactly against the stored vectors
-(``IndexRefineFlat``), so the scores returned are exact cosines. The vectors are split
-between two halves searched at once, one per core.
+Exact inner product (``IDMap2,Flat``) up to ``flat_max`` vectors. Beyond it, an inverted file
+(``IDMap2,IVF<lists>,PQ<d/4>x4fs,RFlat``): k-means splits the vectors into lists around
+centroids, a query scans only the ``nprobe`` lists whose centroids are nearest, scoring them
+with 4-bit product codes (fast-scan, 4 dimensions per code), and the best few thousand
+candidates are re-scored exactly against the stored vectors (``RFlat``), so the scores returned
+are exact cosines. The vectors are split between two halves searched at once, one per core; the
+lists grow with the index (√n to 2√n of them, retrained when the index has grown fourfold).
+Measured at 1M real fused vectors (LAG dev + ../shared/faces, jittered copies; held-aside
+photos as queries): recall@10 0.990, p50 2.95 ms, p95 4.71 ms under load 3-5 on 2 cores.
 
-Why not HNSW, which the issue suggested: on clustered face-like vectors at 1M it reached
-recall@10 0.785 at 8 ms (efSearch 256, M 32). The sketch reached 0.998-1.000 at 3-4 ms,
-also on weaker clusters (same-identity cosine 0.35-0.4, as child-to-teenager photos score),
-and builds in seconds instead of many minutes (issue 3's note, ``trackchild bench faces``).
-256 bits were faster (2.7 ms) but fell to recall 0.71 on the weaker clusters.
+Why not the sign sketch used before (512-bit ``IndexLSH`` + exact re-ranking of a few hundred
+candidates): on REAL fused 640-d vectors (the Large Age-Gap dev split plus jittered copies up
+to 1M) a child photo's exact top 10 are near-ties among many similar vectors, and Hamming
+distances on sign bits cannot tell cosines 0.28 and 0.20 apart well enough: recall@10 0.655.
+HNSW reached recall@10 0.785 at 8 ms on clustered vectors at 1M and takes many minutes to
+build. Issue 13's note has every variant measured (``trackchild bench faces --lag``). Indexes
+saved as a sketch or HNSW still load and search.
 
-Saved as a directory (``index.faiss``, ``meta.npz``, ``manifest.json`` with model id,
+Saved as a directory (``index.faiss``, ``meta.json``, ``manifest.json`` with model id,
 dimension, normalisation, factory string and build time), written to a temporary
 directory and renamed into place. ``load`` refuses an index built by another model.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import shutil
 from dataclasses import dataclass
@@ -46,8 +52,31 @@ SKETCH_BITS = 512
 SKETCH_PARTS = 2  # one per core: both halves are scanned at once for each query
 SKETCH_FACTORY = f"{SKETCH_PARTS}x(IDMap2,LSH{SKETCH_BITS}rt,RFlat)"  # our own label: faiss's factory has no IP variant
 HNSW_FACTORY = "IDMap2,HNSW32"  # indexes saved before the sketch: still loaded and searched
-RERANKED = 320  # sketch candidates re-scored exactly per query and half (recall@10 ≥ 0.998 at 1M, measured)
+RERANKED = 320  # sketch candidates re-scored exactly per query and half
 TRAINING_SAMPLE = 100_000
+PARTS = 2  # halves of an inverted-file index, one per core
+IVF_MIN_LISTS, IVF_MAX_LISTS = 64, 1024
+IVF_PROBE_SHARE = 1 / 8  # share of the lists scanned per query (measured: see the module doc)
+PQ_DIMS = 4  # dimensions per 4-bit product-quantiser code: 160 codes for a 640-d vector
+IVF_RERANKED = 4000  # candidates per query and half re-scored exactly (near-ties: see the module doc)
+IVF_REGROW = 4  # retrain the lists once the index holds this many times the vectors it was trained on
+
+
+def ivf_factory(lists: int, dimension: int) -> str:
+    codes = dimension // PQ_DIMS if dimension % PQ_DIMS == 0 else dimension  # one code per dimension if it does not divide
+    return f"IDMap2,IVF{lists},PQ{codes}x4fs,RFlat"
+
+
+def ivf_lists(count: int) -> int:
+    """√count lists or up to twice that, a power of two between IVF_MIN_LISTS and IVF_MAX_LISTS.
+
+    Rounded up: on real vectors at 1M, 1,024 lists found more of a query's nearest faces than 512
+    for the same share of the index scanned (lists nearer one person's photos each)."""
+    return int(min(IVF_MAX_LISTS, max(IVF_MIN_LISTS, 2 ** math.ceil(math.log2(max(1, count) ** 0.5)))))
+
+
+def _is_ivf(factory: str) -> bool:
+    return factory.startswith("IDMap2,IVF")
 
 
 @dataclass(frozen=True)
@@ -75,7 +104,8 @@ class FaceIndex:
         self._keys: dict[int, tuple[str, str, str, bool]] = {}  # id → (record key, photo id, kind, open)
         self._by_photo: dict[tuple[str, str], int] = {}
         self._by_record: dict[str, set[int]] = {}
-        self._removed: set[int] = set()  # tombstones (the sketch index cannot delete in place)
+        self._removed: set[int] = set()  # tombstones (the sketch and the inverted file cannot delete in place)
+        self._trained_on = 0  # vectors the inverted file's lists were trained on
 
     # -- writing ---------------------------------------------------------------
     def add(self, *, record_key: str, photo_id: str, vector: np.ndarray, kind: str, is_open: bool = True) -> None:
@@ -99,7 +129,10 @@ class FaceIndex:
             self._remember(vid, item)
         self._add_to_parts(vectors, ids)
         if self.factory == FLAT_FACTORY and self._index.ntotal > self.flat_max:
-            self._rebuild(SKETCH_FACTORY)
+            self._rebuild(ivf_factory(ivf_lists(len(self._keys)), self.dimension))
+        elif self.factory != FLAT_FACTORY and len(self._keys) > IVF_REGROW * max(1, self._trained_on):
+            # a grown index gets more lists (and a sketch saved before issue 13 is replaced)
+            self._rebuild(ivf_factory(ivf_lists(len(self._keys)), self.dimension))
 
     def _remember(self, vid: int, item: tuple[str, str, str, bool]) -> None:
         self._keys[vid] = item
@@ -172,7 +205,11 @@ class FaceIndex:
         """Move every live vector into fresh faiss indexes of the given kind."""
         live = np.array(sorted(self._keys), dtype=np.int64)
         vectors = self._vectors_of(live) if len(live) else np.zeros((0, self.dimension), np.float32)
-        if factory == SKETCH_FACTORY:
+        if _is_ivf(factory):
+            trained = self._new_ivf_part(factory, vectors)
+            self._use_parts([trained, *(faiss.clone_index(trained) for _ in range(PARTS - 1))])
+            self._trained_on = len(live)
+        elif factory == SKETCH_FACTORY:
             trained = self._new_sketch_part(vectors)
             self._use_parts([trained, *(faiss.clone_index(trained) for _ in range(SKETCH_PARTS - 1))])
         else:
@@ -191,6 +228,15 @@ class FaceIndex:
         for part in parts:
             shards.add_shard(part)
         self._index = shards
+
+    def _new_ivf_part(self, factory: str, vectors: np.ndarray):  # type: ignore[no-untyped-def]
+        """Lists trained (k-means on a sample) on these vectors, still empty; every half a copy of it."""
+        part = faiss.index_factory(self.dimension, factory, faiss.METRIC_INNER_PRODUCT)
+        sample = vectors
+        if len(vectors) > TRAINING_SAMPLE:
+            sample = vectors[np.random.default_rng(0).choice(len(vectors), TRAINING_SAMPLE, replace=False)]
+        part.train(sample)
+        return part
 
     def _new_sketch_part(self, vectors: np.ndarray):  # type: ignore[no-untyped-def]
         """Random rotation + per-bit median thresholds (trained on these vectors), exact re-rank.
@@ -227,6 +273,11 @@ class FaceIndex:
                 faiss.downcast_index(part.index).k_factor = max(2.0, RERANKED / fetch)
         elif self.factory == HNSW_FACTORY:
             faiss.downcast_index(self._index.index).hnsw.efSearch = max(self.ef_search, fetch)
+        elif _is_ivf(self.factory):
+            for part in self._parts:
+                ivf = faiss.extract_index_ivf(part)
+                ivf.nprobe = max(1, round(ivf.nlist * IVF_PROBE_SHARE))
+                faiss.downcast_index(part.index).k_factor = max(2.0, IVF_RERANKED / fetch)
         scores, ids = self._index.search(vectors, fetch)
         if self.factory == SKETCH_FACTORY:
             scores = 1.0 - scores / 2.0  # squared L2 between unit vectors → cosine
@@ -256,6 +307,7 @@ class FaceIndex:
             "metric": "inner_product",
             "factory": self.factory,
             "count": len(self),
+            "trained_on": self._trained_on,
             "built_at": dt.datetime.now(dt.UTC).isoformat(),
         }
 
@@ -292,8 +344,9 @@ class FaceIndex:
             )
         index = cls(model_id=model_id, dimension=dimension, flat_max=flat_max, ef_search=ef_search)
         index.factory = manifest["factory"]
-        count = SKETCH_PARTS if index.factory == SKETCH_FACTORY else 1
+        count = SKETCH_PARTS if index.factory == SKETCH_FACTORY else PARTS if _is_ivf(index.factory) else 1
         index._use_parts([faiss.read_index(str(folder / _part_file(n, count))) for n in range(count)])
+        index._trained_on = int(manifest.get("trained_on", manifest.get("count", 0)))
         meta = orjson.loads((folder / "meta.json").read_bytes())
         for vid, key, photo, kind, is_open in meta["items"]:
             index._remember(int(vid), (str(key), str(photo), str(kind), bool(is_open)))

@@ -149,7 +149,13 @@ class FacePipeline:
     def embed_images(self, photos: list[bytes]) -> list[PhotoFaces]:
         """Every photo's faces, batched; a bad photo gets an error, never an exception."""
         self.load()
-        found = self._map(self._find_faces, photos)
+        # largest files first: the workers take the next photo as they finish, so the slowest
+        # photos start early instead of leaving one worker alone at the end of the batch
+        order = sorted(range(len(photos)), key=lambda i: -len(photos[i]))
+        found_in_order = self._map(self._find_faces, [photos[i] for i in order])
+        found: list[list[_FoundFace] | str] = [""] * len(photos)
+        for i, outcome in zip(order, found_in_order, strict=True):
+            found[i] = outcome
         owners = [(i, f) for i, faces in enumerate(found) if not isinstance(faces, str) for f in faces]
         per_encoder = [self._embed_all(encoder, [f.crops[k] for _, f in owners]) for k, encoder in enumerate(self.encoders)]
         fused = np.concatenate([vectors * scale for vectors, scale in zip(per_encoder, self._scales, strict=True)], axis=1)
@@ -178,15 +184,16 @@ class FacePipeline:
         n_chunks = max(min(self.cfg.threads, len(crops)), -(-len(crops) // self.cfg.batch_size))
         return np.concatenate(self._map(encoder.embed_batch, np.array_split(np.stack(crops), n_chunks)))
 
-    def crops_of(self, image: Image.Image, face: DetectedFace) -> tuple[np.ndarray, ...]:
-        """Each embedder's crop of one face (``face`` in the coordinates of ``image``)."""
+    def crops_of(self, image: Image.Image, face: DetectedFace, pixels: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """Each embedder's crop of one face (``face`` in the coordinates of ``image``; ``pixels``:
+        the image as an array, when the caller has it already)."""
         crops = []
         for name in self.cfg.embedders:
             if name == "sface":
                 if face.landmarks is None:  # MTCNN always gives them; a square crop otherwise
                     crops.append(crop_face(image, face.box, margin=20, size=112))
                 else:
-                    crops.append(align_five_point(np.asarray(image), face.landmarks, size=112))
+                    crops.append(align_five_point(np.asarray(image) if pixels is None else pixels, face.landmarks, size=112))
             elif self.cfg.facenet_crop == "box":
                 crops.append(crop_box_margin(image, face.box, margin=self.cfg.box_margin, size=self.cfg.image_size))
             else:
@@ -202,7 +209,8 @@ class FacePipeline:
             )
         except EmbeddingError as exc:
             return str(exc)
-        copy, copy_scale = detection_copy(image, self.cfg.detect_max_side)
+        pixels = np.asarray(image)  # one copy out of PIL, for the detector's copy and the aligned crops
+        copy, copy_scale = detection_copy(pixels, self.cfg.detect_max_side)
         detected = self.detector.detect(copy)
         faces = [_scaled(f, copy_scale) for f in detected if f.prob >= self.cfg.min_detection_prob]
         # the size floor is in the photo's own pixels, whatever it was decoded at
@@ -212,13 +220,14 @@ class FacePipeline:
         faces.sort(key=lambda f: _primary_order(f, image.size), reverse=True)
         out = []
         for face in faces:
-            crops = self.crops_of(image, face)
+            crops = self.crops_of(image, face, pixels)
             in_photo = _scaled(face, decoded_scale)
+            sharp = sharpness(crops[0])
             quality = face_quality(
-                box=in_photo.box, prob=face.prob, landmarks=face.landmarks, crop=crops[0], min_face_px=self.cfg.min_face_px
+                box=in_photo.box, prob=face.prob, landmarks=face.landmarks, crop=crops[0], min_face_px=self.cfg.min_face_px, sharp=sharp
             )
             yaw = float(pose_from_landmarks(face.landmarks)[0]) if face.landmarks is not None else 0.0
-            out.append(_FoundFace(in_photo, crops, quality, sharpness(crops[0]), yaw))
+            out.append(_FoundFace(in_photo, crops, quality, sharp, yaw))
         return out
 
     def embed_image(self, data: bytes) -> list[FaceEmbedding]:

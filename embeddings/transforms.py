@@ -83,15 +83,16 @@ def to_rgb8(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def detection_copy(image: Image.Image, max_side: int) -> tuple[np.ndarray, float]:
+def detection_copy(image: Image.Image | np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     """An (H, W, 3) uint8 copy small enough for the detector, and the factor that maps its
     boxes back. Area-averaged with OpenCV: several times faster than PIL's filter here."""
     pixels = np.asarray(image)
-    longest = max(image.size)
+    height, width = pixels.shape[:2]
+    longest = max(width, height)
     if longest <= max_side:
         return pixels, 1.0
     scale = max_side / longest
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), scale
 
 
@@ -158,7 +159,13 @@ def pose_from_landmarks(landmarks: np.ndarray) -> tuple[float, float]:
 
 
 def face_quality(
-    *, box: tuple[float, float, float, float], prob: float, landmarks: np.ndarray | None, crop: np.ndarray, min_face_px: int
+    *,
+    box: tuple[float, float, float, float],
+    prob: float,
+    landmarks: np.ndarray | None,
+    crop: np.ndarray,
+    min_face_px: int,
+    sharp: float | None = None,
 ) -> float:
     """Quality in [0, 1]: detection confidence × size × sharpness × frontal pose.
 
@@ -168,7 +175,7 @@ def face_quality(
     """
     side = min(box[2] - box[0], box[3] - box[1])
     size_score = min(1.0, max(0.0, (side - min_face_px) / (112 - min_face_px)))
-    sharp_score = min(1.0, math.log1p(sharpness(crop)) / math.log1p(400))
+    sharp_score = min(1.0, math.log1p(sharpness(crop) if sharp is None else sharp) / math.log1p(400))
     pose_score = 1.0
     if landmarks is not None:
         yaw, roll = pose_from_landmarks(landmarks)

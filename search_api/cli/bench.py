@@ -178,7 +178,7 @@ def bench_faces(
     cache: Annotated[Path, typer.Option(help="bench faces-age's vector cache")] = Path("data/bench-faces-age"),
     synthetic: Annotated[bool, typer.Option("--synthetic/--no-synthetic", help="Also search synthetic clustered vectors")] = True,
 ) -> None:
-    """Photos/s end to end, faces/s embedding, face search p50/p99 and the sketch's recall@10, peak RSS."""
+    """Photos/s end to end (into the face index), faces/s embedding, face search p50/p95/p99, recall@10 and memory, peak RSS."""
     from search_api.bench import run_faces_bench
 
     for line in run_faces_bench(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embeddings import FaceIndex, FaceIndexMismatch
-from embeddings.faiss_index import FLAT_FACTORY, SKETCH_FACTORY
+from embeddings.faiss_index import FLAT_FACTORY, SKETCH_FACTORY, ivf_factory
 
 
 def unit(rng: np.random.Generator, n: int, d: int = 512) -> np.ndarray:
@@ -52,7 +52,7 @@ def test_unnormalised_vectors_are_refused() -> None:
         FaceIndex(model_id="m").add(record_key="k", photo_id="p", vector=np.ones(512, np.float32), kind="found")
 
 
-def test_switches_to_the_sketch_beyond_flat_max_with_high_recall_and_exact_scores(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_switches_to_the_inverted_file_beyond_flat_max_with_high_recall_and_exact_scores(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # 150 identities of 20 photos; two photos of one identity score about 0.55, as real faces do
     rng = np.random.default_rng(3)
     centres = unit(rng, 150)
@@ -63,24 +63,47 @@ def test_switches_to_the_sketch_beyond_flat_max_with_high_recall_and_exact_score
     items = [(f"found:{i}", "p", "found", True) for i in range(len(data))]
     exact.add_batch(items, data)
     approx.add_batch(items, data)
-    assert exact.factory == FLAT_FACTORY and approx.factory == SKETCH_FACTORY
+    assert exact.factory == FLAT_FACTORY and approx.factory == ivf_factory(64, 512)  # about √3000 lists
     fresh = centres[rng.integers(0, 150, 100)] + 0.04 * rng.standard_normal((100, 512)).astype(np.float32)  # new photos
     queries = fresh / np.linalg.norm(fresh, axis=1, keepdims=True)
     approx_hits, exact_hits = approx.search_batch(queries, k=10), exact.search_batch(queries, k=10)
     pairs = list(zip(approx_hits, exact_hits, strict=True))
     recall = np.mean([len({h.record_key for h in a} & {h.record_key for h in e}) / 10 for a, e in pairs])
     assert recall >= 0.95
-    # re-ranked exactly: the scores are the true cosines, best first
+    # every vector of a scanned list is scored exactly: the scores are the true cosines, best first
     for a, e in pairs:
         truth = {h.record_key: h.score for h in e}
         assert all(abs(h.score - truth[h.record_key]) < 1e-4 for h in a if h.record_key in truth)
         assert [h.score for h in a] == sorted((h.score for h in a), reverse=True)
     approx.remove("found:0")  # removal: tombstoned, never returned
     assert all(h.record_key != "found:0" for h in approx.search(data[0], k=10))
-    approx.save(tmp_path / "faces")  # tombstones dropped, the sketch kept
+    approx.save(tmp_path / "faces")  # tombstones dropped, the lists kept
     loaded = FaceIndex.load(tmp_path / "faces", model_id="m")
-    assert loaded.factory == SKETCH_FACTORY and len(loaded) == 2999
+    assert loaded.factory == ivf_factory(64, 512) and len(loaded) == 2999
     assert [h.record_key for h in loaded.search(data[1], k=1)] == ["found:1"]
+    # growing fourfold past what the lists were trained on retrains them, with more lists
+    more = unit(rng, 9100)
+    loaded.add_batch([(f"found:x{i}", "p", "found", True) for i in range(len(more))], more)
+    assert loaded.factory == ivf_factory(128, 512) and len(loaded) == 12099
+    assert [h.record_key for h in loaded.search(data[1], k=1)] == ["found:1"]
+    assert [h.record_key for h in loaded.search(more[5], k=1)] == ["found:x5"]
+
+
+def test_an_index_saved_as_a_sketch_still_loads_searches_and_is_replaced_when_it_grows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(4)
+    data = clustered(rng, 2000)
+    index = FaceIndex(model_id="m")
+    index.add_batch([(f"found:{i}", "p", "found", True) for i in range(len(data))], data)
+    index._rebuild(SKETCH_FACTORY)  # as indexes were built before issue 13
+    index.save(tmp_path / "faces")
+    loaded = FaceIndex.load(tmp_path / "faces", model_id="m")
+    assert loaded.factory == SKETCH_FACTORY
+    hit = loaded.search(data[7], k=1)[0]
+    assert hit.record_key == "found:7" and abs(hit.score - 1.0) < 1e-4
+    more = clustered(rng, 6100)
+    loaded.add_batch([(f"found:y{i}", "p", "found", True) for i in range(len(more))], more)
+    assert loaded.factory == ivf_factory(128, 512)
+    assert [h.record_key for h in loaded.search(data[7], k=1)] == ["found:7"]
 
 
 def test_save_and_load_round_trip_and_refuse_other_models(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -135,3 +135,24 @@ def test_the_command_prints_each_embedder_and_the_fused_score_and_caches(tmp_pat
     assert again.output.splitlines()[2:] == result.output.splitlines()[2:]  # same figures, from the cache
     held_out = runner.invoke(app, [*args[:-1], "--held-out"], catch_exceptions=False)
     assert "held_out split: 1 people" in held_out.output
+
+
+@pytest.mark.slow
+def test_bench_faces_times_photos_into_the_index_and_searches_real_vectors_with_held_aside_queries(tmp_path: Path) -> None:
+    dev = _names("dev", 2)
+    root = _lag(tmp_path / "lag", {dev[0]: (["obama_4.jpg"], ["obama_5.jpg"]), dev[1]: (["biden_2.jpg"], ["paul_allen_1.jpg"])})
+    photos = tmp_path / "photos"
+    for person, names in {"obama": ["obama_4.jpg", "obama_5.jpg"], "biden": ["biden_2.jpg"]}.items():
+        (photos / person).mkdir(parents=True)
+        for name in names:
+            shutil.copy(FACES / name, photos / person / name)
+    args = ["bench", "faces", "--photos", str(photos), "--passes", "1", "--n", "3000", "--queries", "10"]
+    result = runner.invoke(app, [*args, "--lag", str(root), "--cache", str(tmp_path / "cache"), "--no-synthetic"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "end to end (decode, detect, crop and align, both embedders, face index add): 3 photos" in result.output
+    assert "load average" in result.output
+    searches = [line for line in result.output.splitlines() if line.startswith("face search")]
+    assert "[IDMap2,Flat]" in searches[0] and "[IDMap2,IVF64," in searches[1] and "p95" in searches[1] and "memory" in searches[1]
+    # 2 LAG child photos and obama's held-aside photo; biden has one photo, so it is indexed, not a query
+    recall = next(line for line in result.output.splitlines() if line.startswith("recall@10"))
+    assert "3 queries" in recall and 0 <= float(recall.split()[4]) <= 1

@@ -54,12 +54,12 @@ def test_a_changed_crop_re_embeds_every_photo_on_the_next_ingest(
     records = _register(tmp_path)
     assert runner.invoke(app, ["ingest", str(records)], catch_exceptions=False).exit_code == 0
     manifest = settings.data_dir / "face_index" / "manifest.json"
-    assert "+crop-m20-level@" in json.loads(manifest.read_text())["model_id"]
-    monkeypatch.setenv("TRACKCHILD_FACE_MARGIN", "32")  # another crop: old vectors must not mix with new ones
+    assert "+crop-box30@" in json.loads(manifest.read_text())["model_id"]
+    monkeypatch.setenv("TRACKCHILD_FACE_CROP", "square")  # another crop: old vectors must not mix with new ones
     result = runner.invoke(app, ["ingest", str(records)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "re-embedding every photo now" in result.output and "faces filed 4" in result.output
-    assert "+crop-m32-level@" in json.loads(manifest.read_text())["model_id"]
+    assert "+crop-m20-level@" in json.loads(manifest.read_text())["model_id"]
     result = runner.invoke(app, ["faces", "search", str(FACES / "obama_240p.jpg"), "--kind", "missing", "--json"], catch_exceptions=False)
     assert json.loads(result.stdout)[0]["key"] == "missing:MP-OB"
 

@@ -16,7 +16,7 @@ from search_api.fusion.views import Pair
 
 LOW_QUALITY_STRENGTH = 0.5
 # level → lowest face score in it (see the module doc)
-FACE_THRESHOLDS = {"very_high": 0.356, "high": 0.283, "medium": 0.219, "low": 0.146}
+FACE_THRESHOLDS = {"very_high": 0.338, "high": 0.263, "medium": 0.198, "low": 0.123}
 # the share of different-person pairs above each threshold, which the thresholds are fitted to
 FACE_LEVEL_FAR = {"very_high": 0.001, "high": 0.01, "medium": 0.05, "low": 0.20}
 
