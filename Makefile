@@ -45,6 +45,7 @@ browser:
 
 lint:
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -90,9 +90,7 @@ def candidate_views(*, session: Session, user: UserRow, stored: StoredRecord, ca
     return out
 
 
-def audit_record_page(
-    *, session: Session, user: UserRow, stored: StoredRecord, view: dict, shown: list[dict], source: str = ""
-) -> None:
+def audit_record_page(*, session: Session, user: UserRow, stored: StoredRecord, view: dict, shown: list[dict], source: str = "") -> None:
     """One audit entry for one view of a record page: the record and every candidate shown with it."""
     append(session=session, actor=Actor.of(user, source), action="record_view", targets=[stored.key, *[c["key"] for c in shown]],
            detail={"access": view["access"], "results": len(shown)})  # fmt: skip

@@ -32,7 +32,14 @@ def queue(
     order: Annotated[str, Query(pattern="^(score|least_sure)$", description="score: best first; least_sure: nearest 0.5 first")] = "score",
 ) -> list[ReviewPairListed]:
     items = flows.list_queue_for(
-        session=session, user=user, status=status, district=district, min_score=min_score, limit=limit, offset=offset, source=source,
+        session=session,
+        user=user,
+        status=status,
+        district=district,
+        min_score=min_score,
+        limit=limit,
+        offset=offset,
+        source=source,
         order=order,
     )
     return [ReviewPairListed.of(item) for item in items]

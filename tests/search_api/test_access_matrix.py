@@ -1166,6 +1166,8 @@ def test_public_routes_leak_nothing(world: dict) -> None:
     if "Disallow: /public/" not in robots or "Disallow: /ui/public/" not in robots:
         problems.append("robots.txt does not disallow the public pages")
     assert not problems, "\n".join(problems)
+
+
 def _in_monitor_area(role: str, link: str) -> bool:
     """A drill-down link names an area (state, district) inside the role's own (never wider)."""
     from urllib.parse import parse_qs, urlparse
@@ -1285,6 +1287,8 @@ def _monitor_cells(world: dict, role: str, cells: Cells) -> None:
                              follow_redirects=False)  # fmt: skip
         want = 303 if place in ACTION_ADDS.get(role, set()) else 403
         expect(f"{role} POST /ui/records/missing/{place}/actions: {posted.status_code}", posted.status_code == want)
+
+
 def _maps_cells(world: dict, role: str, cells: Cells) -> None:
     """Hotspot maps: every role may look; figures are exact only inside its jurisdiction (MAP_DETAIL),
     a figure outside it is hidden below MAP_K, hotspots (clusters of places with coordinates) only

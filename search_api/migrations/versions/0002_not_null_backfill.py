@@ -50,8 +50,7 @@ def upgrade() -> None:
     for table, column, key, source in FROM_RECORDS:
         record = f"SELECT c.{source} FROM child_records c WHERE c.kind || ':' || c.source_id = {table}.{key}"
         op.execute(
-            f"UPDATE {table} SET {column} = ({record}) "
-            f"WHERE ({column} IS NULL OR {column} = '') AND EXISTS ({record} AND c.{source} <> '')"
+            f"UPDATE {table} SET {column} = ({record}) WHERE ({column} IS NULL OR {column} = '') AND EXISTS ({record} AND c.{source} <> '')"
         )
     for table, column, type_, default in COLUMNS:
         op.execute(f"UPDATE {table} SET {column} = {default} WHERE {column} IS NULL")
