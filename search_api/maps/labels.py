@@ -15,6 +15,7 @@ MAP_LABELS: dict[str, tuple[str, str]] = {
     "suppressed_short": ("fewer than {k}", "{k} से कम"),
     "legend_count": ("Children in the period", "अवधि में बच्चे"),
     "legend_hotspot": ("cluster of places (about 5 km)", "स्थानों का समूह (लगभग 5 किमी)"),
+    "legend_service": ("service in the district directory", "ज़िला सेवा निर्देशिका की सेवा"),
     "legend_route": ("route: missing → found", "रास्ता: जहाँ लापता हुए, वहाँ से जहाँ मिले"),
     "boundaries_credit": ("Boundaries", "सीमाएँ"),
     "place_railway_station": ("Railway station", "रेलवे स्टेशन"),

@@ -116,6 +116,13 @@ def render_svg(m: HotspotMap, *, kind: str, t: Callable[[str], str], lang: str =
         out.append(f'<circle class="hotspot" cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{DOT[kind]}" fill-opacity="0.7">'
                    f"<title>{escape(h.district or h.state)} · {escape(t('place_' + h.place))}: {h.count}</title></circle>")  # fmt: skip
     out.append("</g>")
+    # the district's services (directory entries with coordinates): small dark squares
+    out.append(f'<g transform="translate(0,{title_h})" fill="#1b5e20" stroke="#ffffff" stroke-width="0.8">')
+    for service in m.services:
+        x, y = project(service.lon, service.lat)
+        out.append(f'<rect class="service" x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7">'
+                   f"<title>{escape(service.name)} · {escape(service.type)} · {escape(service.district)}</title></rect>")  # fmt: skip
+    out.append("</g>")
     # legend
     y = title_h + map_h + 8
     out.append(f'<g font-size="12" fill="#222"><text x="{pad}" y="{y + 12}">{escape(t("legend_count"))}</text>')
@@ -134,7 +141,9 @@ def render_svg(m: HotspotMap, *, kind: str, t: Callable[[str], str], lang: str =
                f'<text x="{pad + 20}" y="{y + 56}">{escape(t("legend_hotspot"))}</text>'
                f'<line x1="{pad + 330}" y1="{y + 52}" x2="{pad + 370}" y2="{y + 52}" stroke="#4a1486" stroke-width="2.5" '
                'marker-end="url(#arrow)"/>'
-               f'<text x="{pad + 378}" y="{y + 56}">{escape(t("legend_route"))}</text>')  # fmt: skip
+               f'<text x="{pad + 378}" y="{y + 56}">{escape(t("legend_route"))}</text>'
+               f'<rect x="{pad + 560}" y="{y + 48}" width="8" height="8" fill="#1b5e20"/>'
+               f'<text x="{pad + 574}" y="{y + 56}">{escape(t("legend_service"))}</text>')  # fmt: skip
     src = boundaries().source
     credit = f"{src.get('package', '')} {src.get('version', '')} ({src.get('licence', '')})"
     out.append(f'<text x="{pad}" y="{y + 80}" font-size="10" fill="#666">{escape(t("boundaries_credit"))}: {escape(credit)}</text></g>')

@@ -132,6 +132,18 @@ class Unmatched:
     count: int | None
 
 
+@dataclass(frozen=True)
+class ServicePoint:
+    """A district service from the directory (issue 16 part 1) with its own coordinates: drawn on
+    a state's map beside the hotspots. Public facts about a service, not about a child."""
+
+    name: str
+    type: str
+    district: str
+    lat: float
+    lon: float
+
+
 @dataclass
 class HotspotMap:
     area: str  # INDIA or a state's name
@@ -143,6 +155,7 @@ class HotspotMap:
     suppress_below: int
     regions: list[Shape]  # what is drawn: states (India) or the state's districts
     undated: int = 0
+    services: list[ServicePoint] = field(default_factory=list)
 
     @property
     def level(self) -> str:
@@ -318,7 +331,21 @@ def build_map(*, session: Session, user: UserRow, area: str, window: Window, sup
         for (state, district), n in sorted(unmatched.items())
     ]
     return HotspotMap(area, window, cells, hotspots, _routes(session=session, user=user, area=area, window=window, k=k),
-                      unmatched_rows, k, regions, count_undated(session=session))  # fmt: skip
+                      unmatched_rows, k, regions, count_undated(session=session),
+                      services=_services(session=session, area=area))  # fmt: skip
+
+
+def _services(*, session: Session, area: str, limit: int = 3000) -> list[ServicePoint]:
+    """The directory's entries of a state that carry coordinates (India's map would drown in them)."""
+    if area == INDIA:
+        return []
+    from search_api.directory.service import search
+
+    return [
+        ServicePoint(e.name, e.type, e.district, e.lat, e.lon)
+        for e in search(session=session, state=area, limit=limit)
+        if e.lat is not None and e.lon is not None
+    ]
 
 
 def _routes(*, session: Session, user: UserRow, area: str, window: Window, k: int) -> list[Route]:

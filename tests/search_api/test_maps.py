@@ -304,3 +304,22 @@ def test_png_without_resvg_names_the_package(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setitem(__import__("sys").modules, "resvg_py", None)  # the package is not installed
     with pytest.raises(render.PngUnavailable, match="resvg-py"):
         render.svg_to_png("<svg xmlns='http://www.w3.org/2000/svg' width='2' height='2'/>")
+
+
+def test_directory_services_with_coordinates_are_drawn_on_a_state_map(res_on) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 part 1 puts the district's services "on the map": entries with coordinates appear as
+    their own layer on the state's map (India's map leaves them out), whoever looks."""
+    from search_api.directory import service as directory
+
+    with res_on.session_factory() as session:
+        dcpu = _user(session, "dcpu_patna")
+        grp = {"type": "police_station", "name": "Patna Junction GRP", "lat": "25.603", "lon": "85.137"}
+        home = {"type": "cci", "name": "Bal Griha Patna"}  # no coordinates: listed, not drawn
+        for values in (grp, home):
+            directory.save_entry(session=session, user=dcpu, values={"state": "Bihar", "district": "Patna", **values})
+        session.commit()
+    m = _map(res_on, "dcpu_howrah")  # an outsider too: services are public facts, not children
+    assert [(s.name, s.type, s.district) for s in m.services] == [("Patna Junction GRP", "police_station", "Patna")]
+    svg = render.render_svg(m, kind="missing", t=translator("en"))
+    assert svg.count('class="service"') == 1 and "Patna Junction GRP" in svg
+    assert _map(res_on, "central", area=service.INDIA).services == []

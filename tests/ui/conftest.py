@@ -38,6 +38,22 @@ def _cli(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "-m", "search_api.cli", *args], env=env, check=True, capture_output=True, timeout=120)
 
 
+def add_cli_users(env: dict[str, str], users: dict[str, tuple[str, str, str, str, str]]) -> None:
+    """``trackchild user add`` for each username → (role, state, district, unit, unit code or "")."""
+    for username, (role, state, district, unit, code) in users.items():
+        extra = ["--unit-code", code] if code else []
+        _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit, *extra)
+
+
+def api_login(base: str, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """A bearer header for ``username`` on the live server at ``base``."""
+    import httpx
+
+    answer = httpx.post(f"{base}/auth/token", data={"username": username, "password": password}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     path = Path(os.environ.get("TRACKCHILD_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "ui"

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
 from tests.factories import found_child, missing_report
-from tests.ui.conftest import _cli, serving
+from tests.ui.conftest import _cli, add_cli_users, api_login, serving
 from tests.ui.test_restoration_journey import Person
 
 pytestmark = pytest.mark.slow
@@ -41,20 +41,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
            "TRACKCHILD_NOTIFY_INTERVAL_SECONDS": "1"}  # fmt: skip
     env.pop("TRACKCHILD_DATABASE_URL", None)
     env.pop("TRACKCHILD_SEARCH_BACKEND", None)
-    for username, (role, state, district, unit, code) in USERS.items():
-        extra = ["--unit-code", code] if code else []
-        _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit, *extra)
+    add_cli_users(env, USERS)
     _cli(env, "care", "cci", "WB-CCI-0117", "--capacity", "2", "--state", "West Bengal", "--district", "Howrah",
          "--name", "Children Home Howrah")  # fmt: skip
     _cli(env, "care", "cci", "BR-CCI-0005", "--capacity", "40", "--state", "Bihar", "--district", "Patna", "--name", "Apna Ghar Patna")
     with serving(env, data_dir.parent / "server.log") as base:
         yield base
-
-
-def api_login(base: str, username: str) -> dict[str, str]:
-    answer = httpx.post(f"{base}/auth/token", data={"username": username, "password": PASSWORD}, timeout=30)
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def order_pdf(pages: int = 2, *, script: bool = False) -> bytes:

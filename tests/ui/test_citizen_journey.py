@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.factories import found_child, missing_report
-from tests.ui.conftest import _cli, serving
+from tests.ui.conftest import add_cli_users, api_login, serving
 
 pytestmark = pytest.mark.slow
 PASSWORD = "citizen-pass-2026"
@@ -37,17 +37,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
            "TRACKCHILD_NOTIFY_INTERVAL_SECONDS": "0"}  # fmt: skip
     for name in ("TRACKCHILD_DATABASE_URL", "TRACKCHILD_SEARCH_BACKEND", "TRACKCHILD_CITIZEN_POW_BITS"):
         env.pop(name, None)
-    for username, (role, state, district, unit, code) in USERS.items():
-        extra = ["--unit-code", code] if code else []
-        _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit, *extra)
+    add_cli_users(env, USERS)
     with serving(env, data_dir.parent / "server.log") as base:
         yield base
-
-
-def api_login(base: str, username: str) -> dict[str, str]:
-    answer = httpx.post(f"{base}/auth/token", data={"username": username, "password": PASSWORD}, timeout=30)
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def file_record(base: str, username: str, record: dict, photo: str | None = None) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import _cli, serving
+from tests.ui.conftest import add_cli_users, serving
 
 pytestmark = pytest.mark.slow
 PASSWORD = "directory-pass-2026"
@@ -37,9 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
            "TRACKCHILD_NOTIFY_INTERVAL_SECONDS": "0"}  # fmt: skip
     env.pop("TRACKCHILD_DATABASE_URL", None)
     env.pop("TRACKCHILD_SEARCH_BACKEND", None)
-    for username, (role, state, district, unit, code) in USERS.items():
-        extra = ["--unit-code", code] if code else []
-        _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit, *extra)
+    add_cli_users(env, USERS)
     with serving(env, data_dir.parent / "server.log") as base:
         yield base
 

@@ -122,3 +122,18 @@ def test_a_photo_with_several_faces_is_kept_and_said_at_once_with_what_to_do(cli
     page = client.get(answer.headers["location"]).text
     assert 'id="photo-several_faces"' in page and "Crop the photo to the child" in page
     assert "&lt;script" not in client.get("/ui/records/missing/FIR-PH?photo=<script>").text  # unknown codes are dropped
+
+
+def test_record_pages_link_the_district_directory(client: TestClient, settings: Settings) -> None:
+    """Issue 16 part 1: a record page links its district's services (police stations for a missing
+    report, CWC members for a found child), for users who see the record in full."""
+    from tests.factories import missing_report
+
+    with open_resources(settings) as res:
+        report = res.ingestor().ingest_records([missing_report(id="MP-DIR-1", name="Kamla Devi")])
+        assert report.ok, report.rejected
+    _login(client, "admin1")
+    page = client.get("/ui/records/missing/MP-DIR-1").text
+    links = re.search(r'id="directory-links">(.*?)</p>', page, re.S)
+    assert links, page[:2000]
+    assert "type=police_station" in links.group(1) and "district=" in links.group(1)

@@ -23,7 +23,7 @@ import pytest
 
 from tests.factories import found_child, missing_report
 from tests.live import free_port
-from tests.ui.conftest import _cli, serving
+from tests.ui.conftest import _cli, add_cli_users, api_login, serving
 
 pytestmark = pytest.mark.slow
 PASSWORD = "restoration-pass-2026"
@@ -67,21 +67,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterat
            "TRACKCHILD_NOTIFY_INTERVAL_SECONDS": "1"}  # fmt: skip
     env.pop("TRACKCHILD_DATABASE_URL", None)
     env.pop("TRACKCHILD_SEARCH_BACKEND", None)
-    for username, (role, state, district, unit, code) in USERS.items():
-        extra = ["--unit-code", code] if code else []
-        _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit, *extra)
+    add_cli_users(env, USERS)
     _cli(env, "notify", "nodal", "dcpu_patna", "--on")
     _cli(env, "notify", "nodal", "state_bihar", "--on")
     _cli(env, "notify", "contact", "dcpu_patna", "--email", "dcpu.patna@example.org")
     _cli(env, "notify", "contact", "state_bihar", "--email", "state.bihar@example.org")
     with serving(env, data_dir.parent / "server.log") as base:
         yield base
-
-
-def api_login(base: str, username: str) -> dict[str, str]:
-    answer = httpx.post(f"{base}/auth/token", data={"username": username, "password": PASSWORD}, timeout=30)
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 class Person:
