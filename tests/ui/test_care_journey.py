@@ -79,8 +79,8 @@ def test_documents_on_steps_care_plan_roll_and_transfer(browser, server: str, ar
 
     # a confirmed pair (over the API: the review journey has its own browser test), and two children in care
     report = missing_report(id="MP-CJ-1", name=CHILD, age=8, sex="F", date="2025-05-01", marks="scar on chin", police_station="Kotwali PS")
-    assert httpx.post(f"{server}/records", json=report, headers=api_login(server, "police_patna"), timeout=120).status_code == 201
-    cci_api = api_login(server, "cci_howrah")
+    assert httpx.post(f"{server}/records", json=report, headers=api_login(server, "police_patna", PASSWORD), timeout=120).status_code == 201
+    cci_api = api_login(server, "cci_howrah", PASSWORD)
     child = found_child(id="FC-CJ-1", name=CHILD, age=8, sex="F", date="2025-05-20", marks="scar on chin", cci_name="Children Home Howrah")
     assert httpx.post(f"{server}/records", json=child, headers=cci_api, timeout=120).status_code == 201
     for i, name in enumerate(("Sunil Oraon", "Meena Kisku", "Ravi Hansda")):
@@ -88,7 +88,7 @@ def test_documents_on_steps_care_plan_roll_and_transfer(browser, server: str, ar
         kept = found_child(id=f"FC-CARE-{i}", name=name, age=10 + i, sex="M" if i != 1 else "F", date=f"2026-0{i + 1}-15", place=howrah,
                            cci_name="Children Home Howrah")  # fmt: skip
         assert httpx.post(f"{server}/records", json=kept, headers=cci_api, timeout=120).status_code == 201
-    officer = api_login(server, "dcpu_patna")
+    officer = api_login(server, "dcpu_patna", PASSWORD)
     pair = next(p for p in httpx.get(f"{server}/review/queue", headers=officer, timeout=60).json() if p["found_key"] == "found:FC-CJ-1")
     decided = httpx.post(f"{server}/review/pairs/{pair['pk']}/decision", json={"decision": "confirm", "note": "mother identified her"},
                          headers=officer, timeout=120)  # fmt: skip

@@ -43,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def file_record(base: str, username: str, record: dict, photo: str | None = None) -> None:
-    auth = api_login(base, username)
+    auth = api_login(base, username, PASSWORD)
     assert httpx.post(f"{base}/records", json=record, headers=auth, timeout=180).status_code == 201
     if photo:
         files = {"file": (photo, (FACES / photo).read_bytes(), "image/jpeg")}

@@ -112,9 +112,9 @@ def wait_for(check, seconds: float = 30.0):  # type: ignore[no-untyped-def]
 def test_confirm_order_verify_hand_over_escalate_and_follow_up(browser, server: str, mailbox: Mailbox, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
     # the two records (filed over the API: the filing journeys have their own browser test)
     report = missing_report(id="MP-RJ-1", name=CHILD, age=8, sex="F", date="2025-05-01", marks="scar on chin", police_station="Kotwali PS")
-    assert httpx.post(f"{server}/records", json=report, headers=api_login(server, "police_patna"), timeout=120).status_code == 201
+    assert httpx.post(f"{server}/records", json=report, headers=api_login(server, "police_patna", PASSWORD), timeout=120).status_code == 201
     child = found_child(id="FC-RJ-1", name=CHILD, age=8, sex="F", date="2025-05-20", marks="scar on chin", cci_name="Children Home Howrah")
-    assert httpx.post(f"{server}/records", json=child, headers=api_login(server, "cci_howrah"), timeout=120).status_code == 201
+    assert httpx.post(f"{server}/records", json=child, headers=api_login(server, "cci_howrah", PASSWORD), timeout=120).status_code == 201
 
     # 1. the DCPU of the family's district confirms the pair in the browser
     dcpu = Person(browser, server, artifacts_dir, "dcpu_patna")
