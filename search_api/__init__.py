@@ -148,6 +148,7 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "monitor_drill_link": ("search_api.monitoring.flows", "drill_link"),
     "may_download_digest": ("search_api.monitoring.flows", "may_download_digest"),
     "weekly_digest": ("search_api.monitoring.flows", "weekly_digest"),
+    "digest_response": ("search_api.monitoring.views", "digest_response"),
     # vulnerable-location maps (issue 16, part 2)
     "MAP_LABELS": ("search_api.maps.labels", "MAP_LABELS"),
     "MAP_PLACE_KINDS": ("search_api.maps.places", "KINDS"),

@@ -20,7 +20,7 @@ from search_api.monitoring.schemas import (
     SeriesRead,
     SpreadRead,
 )
-from search_api.monitoring.service import Dashboard, Series, group_area
+from search_api.monitoring.service import Dashboard, Digest, Series, group_area
 from search_api.users.models import UserRow
 
 router = APIRouter(tags=["monitoring"])
@@ -194,6 +194,11 @@ def digest(
         no_action_days=res.settings.monitor_no_action_days,
         font=res.settings.monitor_pdf_font,
     )
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"digest-{result.state}-{result.week}.{format}")  # a header is ASCII
-    media = "text/csv; charset=utf-8" if format == "csv" else "application/pdf"
+    return digest_response(result, body, format)
+
+
+def digest_response(result: Digest, body: bytes, fmt: str) -> Response:
+    """The digest as a download (the API and the page answer alike)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"digest-{result.state}-{result.week}.{fmt}")  # a header is ASCII
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/pdf"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

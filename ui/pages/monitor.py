@@ -4,7 +4,6 @@ state's weekly digest, and the station's form for the police action log on a mis
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -18,6 +17,7 @@ from search_api import (
     MonitoringRefused,
     ResourcesDep,
     add_police_action,
+    digest_response,
     group_area,
     iso_week,
     may_download_digest,
@@ -203,9 +203,7 @@ def _digest(page: Page, session: DbSession, res: ResourcesDep, state: str, week:
         )
     except MonitoringRefused as exc:
         return page.render("error.html", status_code=422, message_key="m_digest", detail=str(exc))
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"digest-{result.state}-{result.week}.{fmt}")
-    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/pdf"
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return digest_response(result, body, fmt)
 
 
 @router.get("/monitor/digest.csv")
