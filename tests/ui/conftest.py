@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,19 @@ def api_login(base: str, username: str, password: str = PASSWORD) -> dict[str, s
     answer = httpx.post(f"{base}/auth/token", data={"username": username, "password": password}, timeout=30)
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def browser_login(browser, base: str, username: str, password: str = PASSWORD, *, height: int = 900):  # type: ignore[no-untyped-def]
+    """A new browser context logged in through the login page (downloads allowed); (context, page)."""
+    context = browser.new_context(viewport={"width": 1280, "height": height}, accept_downloads=True)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.goto(f"{base}/ui/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/ui/$"))
+    return context, page
 
 
 @pytest.fixture(scope="session")

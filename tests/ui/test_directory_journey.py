@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import add_cli_users, serving
+from tests.ui.conftest import add_cli_users, browser_login, serving
 
 pytestmark = pytest.mark.slow
 PASSWORD = "directory-pass-2026"
@@ -42,22 +42,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-def _log_in(browser, base: str, username: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    page.goto(f"{base}/ui/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/ui/$"))
-    return context, page
-
-
 def test_dcpu_imports_and_police_search(browser, server: str, artifacts_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     source = tmp_path / "aurangabad.csv"
     source.write_text(CSV, encoding="utf-8")
-    context, page = _log_in(browser, server, "dcpu_aur")
+    context, page = browser_login(browser, server, "dcpu_aur", PASSWORD, height=800)
     page.click("nav a[href='/ui/directory']")
     page.wait_for_url(re.compile(r"/ui/directory"))
     assert page.input_value("#d-district") == "Aurangabad"  # opens on the own district
@@ -74,7 +62,7 @@ def test_dcpu_imports_and_police_search(browser, server: str, artifacts_dir: Pat
     page.screenshot(path=str(artifacts_dir / "directory-02-list-hi.png"), full_page=True)
     context.close()
 
-    context, page = _log_in(browser, server, "police_aur")
+    context, page = browser_login(browser, server, "police_aur", PASSWORD, height=800)
     page.goto(f"{server}/ui/directory")
     assert page.locator("#directory-import").count() == 0  # police read; the DCPU keeps it
     page.select_option("#d-type", "cci")

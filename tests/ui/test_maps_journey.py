@@ -21,7 +21,7 @@ from PIL import Image
 from search_api.config import Settings
 from search_api.resources import open_resources
 from search_api.review import service as review
-from tests.ui.conftest import _cli, serving
+from tests.ui.conftest import _cli, browser_login, serving
 
 pytestmark = pytest.mark.slow
 PASSWORD = "maps-journey-pass-2026"
@@ -104,18 +104,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-def _log_in(browser, base: str, username: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    page.goto(f"{base}/ui/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/ui/$"))
-    return context, page
-
-
 def _download(page, selector: str, target: Path) -> Path:  # type: ignore[no-untyped-def]
     with page.expect_download() as info:
         page.click(selector)
@@ -128,7 +116,7 @@ def _row(page, region: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_state_user_reads_and_exports_the_hotspot_map(browser, server: str, artifacts_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    context, page = _log_in(browser, server, "state_bihar")
+    context, page = browser_login(browser, server, "state_bihar", PASSWORD)
     page.click("nav a[href='/ui/maps']")
     page.wait_for_url(re.compile(r"/ui/maps"))
     assert page.input_value("#m-state") == "Bihar"  # the own state first, the last 90 days
@@ -168,7 +156,7 @@ def test_state_user_reads_and_exports_the_hotspot_map(browser, server: str, arti
     context.close()
 
     # a DCPU of another state: the same map, small figures hidden, no hotspot
-    context, page = _log_in(browser, server, "dcpu_howrah")
+    context, page = browser_login(browser, server, "dcpu_howrah", PASSWORD)
     page.goto(f"{server}/ui/maps?state=Bihar")
     assert _row(page, "Patna")[1] == "12" and _row(page, "Purnia")[1] == "<3"
     assert page.locator("#hotspot-map circle.hotspot").count() == 0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import add_cli_users, serving
+from tests.ui.conftest import add_cli_users, browser_login, serving
 
 pytestmark = pytest.mark.slow
 PASSWORD = "monitor-pass-2026"
@@ -216,25 +216,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-def _log_in(browser, base: str, username: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    page.goto(f"{base}/ui/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/ui/$"))
-    return context, page
-
-
 def _count(label: str) -> int:
     """The count a chart's link speaks: "Patna: 5"."""
     return int(label.rsplit(":", 1)[1].strip())
 
 
 def test_state_user_drills_down_and_police_log_an_action(browser, server: str, artifacts_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    context, page = _log_in(browser, server, "state_bihar")
+    context, page = browser_login(browser, server, "state_bihar", PASSWORD)
     page.click("nav a[href='/ui/monitor']")
     page.wait_for_url(re.compile(r"/ui/monitor$"))
     for chart in ("chart-open", "chart-no-action", "chart-backlog", "chart-duplicates", "chart-times", "chart-traced"):
@@ -285,7 +273,7 @@ def test_state_user_drills_down_and_police_log_an_action(browser, server: str, a
         )
     context.close()
 
-    context, page = _log_in(browser, server, "police_patna")
+    context, page = browser_login(browser, server, "police_patna", PASSWORD)
     page.goto(f"{server}/ui/records/missing/{IDLE}")
     assert page.locator("#no-actions").count() == 1
     page.select_option("#pa-action", "fir_registered")
@@ -310,7 +298,7 @@ def test_state_user_drills_down_and_police_log_an_action(browser, server: str, a
     context.close()
 
     # the report has had an action today: it leaves the state's "no action" list
-    context, page = _log_in(browser, server, "state_bihar")
+    context, page = browser_login(browser, server, "state_bihar", PASSWORD)
     page.goto(f"{server}/ui/monitor")
     bar = page.locator("#chart-no-action a[aria-label^='Patna:']")
     assert _count(bar.get_attribute("aria-label") or "") == expected - 1
