@@ -295,8 +295,10 @@ def export(
                 raise fail(f"no active user {as_user!r}")
             if export_format not in ("jsonl", "csv"):
                 raise fail(f"--format must be jsonl or csv, not {export_format!r}")
+            # written beside --out and moved over it when whole: a refused export leaves --out as it was
+            part = out_file.with_name(f".{out_file.name}.part")
             try:
-                with out_file.open("w", encoding="utf-8", newline="") as handle:
+                with part.open("w", encoding="utf-8", newline="") as handle:
                     count = 0
                     if export_format == "csv":
                         from search_api.interchange import export_csv
@@ -308,9 +310,11 @@ def export(
                         for record in export_records(session=session, user=user, kind=kind.value if kind else None, source="cli"):
                             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                             count += 1
+                part.replace(out_file)
             except PermissionDenied as exc:
-                out_file.unlink(missing_ok=True)
                 raise fail(str(exc)) from exc
+            finally:
+                part.unlink(missing_ok=True)
             session.commit()
     out.print(f"exported {count} records to {out_file} (audited)")
 
