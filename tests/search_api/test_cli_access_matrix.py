@@ -669,6 +669,12 @@ def _citizen_cells(world: World, role: str, cells: Cells) -> None:
             cells.expect(f"{role} citizen-accept {place}: {status} → {key}", status == "accepted" and key == f"missing:CIT-{ref}")
         else:
             cells.refused(f"{role} citizen-accept {place}", accepted, before)
+    if role in CITIZEN_QUEUE:  # decided reports stay in their district's lists (those this role decided among them)
+        for status in ("rejected", "accepted"):
+            decided = cli("citizen", "reports", "--as", u, "--status", status, "--json")
+            if cells.allowed(f"{role} citizen-reports {status}", decided, role):
+                places = {_place_of(r["state"], r["district"]) for r in json.loads(decided.stdout)}
+                cells.expect(f"{role} citizen-reports {status} lists reports of {sorted(map(str, places))}", moderates <= places <= reads)
     for place in PLACES:
         consents = place in NOTICE_CONSENTS.get(role, set())
         notice = _ensure_notice({"res": world.res}, place)
