@@ -163,10 +163,10 @@ OVERDUE_AREA = {"police": {"own"}, "cci": {"own"}, "cwc": {"own"}, "jjb": {"own"
 # children in care, by the place of the found child (and of its CCI): "the child's own CCI and its
 # district's CWC and DCPU keep the record"; a CCI's roll "for the CCI and its district's CWC and DCPU"
 CARE_KEEPS = {"cci": {"own"}, "cwc": {"own"}, "dcpu": {"own"}, "admin": set(PLACES)}
-# "The child's own CCI or its district's CWC asks"; "only the receiving CCI (by registration number,
-# in its own state and district) answers" (place: the receiving CCI's)
 # "(orders and reviews: the CWC)"
 CARE_ORDERS = {"cwc": {"own"}, "admin": set(PLACES)}
+# "The child's own CCI or its district's CWC asks"; "only the receiving CCI (by registration number,
+# in its own state and district) answers" (place: the receiving CCI's)
 TRANSFER_ASKS = {"cci": {"own"}, "cwc": {"own"}, "admin": set(PLACES)}
 TRANSFER_ANSWERS = {"cci": {"own"}, "admin": set(PLACES)}
 # a citizen report per place, with a child's name no other report or record carries
@@ -230,7 +230,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                     cases[name] = restoration.open_case(session=session, pair=pair, missing=stored[m_key].record,
                                                         found=stored[f_key].record).pk  # fmt: skip
                 # every open step long overdue: each place has overdue work to list
-                session.execute(update(RestorationStepRow).values(due_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))
+                session.execute(update(RestorationStepRow).values(due_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=60)))
                 session.commit()
             pdf = files / "order.pdf"
             pdf.write_bytes(_a_pdf())
