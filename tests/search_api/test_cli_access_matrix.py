@@ -297,6 +297,9 @@ class Cells:
         clean_exit = isinstance(result.exception, SystemExit) and result.exit_code not in (0, None)
         self.expect(f"{cell}: refused? exit {result.exit_code} {_tail(result)}", clean_exit and "error:" in result.output)
         self.expect(f"{cell}: a refusal names its reason", "Usage:" not in result.output and len(result.output.strip()) > 10)
+        role = cell.split(" ", 1)[0]
+        leaks = _hidden_surnames(role, result.output) if role in ROLES else []
+        self.expect(f"{cell}: the refusal shows hidden surnames {leaks}", not leaks)
         for problem in before.problems():
             self.expect(f"{cell}: the refusal {problem}", False)
 
