@@ -97,7 +97,8 @@ def test_inline_matching_answers_with_the_counts_and_leaves_no_job(settings: Set
         assert _jobs(res) == []
 
 
-def test_a_second_filing_before_the_job_runs_joins_it(settings: Settings) -> None:
+def test_a_second_filing_before_the_job_runs_joins_it(store_url: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=store_url)
     with _client(settings) as client:
         res, admin = client.app.state.resources, _admin(client)  # type: ignore[attr-defined]
         first = client.post("/records", json=REPORT, headers=admin).json()
