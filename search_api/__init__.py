@@ -43,6 +43,8 @@ _SERVICES: dict[str, tuple[str, str]] = {
     "store_photo": ("search_api.records.flows", "store_photo"),
     "check_photos": ("search_api.faces.service", "check_photos"),
     "match_and_queue": ("search_api.records.flows", "match_and_queue"),
+    "open_match_job_of": ("search_api.records.matching_jobs", "open_job_of"),
+    "run_match_jobs": ("search_api.records.matching_jobs", "run_pending"),
     "find_candidates": ("search_api.records.flows", "find_candidates"),
     "find_duplicates": ("search_api.records.flows", "find_duplicates"),
     "candidate_views": ("search_api.records.service", "candidate_views"),

@@ -20,12 +20,14 @@ from search_api.care.views import router as care_router
 from search_api.citizen.views import public_router as citizen_public_router
 from search_api.citizen.views import router as citizen_router
 from search_api.config import Settings
+from search_api.deps import matcher_of
 from search_api.directory.views import router as directory_router
 from search_api.fusion.model import load_active
 from search_api.maps.views import router as maps_router
 from search_api.monitoring.views import router as monitoring_router
 from search_api.notifications.flows import start_background_worker
 from search_api.notifications.views import router as notifications_router
+from search_api.records.matching_jobs import start_match_worker
 from search_api.records.views import router as records_router
 from search_api.resources import open_resources
 from search_api.restoration.views import router as restoration_router
@@ -86,11 +88,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the active fusion model is loaded (and checked) at start, not on the first request
         app.state.fusion_model = load_active(settings.data_dir)
         logging.getLogger("trackchild").info("fusion model: %s", app.state.fusion_model.source)
+        # matching after filing: one worker per data dir runs the match jobs filings leave
+        match_worker = start_match_worker(resources, lambda: matcher_of(app))
         try:
             yield
         finally:
-            if stop_worker is not None:
-                stop_worker.stop()
+            for worker in (match_worker, stop_worker):
+                if worker is not None:
+                    worker.stop()
             resources.close()
 
     # /docs is served from local files below: the stock page loads Swagger UI from a CDN

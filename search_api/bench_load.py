@@ -5,9 +5,13 @@ data dir (never the production settings); this process plays ``users`` concurren
 ``duration`` seconds, each looping over what people of each role do (``MIX``): police search
 names, open records and file missing reports; a CCI files arrivals and checks an arrival's
 candidates; a DCPU lists the review queue, opens pairs and decides them; an investigator
-searches by photo now and then. It prints requests/s, p50/p95/p99 and errors per route, peak
-RSS per server process, the load average, the audit entries written against the requests
-answered, and how often the server logged "database is locked" or ran out of pooled connections.
+searches by photo now and then. Each user sends its next request as soon as the last is
+answered (``think`` 0, a closed loop), or after an exponential think time with mean ``think``
+seconds, as a person reading a page. It prints requests/s, p50/p95/p99 and errors per route,
+the match jobs' lag (a filing answers before matching: queued → done, and jobs still pending at
+the end), peak RSS per server process, the load average, the audit entries written against the
+requests answered, and how often the server logged "database is locked" or ran out of pooled
+connections.
 
 Seeding is a bulk path of its own (bench-only, not the serving code): the demo generator's
 records are validated, written to the store in large multi-row inserts already marked
@@ -53,8 +57,8 @@ USERS = {
 MIX: dict[str, tuple[str, float]] = {
     "search": ("load-police", 0.30),  # GET /search?q=<one or two words of a name>
     "record": ("load-police", 0.20),  # GET /records/{kind}/{id}: own district in full, elsewhere limited
-    "new_missing": ("load-police", 0.05),  # POST /records: a report of the own station (matched at once)
-    "new_found": ("load-cci", 0.05),  # POST /records: an arrival at the own home (matched at once)
+    "new_missing": ("load-police", 0.05),  # POST /records: a report of the own station (its match job follows)
+    "new_found": ("load-cci", 0.05),  # POST /records: an arrival at the own home (its match job follows)
     "candidates": ("load-cci", 0.06),  # GET /records/found/{id}/candidates: "check this arrival"
     "queue": ("load-dcpu", 0.15),  # GET /review/queue?limit=20
     "pair": ("load-dcpu", 0.07),  # GET /review/pairs/{pk}: both children side by side
@@ -277,8 +281,9 @@ class _Requests:
 
 
 async def _drive(
-    base: str, seeded: Seeded, *, users: int, duration: float, seed: int, decidable: list[int], first: list[str] | None = None
-) -> tuple[LoadResult, float]:
+    base: str, seeded: Seeded, *, users: int, duration: float, seed: int, decidable: list[int], first: list[str] | None = None,
+    think: float = 0.0,
+) -> tuple[LoadResult, float]:  # fmt: skip
     import httpx
 
     result = LoadResult()
@@ -317,6 +322,8 @@ async def _drive(
                     result.errors[route] += 1
                     if len(result.error_samples) < 10:
                         result.error_samples.append(f"{route} {method} {path} → {status} {text}")
+                if think > 0 and not firsts:  # a person reads the page before the next click
+                    await asyncio.sleep(min(rng.expovariate(1 / think), max(0.0, deadline - time.perf_counter())))
 
         started = time.perf_counter()
         await asyncio.gather(*(user(i) for i in range(users)))
@@ -371,11 +378,33 @@ def _loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def _match_job_lag(settings: Settings, since: dt.datetime) -> tuple[list[float], int, int]:
+    """Seconds from queued to done of the match jobs queued since ``since``; how many are still
+    pending, and how many failed."""
+    from sqlalchemy import select
+
+    from search_api.records.models import MatchJobRow
+
+    with open_resources(settings) as res, res.session_factory() as session:
+        rows = session.execute(select(MatchJobRow.status, MatchJobRow.queued_at, MatchJobRow.done_at).where(MatchJobRow.queued_at >= since))
+        lags, pending, failed = [], 0, 0
+        for status, queued_at, done_at in rows:
+            if status == "done" and done_at is not None:
+                lags.append((done_at - queued_at).total_seconds())
+            pending += status == "pending"
+            failed += status == "failed"
+    return lags, pending, failed
+
+
 def run_load_bench(
     *, n: int, users: int, duration: float, workers: int, work_dir: Path, store: str = "sqlite", database_url: str | None = None,
-    seed: int = 31, fresh: bool = False, drop: bool = False, warmup: float = 5.0,
+    seed: int = 31, fresh: bool = False, drop: bool = False, warmup: float = 5.0, think: float = 0.0,
+    match_on_filing: str = "background",
 ) -> Iterator[str]:  # fmt: skip
     """Seed (or reuse) ``n`` records per side, serve them with ``workers`` processes and play ``users`` users for ``duration`` s.
+
+    ``think``: each user's mean pause between requests (exponential; 0 sends the next at once).
+    ``match_on_filing``: the server's setting ("background": filings answer before their match job runs).
 
     Yields the report's lines. Never reads ``TRACKCHILD_DATABASE_URL``: PostgreSQL is named by
     ``database_url`` (a schema ``bench_load_n<N>`` of its own is made there; ``drop`` removes it after).
@@ -400,7 +429,8 @@ def run_load_bench(
     port = _free_port()
     log_path = settings.data_dir.parent / f"server-w{workers}-{int(time.time())}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKCHILD_")}  # isolated from the production settings
-    env |= {"TRACKCHILD_DATA_DIR": str(settings.data_dir), "TRACKCHILD_PHOTO_SEARCHES_PER_MINUTE": "100000"}
+    env |= {"TRACKCHILD_DATA_DIR": str(settings.data_dir), "TRACKCHILD_PHOTO_SEARCHES_PER_MINUTE": "100000",
+            "TRACKCHILD_MATCH_ON_FILING": match_on_filing}  # fmt: skip
     if settings.database_url:
         env["TRACKCHILD_DATABASE_URL"] = settings.database_url
     command = [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port), "--workers", str(workers)]
@@ -428,9 +458,11 @@ def run_load_bench(
             before = audit_count()
             pending_before = len(decidable)
             load_before = _loadavg()
-            result, elapsed = asyncio.run(_drive(base, seeded, users=users, duration=duration, seed=seed, decidable=decidable))
+            load_started = dt.datetime.now(dt.UTC)
+            result, elapsed = asyncio.run(_drive(base, seeded, users=users, duration=duration, seed=seed, decidable=decidable, think=think))
             load_after = _loadavg()
             rss = _peak_rss(server.pid, workers)
+            lags, jobs_pending, jobs_failed = _match_job_lag(settings, load_started)  # at the end of the load, the server still up
         finally:
             server.terminate()
             try:
@@ -445,10 +477,12 @@ def run_load_bench(
     errors = sum(result.errors.values())
     label = "PostgreSQL" if database_url else "SQLite"
     seeded_note = f"seeded in {seeded.seconds:.0f}s" if seeded.seconds else "seed reused"
+    pacing = f"think time {think:g}s (mean, exponential)" if think > 0 else "no think time (closed loop)"
     yield (
         f"load: {n:,} records per side on {label} ({seeded_note}), {workers} worker(s), {users} concurrent users, "
         f"{done} requests in {elapsed:.1f}s = {done / elapsed:.1f} req/s; errors {errors}; warm-up errors {sum(warm.errors.values())}"
     )
+    yield f"users: {pacing}; matching on filing: {match_on_filing}"
     yield f"load average (1/5/15 min): {load_before} at the start, {load_after} at the end; {os.cpu_count()} CPUs"
     yield f"  {'route':<12} {'n':>5} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}"
     every = [v for values in result.latencies.values() for v in values]
@@ -460,6 +494,17 @@ def run_load_bench(
         yield (
             f"  {route:<12} {len(values):>5} {len(values) / elapsed:>6.1f} {1000 * _percentile(values, 0.5):>7.0f}"
             f" {1000 * _percentile(values, 0.95):>7.0f} {1000 * _percentile(values, 0.99):>7.0f} {route_errors:>6}"
+        )
+    if match_on_filing == "background":
+        figures = (
+            f"p50 {_percentile(lags, 0.5):.1f}s, p95 {_percentile(lags, 0.95):.1f}s, p99 {_percentile(lags, 0.99):.1f}s, "
+            f"max {max(lags):.1f}s"
+            if lags
+            else "none done"
+        )
+        yield (
+            f"match jobs (queued → done): {len(lags)} done, {figures}; "
+            f"{jobs_pending} still pending at the end of the load, {jobs_failed} failed"
         )
     yield "peak RSS: " + "; ".join(f"{role} {pid} {kb / 1024:.0f} MB" for pid, role, kb in rss)
     answered = sum(result.ok.values())

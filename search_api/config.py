@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     sms_file: Path | None = None  # default: <data_dir>/sms-outbox.jsonl
     notify_interval_seconds: int = Field(default=30, ge=0)  # the worker inside 'serve'; 0 turns it off
+    # matching after filing (issue 11): "background" answers once the record is stored and indexed and
+    # a match job ranks it against both registers; "inline" ranks before answering (slow under load)
+    match_on_filing: Literal["background", "inline"] = "background"
+    match_job_interval_seconds: float = Field(default=1.0, ge=0)  # the match worker inside 'serve'; 0 turns it off
+    match_job_claim_timeout_seconds: int = Field(default=300, ge=5)  # a claim older than this was a dead worker's
     # documents on restoration steps (CWC orders, reports, receipts): PDF or image, checked like photos
     max_document_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_document_pages: int = Field(default=20, gt=0)

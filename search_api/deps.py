@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -59,11 +60,21 @@ def client_address(request: Request) -> str:
 Source = Annotated[str, Depends(client_address)]
 
 
-def get_matcher(request: Request, res: ResourcesDep) -> Matcher:
-    """One matcher per process: it caches record views and name frequencies."""
-    if getattr(request.app.state, "matcher", None) is None:
-        request.app.state.matcher = Matcher(res, getattr(request.app.state, "fusion_model", None))
-    return request.app.state.matcher
+_matcher_made = threading.Lock()
+
+
+def matcher_of(app: FastAPI) -> Matcher:
+    """The process's one matcher (it caches record views and name frequencies), made on first
+    use; the requests and the match worker share it."""
+    if getattr(app.state, "matcher", None) is None:
+        with _matcher_made:
+            if getattr(app.state, "matcher", None) is None:
+                app.state.matcher = Matcher(app.state.resources, getattr(app.state, "fusion_model", None))
+    return app.state.matcher
+
+
+def get_matcher(request: Request) -> Matcher:
+    return matcher_of(request.app)
 
 
 MatcherDep = Annotated[Matcher, Depends(get_matcher)]

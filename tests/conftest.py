@@ -19,6 +19,14 @@ SAMPLE_TRUTH = FIXTURES / "samples" / "truth.jsonl"
 PG_URL = os.environ.get("TRACKCHILD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(autouse=True)
+def _no_match_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process apps run no match worker thread: a test runs the match jobs when it wants
+    them (``tests.factories.run_match_jobs``), so no pair appears behind its back. Tests of the
+    worker, and live servers, set ``TRACKCHILD_MATCH_JOB_INTERVAL_SECONDS`` themselves."""
+    monkeypatch.setenv("TRACKCHILD_MATCH_JOB_INTERVAL_SECONDS", "0")
+
+
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings on a fresh data dir; the environment points there too (for CLI tests)."""

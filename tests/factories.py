@@ -59,3 +59,11 @@ def add_users(res: Any, *, password: str, people: Iterable[tuple[str, ...]]) -> 
             )
             users.create(session=session, user_in=user_in)
         session.commit()
+
+
+def run_match_jobs(res: Any) -> Any:
+    """Run the match jobs filings left (what the server's match worker does after answering)."""
+    from search_api.fusion.service import Matcher
+    from search_api.records.matching_jobs import run_pending
+
+    return run_pending(res, Matcher(res))

@@ -124,6 +124,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "save": ("Save", "सहेजें"),
     "fix_errors": ("Please correct the fields marked below.", "कृपया नीचे चिह्नित जानकारी ठीक करें।"),
     "saved": ("Saved.", "सहेजा गया।"),
+    "matching_queued": (
+        "Candidates are being computed: strong matches join the review queue in a moment. Reload to see them marked.",
+        "संभावित मिलान खोजे जा रहे हैं: मज़बूत मिलान कुछ ही क्षणों में समीक्षा सूची में जुड़ जाएँगे। चिह्नित देखने के लिए पेज दोबारा खोलें।",
+    ),
     "check_now": ("Best candidates for this child now", "इस बच्चे के लिए अभी सबसे संभावित मिलान"),
     "candidates": ("Candidates", "संभावित मिलान"),
     "no_candidates": ("No candidates yet.", "अभी कोई संभावित मिलान नहीं।"),

@@ -18,13 +18,12 @@ from search_api.citizen import proof, service
 from search_api.citizen.models import CitizenReportRow, PublicNoticeRow
 from search_api.citizen.service import CitizenRefused, NoticeNotFound, PublicNotice
 from search_api.db import utcnow
-from search_api.faces.flows import sync_faces
 from search_api.faces.service import check_photo
 from search_api.fusion.service import Candidate, Matcher
 from search_api.limits import RateLimited, StoreWindow
 from search_api.notifications import service as notifications
 from search_api.policy import UNIT_CODE_FIELD, UNIT_NAME_FIELD, PermissionDenied, authorize
-from search_api.records.flows import flag_duplicates, index_pending, match_and_queue, store_photo
+from search_api.records.flows import ask_for_matching, match_after_filing, store_photo
 from search_api.resources import Resources
 from search_api.users.models import UserRow
 
@@ -141,9 +140,11 @@ def record_from_report(row: CitizenReportRow, *, unit_name: str = "", unit_code:
 class Accepted:
     report: CitizenReportRow
     stored: StoredRecord
-    candidates: list[Candidate]
-    queued: int
+    candidates: list[Candidate]  # empty when matching is queued
+    queued: int | None  # None when matching is queued
     warnings: list[dict]
+    matching: str = "done"  # or "queued", with the match job's id
+    match_job: int | None = None
 
 
 def _moderated(session: Session, user: UserRow, report_pk: int) -> CitizenReportRow:
@@ -166,9 +167,10 @@ def accept_report(
 ) -> Accepted:  # fmt: skip
     """The DCPU accepts a report: it becomes a found child (seen) or a missing report, through
     the ingest's tidy path like any register's row (an unreadable age or date is cleared and the
-    warning kept on the report), is indexed and matched now; strong pairs enter the review queue.
+    warning kept on the report), is indexed and matched (by a match job, or now with
+    ``match_on_filing = "inline"``); strong pairs enter the review queue.
 
-    The record, the report's decision and the audit entry commit together; indexes follow.
+    The record, the report's decision, the audit entry and the match job commit together; indexes follow.
     """
     row = _moderated(session, user, report_pk)
     data = record_from_report(row, unit_name=unit_name, unit_code=unit_code)
@@ -183,14 +185,10 @@ def accept_report(
     service.decide(row=row, status="accepted", user=user, record_key=stored.key, warnings=warnings)
     append(session=session, actor=Actor.of(user, source), action="citizen_accept", targets=[f"citizen:{row.pk}", stored.key],
            detail={"kind": kind, "warnings": [f"{w['field']}: {w['message']}" for w in warnings]})  # fmt: skip
+    ticket = ask_for_matching(res=res, session=session, stored=stored)
     session.commit()
-    with res.index_writer():
-        index_pending(res)
-        if stored.record.photos:
-            sync_faces(res)
-    candidates, queued = match_and_queue(matcher=matcher, session=session, stored=stored)
-    flag_duplicates(matcher=matcher, session=session, stored=stored)
-    return Accepted(row, stored, candidates, queued, warnings)
+    saved = match_after_filing(res=res, matcher=matcher, session=session, stored=stored, ticket=ticket)
+    return Accepted(row, stored, saved.candidates, saved.queued, warnings, saved.matching, saved.match_job)
 
 
 def reject_report(*, session: Session, report_pk: int, user: UserRow, reason: str, source: str = "") -> CitizenReportRow:

@@ -71,8 +71,10 @@ class AcceptedRead(BaseModel):
     report: ReportRead
     record_key: str
     warnings: list[dict]
-    candidates: list[dict]
-    queued_for_review: int
+    candidates: list[dict]  # empty while matching is queued
+    matching: str = Field(description='"queued": a match job ranks the record soon (see match_job); "done": matched before answering')
+    match_job: int | None = None
+    queued_for_review: int | None = None  # with matching "done" only
 
 
 class ConsentCreate(BaseModel):

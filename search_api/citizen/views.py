@@ -99,14 +99,14 @@ def report_photo(report_pk: int, user: CurrentUser, session: DbSession, res: Res
 
 
 @router.post("/reports/{report_pk}/accept", response_model=AcceptedRead,
-             summary="Accept: the report becomes a found child or missing report, checked by the ingest, and is matched now")  # fmt: skip
+             summary="Accept: the report becomes a found child or missing report (checked by the ingest), matched by a job")  # fmt: skip
 def accept(report_pk: int, body: AcceptBody, user: CurrentUser, session: DbSession, res: ResourcesDep, matcher: MatcherDep,
            source: Source) -> AcceptedRead:  # fmt: skip
     done = flows.accept_report(res=res, matcher=matcher, session=session, report_pk=report_pk, user=user, unit_name=body.unit_name,
                                unit_code=body.unit_code, source=source)  # fmt: skip
     shown = candidate_views(session=session, user=user, stored=done.stored, candidates=done.candidates)
     return AcceptedRead(report=ReportRead.of(done.report), record_key=done.stored.key, warnings=done.warnings, candidates=shown,
-                        queued_for_review=done.queued)  # fmt: skip
+                        matching=done.matching, match_job=done.match_job, queued_for_review=done.queued)  # fmt: skip
 
 
 @router.post("/reports/{report_pk}/reject", response_model=ReportRead, summary="Reject with a reason (the report is kept with it)")

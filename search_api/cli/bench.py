@@ -231,6 +231,11 @@ class Store(StrEnum):
     postgres = "postgres"
 
 
+class MatchOnFiling(StrEnum):
+    background = "background"
+    inline = "inline"
+
+
 @app.command("load")
 def bench_load(
     per_side: Annotated[int, typer.Option("--per-side", "--n", help="Records per side (missing reports and found children)")] = 10_000,
@@ -244,11 +249,18 @@ def bench_load(
     work_dir: Annotated[Path, typer.Option()] = Path("data/bench"),
     fresh: Annotated[bool, typer.Option("--fresh", help="Seed again even if WORK_DIR holds this size's data")] = False,
     drop: Annotated[bool, typer.Option("--drop", help="Remove the bench data (and its PostgreSQL schema) after the run")] = False,
+    think: Annotated[
+        float, typer.Option(min=0, help="Mean think time (s, exponential) between a user's requests; 0: the next at once (closed loop)")
+    ] = 0.0,
+    match_on_filing: Annotated[
+        MatchOnFiling, typer.Option(help="The server's setting: background (a match job after the answer) or inline")
+    ] = MatchOnFiling.background,
 ) -> None:
     """A real server (serve --workers N) under concurrent users from this process, a mix by role
     (searches, record opens, new records, candidates, the review queue, pairs, decisions, photo
-    search): req/s, p50/p95/p99 and errors per route, peak RSS per process, load average, audit
-    entries written, "database is locked" count. Run it under flock (CPU-heavy)."""
+    search): req/s, p50/p95/p99 and errors per route, the match jobs' lag (queued → done) and
+    backlog, peak RSS per process, load average, audit entries written, "database is locked"
+    count. Run it under flock (CPU-heavy)."""
     from search_api.bench_load import DEFAULT_PG, run_load_bench
 
     if store is Store.postgres:
@@ -257,7 +269,7 @@ def bench_load(
         raise fail("--database-url goes with --store postgres")
     lines = run_load_bench(
         n=per_side, users=users, duration=duration, workers=workers, work_dir=work_dir, store=store.value,
-        database_url=database_url, fresh=fresh, drop=drop,
+        database_url=database_url, fresh=fresh, drop=drop, think=think, match_on_filing=match_on_filing.value,
     )  # fmt: skip
     for line in lines:
         out.print(line)

@@ -59,7 +59,7 @@ def reports(as_user: AsUser, status: Annotated[str, typer.Option(help="pending, 
 @app.command("accept")
 def accept(report_pk: int, as_user: AsUser, unit_name: Annotated[str, typer.Option(help="police station or CCI that takes it on")] = "",
            unit_code: Annotated[str, typer.Option(help="its CCTNS code or CCI registration number")] = "") -> None:  # fmt: skip
-    """Accept a report: it becomes a record (through the ingest's checks), is indexed and matched now."""
+    """Accept a report: it becomes a record (through the ingest's checks), is indexed, and its matching is queued."""
     from search_api.citizen import flows
     from search_api.fusion.model import load_active
     from search_api.fusion.service import Matcher
@@ -73,8 +73,12 @@ def accept(report_pk: int, as_user: AsUser, unit_name: Annotated[str, typer.Opti
         except _refusals() as exc:
             raise fail(str(exc)) from exc
         session.commit()
-        out.print(f"report {done.report.reference} → {done.stored.key}; {len(done.candidates)} candidates, "
-                  f"{done.queued} queued for review")  # fmt: skip
+        if done.matching == "queued":
+            out.print(f"report {done.report.reference} → {done.stored.key}; matching queued (job {done.match_job}: "
+                      "'trackchild match pending --once' or a running server matches it)")  # fmt: skip
+        else:
+            out.print(f"report {done.report.reference} → {done.stored.key}; {len(done.candidates)} candidates, "
+                      f"{done.queued} queued for review")  # fmt: skip
         for w in done.warnings:
             console.print(f"[yellow]cleared[/yellow] {w['field']}: {w['message']}")
         for c in done.candidates[:5]:

@@ -30,7 +30,9 @@ class Direction(StrEnum):
 
 @app.command()
 def match(
-    record_id: Annotated[Optional[str], typer.Argument(help="One record's id (human-readable output)")] = None,
+    record_id: Annotated[
+        Optional[str], typer.Argument(help="One record's id (human-readable output), or 'pending': run the match jobs filings left")
+    ] = None,
     all_records: Annotated[bool, typer.Option("--all", help="Every record of one side, as JSON lines")] = False,
     direction: Annotated[Direction, typer.Option()] = Direction.found_to_missing,
     top: Annotated[int, typer.Option(min=1, max=100)] = 10,
@@ -45,15 +47,29 @@ def match(
         Blocking,
         typer.Option(help="With --all: batch (the other register indexed once in memory) or index (the text engine, per record)"),
     ] = Blocking.batch,
+    once: Annotated[bool, typer.Option("--once", help="With 'pending': run the jobs due now, then stop (the default)")] = False,
+    loop: Annotated[
+        bool, typer.Option("--loop", help="With 'pending': keep running jobs as they come (as the data dir's one match worker)")
+    ] = False,
 ) -> None:
     """Ranked, explained candidates from the other register.
 
     With --all, one JSON line per record: each candidate's id, score, source and the level
     it reached on every feature (the full explanation only with --explain).
+
+    'trackchild match pending [--once|--loop]' runs the match jobs that filings left (a record
+    filed is matched by a job after the answer; 'serve' runs them too, in one process per data dir).
     """
     from indexer import find_records_by_id
     from search_api.fusion.service import Matcher
 
+    if record_id == "pending" and not all_records:
+        if once and loop:
+            raise fail("give --once or --loop, not both")
+        _run_match_jobs(loop=loop)
+        return
+    if once or loop:
+        raise fail("--once and --loop go with 'trackchild match pending'")
     if bool(record_id) == all_records:
         raise fail("give either a RECORD_ID or --all")
     with open_resources(Settings()) as res:
@@ -81,6 +97,42 @@ def match(
         out.print(f"{rank:>2}. {c.kind} {c.id}  score {c.score:.3f}  via {c.source}")
         for line in c.explanation.lines():
             out.print(f"      {line}")
+
+
+def _run_match_jobs(*, loop: bool) -> None:
+    """The match jobs that are due: once, or as the data dir's match worker until interrupted
+    (waiting for the lead while a server's worker holds it)."""
+    import time
+
+    from search_api.fusion.service import Matcher
+    from search_api.leadership import Leadership
+    from search_api.records import matching_jobs
+
+    with open_resources(Settings()) as res:
+        matcher = Matcher(res)
+        if not loop:
+            done = matching_jobs.run_pending(res, matcher, limit=100_000)
+            with res.session_factory() as session:
+                left = matching_jobs.pending_count(session=session)
+            out.print(f"match jobs: {done.done} done, {done.rerun} to run again, {done.retried} to retry, {done.failed} failed; "
+                      f"{done.queued} pairs queued for review, {done.flagged} duplicates flagged; {left} still pending")  # fmt: skip
+            return
+        interval = res.settings.match_job_interval_seconds or 1.0
+        leadership = Leadership(res.settings.data_dir / matching_jobs.LOCK_FILE)
+        worker = matching_jobs.worker_name()
+        console.print(f"match worker {worker}: every {interval:g}s while it holds {leadership.path} (Ctrl-C stops)")
+        try:
+            while True:
+                if leadership.holds():
+                    done = matching_jobs.run_pending(res, matcher, worker=worker)
+                    if done.done or done.failed or done.retried:
+                        out.print(f"{done.done} done, {done.retried} to retry, {done.failed} failed; "
+                                  f"{done.queued} pairs queued, {done.flagged} duplicates flagged")  # fmt: skip
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            leadership.release()
 
 
 def _match_all(  # type: ignore[no-untyped-def]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
 from search_api.config import Settings
+from search_api.leadership import LeaderLoop
+from search_api.leadership import Leadership as _Leadership
 from search_api.notifications import service
 from search_api.notifications.channels import Channel, EmailChannel, FileSmsChannel, InAppChannel
 from search_api.resources import Resources
@@ -66,75 +64,26 @@ def run_once(res: Resources, *, digest: bool = False) -> WorkerPass:
     return WorkerPass(escalated.district_level if escalated else 0, escalated.state_level if escalated else 0, delivery)
 
 
-class Leadership:
-    """One delivering worker per data dir, however many ``serve`` workers run: an exclusive,
-    non-blocking lock on ``<data dir>/notify-worker.lock`` (as ``index_writer`` does for the
-    indexes). The holder keeps it while it runs; if its process dies the system drops the lock
-    and the next worker to try takes over. The outbox's compare-and-swap claim stays the
-    safety net: even two holders could never send one message twice."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
+class Leadership(_Leadership):
+    """One delivering worker per data dir, however many ``serve`` workers run: the lock on
+    ``<data dir>/notify-worker.lock``. The outbox's compare-and-swap claim stays the safety
+    net: even two holders could never send one message twice."""
 
     @classmethod
     def of(cls, res: Resources) -> Leadership:
         return cls(res.settings.data_dir / "notify-worker.lock")
 
-    def holds(self) -> bool:
-        """Whether this worker leads (taking the lead if nobody holds it)."""
-        if self._fd is not None:
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())  # for an operator wondering which process delivers
-        self._fd = fd
-        return True
 
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-
-class BackgroundWorker:
-    """The worker inside ``serve``: a daemon thread that, when it leads, runs one pass every
-    ``notify_interval_seconds``; the others wait and try to lead at each tick."""
+class BackgroundWorker(LeaderLoop):
+    """The worker inside ``serve``: when it leads, one pass every ``notify_interval_seconds``."""
 
     def __init__(self, res: Resources, interval: float) -> None:
-        self.res, self.interval = res, interval
-        self.leadership = Leadership.of(res)
-        self.passes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="trackchild-notify", daemon=True)
+        self.res = res
+        super().__init__(name="trackchild-notify", leadership=Leadership.of(res), interval=interval, work=lambda: run_once(res), log=log)
 
     def start(self) -> BackgroundWorker:
-        self._thread.start()
+        super().start()
         return self
-
-    def _loop(self) -> None:
-        try:
-            while not self._stop.wait(self.interval):
-                if not self.leadership.holds():
-                    continue
-                try:
-                    run_once(self.res)
-                    self.passes += 1
-                except Exception:  # the worker must outlive one bad pass; the error is logged with ids only
-                    log.exception("notification pass failed")
-        finally:
-            self.leadership.release()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
 
 
 def start_background_worker(res: Resources) -> BackgroundWorker | None:

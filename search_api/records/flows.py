@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -28,6 +29,7 @@ from search_api.policy import (
     may_send_for_review,
     unit_code_of,
 )
+from search_api.records import matching_jobs
 from search_api.records.models import RecordEntryRow
 from search_api.resources import Resources
 from search_api.review import duplicates
@@ -74,10 +76,12 @@ def _check_photos(data: dict, *, existing: StoredRecord | None, uploaded: list[s
 @dataclass
 class SavedRecord:
     stored: StoredRecord
-    candidates: list[Candidate]
-    queued: int  # pairs that entered the review queue
-    duplicates_flagged: int = 0  # records of the same register that may be this child
+    candidates: list[Candidate]  # empty when matching is queued
+    queued: int | None  # pairs that entered the review queue (None: matching is queued)
+    duplicates_flagged: int | None = 0  # records of the same register that may be this child
     kept: list[str] = field(default_factory=list)  # what the store kept over the write (a closed status)
+    matching: str = "done"  # "queued": a match job ranks the record soon after the answer
+    match_job: int | None = None  # that job's id
 
 
 def save_record(
@@ -91,7 +95,8 @@ def save_record(
     expected_version: str | None = None,
     uploaded: list[str] | None = None,
 ) -> SavedRecord:
-    """Validate and store a record, index it, embed its photos, match it, queue strong pairs.
+    """Validate and store a record, index it, embed its photos; match it and queue strong pairs
+    (by a match job after the answer, or before it with ``match_on_filing = "inline"``).
 
     Police file for their own station and CCI staff for their own institution, by unit code:
     an empty code (and name) is filled in from the user, a different code is refused, and so
@@ -99,9 +104,10 @@ def save_record(
     ``photos`` may name only the record's own photos and those in ``uploaded`` (store paths of
     photos this request uploaded).
 
-    Order: the record and its audit entry are committed in one transaction (the record marked
-    *pending index*); the text index follows. A crash in between leaves the record pending,
-    and the next ingest, ``reindex`` or server start indexes it.
+    Order: the record, its audit entry and its match job are committed in one transaction (the
+    record marked *pending index*); the text index follows. A crash in between leaves the record
+    pending, and the next ingest, ``reindex`` or server start indexes it; its job runs after
+    ``matching_jobs.INDEXING_GRACE``.
 
     Args:
         expected_version: the version (``version`` of the record as read, the ETag) this write
@@ -140,14 +146,35 @@ def save_record(
         from search_api.citizen.flows import withdraw_when_closed
 
         withdraw_when_closed(session=session, actor=Actor.of(user, source), record_keys=[stored.key])  # a public notice comes down
-    session.commit()  # the record, its audit entry and its notifications, together
+    ticket = ask_for_matching(res=res, session=session, stored=stored)
+    session.commit()  # the record, its audit entry, its notifications and its match job, together
+    saved = match_after_filing(res=res, matcher=matcher, session=session, stored=stored, ticket=ticket)
+    saved.kept = [k.message for k in report.kept]
+    return saved
+
+
+def ask_for_matching(*, res: Resources, session: Session, stored: StoredRecord) -> matching_jobs.Ticket | None:
+    """With ``match_on_filing = "background"``, the record's match job, in the filing's transaction."""
+    if res.settings.match_on_filing != "background":
+        return None
+    return matching_jobs.enqueue(session=session, record_key=stored.key)
+
+
+def match_after_filing(
+    *, res: Resources, matcher: Matcher, session: Session, stored: StoredRecord, ticket: matching_jobs.Ticket | None
+) -> SavedRecord:
+    """After the commit: bring the text and face indexes up, then either make the match job due
+    (background: the answer says matching is queued) or match now (inline)."""
     with res.index_writer():  # one writer for the indexes across every worker
         index_pending(res)
         if stored.record.photos:
             sync_faces(res)
+    if ticket is not None:
+        matching_jobs.release(session=session, ticket=ticket)
+        session.commit()
+        return SavedRecord(stored, [], None, None, matching="queued", match_job=ticket.pk)
     saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
     _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
-    saved.kept = [k.message for k in report.kept]
     return saved
 
 
@@ -238,9 +265,24 @@ def list_entered_by(*, session: Session, username: str, limit: int = 20) -> list
     return [found[k] for k in keys if k in found]
 
 
+# the text index's document count each matcher last re-read the register size at
+_register_seen: weakref.WeakKeyDictionary[Matcher, int] = weakref.WeakKeyDictionary()
+
+
+def _refresh_register_size(matcher: Matcher) -> None:
+    """The prior of a pair depends on how many missing reports there are. Counting them scans
+    the store (40 ms of a 150 ms ranking at 20k per side on SQLite, and linear in the register),
+    so it is re-read only when the text index's document count, a cheap number, has moved: a
+    record was added or archived (a status change leaves both counts as they are)."""
+    documents = matcher.res.text_index.count()
+    if _register_seen.get(matcher) != documents:
+        matcher.refresh_register_size()
+        _register_seen[matcher] = documents
+
+
 def find_candidates(*, matcher: Matcher, stored: StoredRecord, limit: int = 10) -> list[Candidate]:
     """Candidates from the other register, computed only: nothing is queued (what a page view shows)."""
-    matcher.refresh_register_size()
+    _refresh_register_size(matcher)
     return matcher.rank(stored.record, limit=limit, open_only=True)
 
 
@@ -378,7 +420,7 @@ def send_for_review(
     other = get_records_by_keys(session=session, keys=[other_key]).get(other_key)
     if other is None or other.record.kind == stored.record.kind:
         raise review.PairNotFound(f"no {('found' if stored.record.kind == 'missing' else 'missing')} record {other_key!r}")
-    matcher.refresh_register_size()
+    _refresh_register_size(matcher)
     proposed = {c.key: c for c in matcher.rank(stored.record, limit=PROPOSED_CANDIDATES, open_only=True)}
     candidate = proposed.get(other.key)
     reason = reason.strip()[:2000]

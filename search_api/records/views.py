@@ -26,14 +26,16 @@ Status = Literal["open", "traced", "closed", "in_care", "restored", "transferred
 
 
 def _saved(saved: flows.SavedRecord, session, user) -> dict:  # type: ignore[no-untyped-def]
+    """The answer to a filing: the record, and either that its matching is queued (the match
+    job's id; ``GET .../candidates`` computes candidates meanwhile) or, inline, its candidates
+    and how many pairs and duplicates it queued."""
     candidates = service.candidate_views(session=session, user=user, stored=saved.stored, candidates=saved.candidates)
-    return {
-        "record": service.full_view(saved.stored),
-        "candidates": candidates,
-        "queued_for_review": saved.queued,
-        "duplicates_flagged": saved.duplicates_flagged,
-        "kept": saved.kept,
-    }
+    answer = {"record": service.full_view(saved.stored), "candidates": candidates, "matching": saved.matching, "kept": saved.kept}
+    if saved.match_job is not None:
+        answer["match_job"] = saved.match_job
+    if saved.queued is not None:
+        answer |= {"queued_for_review": saved.queued, "duplicates_flagged": saved.duplicates_flagged}
+    return answer
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create (or re-submit) a missing report or found child")

@@ -20,7 +20,8 @@ from search_api.audit.models import AuditEntryRow
 from search_api.citizen import proof
 from search_api.citizen.models import CitizenReportRow, PublicNoticeRow
 from search_api.config import Settings
-from tests.factories import add_users, found_child, missing_report
+from search_api.records.models import MatchJobRow
+from tests.factories import add_users, found_child, missing_report, run_match_jobs
 from ui.app import create_web_app
 
 PASSWORD = "a long enough password"
@@ -116,7 +117,12 @@ def test_accepted_report_becomes_a_record_that_is_matched(client: TestClient) ->
     # through the ingest's tidy path: an impossible date is cleared, the warning kept on the report
     assert any(w["field"] == "date" for w in body["warnings"]), body["warnings"]
     assert any(w["field"] == "date" for w in report_row(client, reference).warnings)
-    assert "found:FC-PATNA-1" in [c["key"] for c in body["candidates"]]
+    # matched after the answer, by its match job: nothing queued yet, then the job finds the seen child
+    assert body["matching"] == "queued" and body["match_job"] and body["candidates"] == [] and body["queued_for_review"] is None
+    assert run_match_jobs(res).done == 1
+    with res.session_factory() as session:
+        job = session.get(MatchJobRow, body["match_job"])
+        assert job is not None and job.status == "done" and job.record_key == key
     with res.session_factory() as session:
         stored = get_record(session=session, kind="missing", record_id=f"CIT-{reference}")
         assert stored is not None and stored.record.age == 9 and stored.record.age_is_estimate and len(stored.record.photos) == 1
@@ -394,7 +400,9 @@ def test_cli_moderation_and_notices(settings: Settings) -> None:
     assert runner.invoke(cli_app, ["citizen", "accept", "1", "--as", "dcpu_gaya"]).exit_code == 2  # another district's report
     accepted = runner.invoke(cli_app, ["citizen", "accept", "1", "--as", "dcpu_patna"])
     assert accepted.exit_code == 0, accepted.output
-    assert f"missing:CIT-{refs[0]}" in accepted.output and "found:FC-CLI" in accepted.output and "cleared" in accepted.output
+    assert f"missing:CIT-{refs[0]}" in accepted.output and "matching queued" in accepted.output and "cleared" in accepted.output
+    matched = runner.invoke(cli_app, ["match", "pending", "--once"])
+    assert matched.exit_code == 0 and "match jobs: 1 done" in matched.output and "0 still pending" in matched.output, matched.output
     assert runner.invoke(cli_app, ["citizen", "reject", "2", "--as", "dcpu_patna", "--reason", "duplicate of report 1"]).exit_code == 0
     published = runner.invoke(cli_app, ["citizen", "publish", f"CIT-{refs[0]}", "--as", "dcpu_patna", "--guardian-name", "Suresh Kumar",
                                         "--relation", "father", "--how", "signed form at DCPU office"])  # fmt: skip

@@ -22,9 +22,13 @@ from indexer.store import upsert_records
 from search_api.app import create_app
 from search_api.audit.models import AuditEntryRow
 from search_api.config import Settings
+from search_api.db import utcnow
+from search_api.fusion.service import Matcher
+from search_api.records.matching_jobs import INDEXING_GRACE, run_pending
+from search_api.records.models import MatchJobRow
 from search_api.resources import open_resources
 from search_api.review.models import ReviewDecisionRow
-from tests.factories import add_users, found_child, missing_report
+from tests.factories import add_users, found_child, missing_report, run_match_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "crash-tests-2026"
@@ -113,6 +117,7 @@ def test_a_record_and_its_audit_entry_survive_together(settings: Settings, crash
         assert (stored is not None) == saved
         assert _audit_count(res, "record_edit") == int(saved)  # both or neither
         assert _indexed_status(res, "missing:MP-C-1") is None  # killed before the index committed
+        assert _match_jobs(res) == ([("missing:MP-C-1", "pending")] if saved else [])  # the match job too: both or neither
     with TestClient(create_app(settings)) as client:  # a server start repairs what is pending
         res = client.app.state.resources  # type: ignore[attr-defined]
         assert _indexed_status(res, "missing:MP-C-1") == ("open" if saved else None)
@@ -120,6 +125,15 @@ def test_a_record_and_its_audit_entry_survive_together(settings: Settings, crash
             from indexer import count_records
 
             assert count_records(session=session).pending_index == 0
+        # the job the dead filing left waits out its grace (the filing never said its indexes were up), then runs
+        assert run_pending(res, Matcher(res)).done == 0
+        assert run_pending(res, Matcher(res), now=utcnow() + INDEXING_GRACE).done == int(saved)
+        assert _match_jobs(res) == ([("missing:MP-C-1", "done")] if saved else [])
+
+
+def _match_jobs(res) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with res.session_factory() as session:
+        return [(j.record_key, j.status) for j in session.scalars(select(MatchJobRow).order_by(MatchJobRow.pk))]
 
 
 DECIDE = """
@@ -153,7 +167,7 @@ def test_a_decision_and_its_statuses_survive_together(settings: Settings, crash:
         place = {"district": "Patna", "state": "Bihar"}
         client.post("/records", json=missing_report(id="MP-C-2", name="Yadavi Rathore", sex="F", age=8, place=place), headers=auth)
         queued = client.post("/records", json=found_child(id="FC-C-2", name="Yadavi Rathore", sex="F", age=8, place=place), headers=auth)
-        assert queued.json()["queued_for_review"] == 1
+        assert queued.json()["matching"] == "queued" and run_match_jobs(res).queued == 1
     _killed(_run(settings.data_dir, DECIDE.format(crash=crash)))
     with open_resources(settings) as res:
         with res.session_factory() as session:

@@ -10,7 +10,7 @@ from indexer.store import UpsertOutcome, archive_records, upsert_records
 from search_api.app import create_app
 from search_api.config import Settings
 from search_api.db import utcnow
-from tests.factories import add_users, found_child, missing_report
+from tests.factories import add_users, found_child, missing_report, run_match_jobs
 
 PASSWORD = "keep-decisions-2026"
 
@@ -53,7 +53,8 @@ def test_reimport_after_review_and_retention_keeps_the_outcome(tmp_path, setting
 
         admin, officer = auth("adm"), auth("off")
         assert client.post("/records", json=report, headers=admin).status_code == 201
-        assert client.post("/records", json=arrival, headers=admin).json()["queued_for_review"] == 1
+        assert client.post("/records", json=arrival, headers=admin).json()["matching"] == "queued"
+        assert run_match_jobs(res).queued == 1
         pair = client.get("/review/queue", headers=officer).json()[0]
         body = {"decision": "confirm", "note": "family met"}
         assert client.post(f"/review/pairs/{pair['pk']}/decision", json=body, headers=officer).status_code == 200

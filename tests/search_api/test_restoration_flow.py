@@ -16,7 +16,7 @@ from search_api.config import Settings
 from search_api.notifications import service as notifications
 from search_api.notifications.flows import channels_for
 from search_api.restoration import flows as restoration
-from tests.factories import add_users, found_child, missing_report
+from tests.factories import add_users, found_child, missing_report, run_match_jobs
 
 PASSWORD = "a long enough password"
 CHILD_NAME = "Yadavi Rathore"
@@ -84,6 +84,7 @@ def confirmed_pair(client: TestClient) -> int:
     assert client.post("/records", json=report, headers=police).status_code == 201
     child = found_child(id="FC-J-1", name=CHILD_NAME, age=8, sex="F", date="2025-05-20", marks="scar on chin")
     assert client.post("/records", json=child, headers=cci).status_code == 201
+    run_match_jobs(client.app.state.resources)  # type: ignore[attr-defined]  # the server's match worker, after the answers
     pair = next(p for p in client.get("/review/queue", headers=officer).json() if p["found_key"] == "found:FC-J-1")
     done = client.post(
         f"/review/pairs/{pair['pk']}/decision", json={"decision": "confirm", "note": "mother identified her"}, headers=officer

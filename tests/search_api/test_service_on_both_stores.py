@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from search_api.app import create_app
 from search_api.config import Settings
-from tests.factories import add_users, found_child, missing_report
+from tests.factories import add_users, found_child, missing_report, run_match_jobs
 
 PASSWORD = "both stores 2026"
 
@@ -30,9 +30,11 @@ def test_journey_and_audit_chain_on_each_store(store_url: str, tmp_path: Path) -
         report = missing_report(id="MP-S-1", name="Yadavi Rathore", sex="F", age=8)
         assert client.post("/records", json=report, headers=police).status_code == 201
         arrival = found_child(id="FC-S-1", name="Yadavi Rathore", sex="F", age=8, place={"district": "Patna", "state": "Bihar"})
-        assert client.post("/records", json=arrival, headers=admin).json()["queued_for_review"] == 1
+        assert client.post("/records", json=arrival, headers=admin).json()["matching"] == "queued"
+        assert run_match_jobs(res).queued == 1  # the match job, after the answer
         second = missing_report(id="MP-S-2", name="Yadavi Rathor", sex="F", age=8, date="2025-01-12")
-        assert client.post("/records", json=second, headers=police).json()["duplicates_flagged"] == 1
+        assert client.post("/records", json=second, headers=police).json()["matching"] == "queued"
+        assert run_match_jobs(res).flagged == 1
         pair = next(p for p in client.get("/review/queue", headers=officer).json() if p["missing_key"] == "missing:MP-S-1")
         decided = client.post(f"/review/pairs/{pair['pk']}/decision", json={"decision": "confirm", "note": "family met"}, headers=officer)
         assert decided.status_code == 200

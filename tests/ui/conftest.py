@@ -68,6 +68,23 @@ def browser_login(browser, base: str, username: str, password: str = PASSWORD, *
     return context, page
 
 
+def wait_for_pair(base: str, headers: dict[str, str], found_key: str, timeout_s: float = 60) -> dict:
+    """The review queue's pair of ``found_key``, once the server's match worker has queued it
+    (a filing answers before matching)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        queue = httpx.get(f"{base}/review/queue", headers=headers, timeout=60).json()
+        pair = next((p for p in queue if p["found_key"] == found_key), None)
+        if pair is not None:
+            return pair
+        assert time.monotonic() < deadline, f"no pair of {found_key} in the review queue after {timeout_s:.0f}s: {queue}"
+        time.sleep(0.3)
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     path = Path(os.environ.get("TRACKCHILD_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "ui"
@@ -98,6 +115,7 @@ def serving(env: dict[str, str], log_path: Path) -> Iterator[str]:
     """``trackchild serve`` on a free port with this environment, until the block ends; yields its base URL."""
     port = free_port()
     log = log_path.open("w")
+    env = {**env, "TRACKCHILD_MATCH_JOB_INTERVAL_SECONDS": "0.3"}  # its match worker runs as in production (often, here)
     server = subprocess.Popen(
         [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )

@@ -118,7 +118,16 @@ def test_missing_report_then_arrival_is_proposed_confirmed_and_statuses_change(b
     assert "Best candidates for this child now" in page.content()
     first = page.locator(".candidate").first
     assert first.get_attribute("data-candidate") == "FIR-2026-0412"
+    # the filing answered before matching: the page says candidates are being computed until the
+    # server's match worker has queued the pair; reloading then shows it in the review queue
+    for _ in range(60):
+        if "In the review queue" in first.inner_text():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+        first = page.locator(".candidate").first
     assert "In the review queue" in first.inner_text(), first.inner_text()
+    assert page.locator("#matching-queued").count() == 0
     cci.shoot("07-arrival-candidates")
     # photo search (investigators): the same face comes back first
     cci.goto("/ui/search/photo")

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
 from tests.factories import found_child, missing_report
-from tests.ui.conftest import _cli, add_cli_users, api_login, serving
+from tests.ui.conftest import _cli, add_cli_users, api_login, serving, wait_for_pair
 from tests.ui.test_restoration_journey import Person
 
 pytestmark = pytest.mark.slow
@@ -89,7 +89,7 @@ def test_documents_on_steps_care_plan_roll_and_transfer(browser, server: str, ar
                            cci_name="Children Home Howrah")  # fmt: skip
         assert httpx.post(f"{server}/records", json=kept, headers=cci_api, timeout=120).status_code == 201
     officer = api_login(server, "dcpu_patna", PASSWORD)
-    pair = next(p for p in httpx.get(f"{server}/review/queue", headers=officer, timeout=60).json() if p["found_key"] == "found:FC-CJ-1")
+    pair = wait_for_pair(server, officer, "found:FC-CJ-1")  # queued by the server's match worker, after the filing
     decided = httpx.post(f"{server}/review/pairs/{pair['pk']}/decision", json={"decision": "confirm", "note": "mother identified her"},
                          headers=officer, timeout=120)  # fmt: skip
     assert decided.status_code == 200, decided.text

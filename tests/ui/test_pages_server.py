@@ -137,3 +137,23 @@ def test_record_pages_link_the_district_directory(client: TestClient, settings: 
     links = re.search(r'id="directory-links">(.*?)</p>', page, re.S)
     assert links, page[:2000]
     assert "type=police_station" in links.group(1) and "district=" in links.group(1)
+
+
+def test_a_record_filed_says_its_candidates_are_being_computed_until_its_match_job_ran(client: TestClient, settings: Settings) -> None:
+    """Issue 11: the filing answers before matching; the record page says so (in both languages)
+    while the job waits, and no longer once it ran."""
+    from tests.factories import run_match_jobs
+
+    _login(client, "cci1")
+    token = _csrf(client.get("/ui/records/new/found").text)
+    answer = client.post("/ui/records/new/found", data={"csrf": token, "id": "AG-MJ-1", "name": "Ravi", "sex": "M", "age": "10"},
+                         follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303, answer.text
+    page = client.get(answer.headers["location"]).text
+    assert 'id="matching-queued"' in page and "Candidates are being computed" in page
+    client.cookies.set("tc_lang", "hi")
+    assert "संभावित मिलान खोजे जा रहे हैं" in client.get(answer.headers["location"]).text
+    client.cookies.set("tc_lang", "en")
+    with open_resources(settings) as res:
+        assert run_match_jobs(res).done == 1
+    assert 'id="matching-queued"' not in client.get("/ui/records/found/AG-MJ-1").text

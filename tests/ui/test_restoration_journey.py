@@ -23,7 +23,7 @@ import pytest
 
 from tests.factories import found_child, missing_report
 from tests.live import free_port
-from tests.ui.conftest import _cli, add_cli_users, api_login, serving
+from tests.ui.conftest import _cli, add_cli_users, api_login, serving, wait_for_pair
 
 pytestmark = pytest.mark.slow
 PASSWORD = "restoration-pass-2026"
@@ -115,6 +115,7 @@ def test_confirm_order_verify_hand_over_escalate_and_follow_up(browser, server: 
     assert httpx.post(f"{server}/records", json=report, headers=api_login(server, "police_patna", PASSWORD), timeout=120).status_code == 201
     child = found_child(id="FC-RJ-1", name=CHILD, age=8, sex="F", date="2025-05-20", marks="scar on chin", cci_name="Children Home Howrah")
     assert httpx.post(f"{server}/records", json=child, headers=api_login(server, "cci_howrah", PASSWORD), timeout=120).status_code == 201
+    wait_for_pair(server, api_login(server, "dcpu_patna", PASSWORD), "found:FC-RJ-1")  # the server's match worker queues it
 
     # 1. the DCPU of the family's district confirms the pair in the browser
     dcpu = Person(browser, server, artifacts_dir, "dcpu_patna")

@@ -32,6 +32,7 @@ from search_api import (
     may_log_police_action,
     may_read_care,
     may_send_for_review,
+    open_match_job_of,
     photo_path_for,
     police_actions_for_page,
     save_record,
@@ -178,6 +179,8 @@ def record_page(
         duplicates=[(d, flags[d["key"]]) for d in shown],
         pairs=pairs if view["access"] == "full" else [],
         saved=bool(saved),
+        # filed a moment ago: its match job ranks it for the review queue after the answer
+        matching_queued=open_match_job_of(session=session, record_key=stored.key) is not None and view["access"] == "full",
         photo_problems=[code for code in photo.split(",") if code in PHOTO_PROBLEMS][: len(PHOTO_PROBLEMS)],
         photo_url=photo_url,
         inside=view["access"] == "full",
