@@ -20,7 +20,7 @@ import numpy as np
 from search_api.fusion.features import ALL_FEATURES
 from search_api.fusion.features.attributes import GROWTH_CM_PER_YEAR
 from search_api.fusion.features.face import _feature as _face_feature
-from search_api.fusion.features.names import NameAgreement, _name_feature, _parents_feature, compare_names
+from search_api.fusion.features.names import NameAgreement, _name_feature, _parents_feature, compare_names, compare_parents
 from search_api.fusion.features.place import RAILWAY_HUBS, near_hub
 from search_api.fusion.model import MAX_ABS_WEIGHT, TF_FLOOR, FusionModel
 from search_api.fusion.views import ChildView, Pair
@@ -212,7 +212,8 @@ class VectorScorer:
             # dates
             lv = _LEVELS["found_after_missing_days"]
             levels[:, _F["found_after_missing_days"]] = _select(
-                [(~both_dates, lv["missing"]), ((days >= 0) & (days <= 365), lv["within_year"]),
+                [(~both_dates, lv["missing"]), ((days >= 0) & (days <= 30), lv["within_month"]),
+                 ((days > 30) & (days <= 91), lv["within_3_months"]), ((days > 91) & (days <= 365), lv["within_year"]),
                  ((days > 365) & (days <= 3 * 365), lv["within_3y"]), (days > 3 * 365, lv["later"]),
                  ((days >= -60) & (days < 0), lv["shortly_before"])],
                 lv["else"], n,
@@ -271,8 +272,8 @@ class VectorScorer:
         per_pair_languages = np.flatnonzero(levels[:, fl] < 0).tolist()
         for i, other in enumerate(others):
             a, b = (view, other) if is_missing else (other, view)
-            for slot, left, right, w, m_ in ((0, a.names, b.names, name_w, name_m), (1, a.parents, b.parents, parent_w, parent_m)):
-                agreement = compare_names(left, right)
+            names, parents = compare_names(a.names, b.names), compare_parents(a, b)
+            for slot, agreement, w, m_ in ((0, names, name_w, name_m), (1, parents, parent_w, parent_m)):
                 level, tf = _name_level(agreement)
                 out_levels[slot][i] = level
                 if tf:

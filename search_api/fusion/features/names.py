@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from indexer import NameToken, NormalisedName, TokenMatch, match_token, normalise_name
 from search_api.fusion.levels import Comparison, Feature, Level, Observed, always
-from search_api.fusion.views import Pair
+from search_api.fusion.views import ChildView, Pair
 
 Frequency = Callable[[str], float]  # strict phonetic key → share of records holding it
 
@@ -109,6 +109,17 @@ def compare_names(left: tuple[NormalisedName, ...], right: tuple[NormalisedName,
     return best
 
 
+def compare_parents(a: ChildView, b: ChildView) -> NameAgreement:
+    """The parents' names of two records. Any parent's name agreeing with any other is
+    evidence (registers mix up whose name goes where), but a disagreement counts only where
+    both records name the same parent: a report naming only the father and a found child
+    naming only the mother have not disagreed about anyone, they have nothing to compare."""
+    agreement = compare_names(a.parents, b.parents)
+    if agreement.has_data and not (agreement.strong or agreement.loose or agreement.fuzzy) and not a.parent_roles & b.parent_roles:
+        return _NO_DATA
+    return agreement
+
+
 def _full(a: NameAgreement) -> bool:
     return a.strong >= 2 and a.strong + a.loose + a.fuzzy >= a.shorter
 
@@ -146,7 +157,7 @@ def _compare_names(pair: Pair, frequency: Frequency) -> Observed:
 
 
 def _compare_parents(pair: Pair, frequency: Frequency) -> Observed:
-    agreement = compare_names(pair.missing.parents, pair.found.parents)
+    agreement = compare_parents(pair.missing, pair.found)
     show = lambda r: " / ".join(x for x in (r.father_name, r.mother_name) if x)  # noqa: E731
     return _observe(_parents_feature, agreement, show(pair.missing.record), show(pair.found.record), frequency)
 
