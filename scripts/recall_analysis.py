@@ -37,10 +37,10 @@ class TracingBlocker(BatchBlocker):
 
     trace: list | None = None
 
-    def _top(self, rows, scores, limit):  # type: ignore[no-untyped-def]
+    def _top(self, rows, scores, limit, view=None):  # type: ignore[no-untyped-def]
         if self.trace is not None:
             self.trace.append((rows, scores, limit))
-        return super()._top(rows, scores, limit)
+        return super()._top(rows, scores, limit, view)
 
 
 def _who(r) -> str:  # type: ignore[no-untyped-def]
@@ -83,7 +83,7 @@ def main() -> None:
         matcher = Matcher(res, model, check_current=False)
         matcher.preload("missing")
         views = [v for v in matcher._views.values() if v.kind == "missing"]
-        blocker = TracingBlocker(views, text_limit=matcher.text_limit)
+        blocker = TracingBlocker(views, text_limit=matcher.text_limit, scorer=matcher.scorer)
         row_of = {v.id: i for i, v in enumerate(blocker.targets)}
         found_ids = sorted(truth)
         if args.sample:

@@ -27,6 +27,7 @@ import numpy as np
 
 from indexer import build_query_plan
 from search_api.fusion.candidates import AGE_WINDOW_OLDER, AGE_WINDOW_YOUNGER, text_query
+from search_api.fusion.vectorised import VectorScorer
 from search_api.fusion.views import ChildView
 
 # as tantivy's indexed age range of a record (``indexer.search.documents.estimated_age_range``)
@@ -64,8 +65,20 @@ class BatchBlocker:
     cap (the engine path's ``text_limit``), the extra passes keep a quarter of it (at least 10).
     """
 
-    def __init__(self, targets: Sequence[ChildView], *, text_limit: int = 200, place_bonus: float = 2.0, names_pass: bool = True) -> None:
+    def __init__(
+        self,
+        targets: Sequence[ChildView],
+        *,
+        text_limit: int = 200,
+        place_bonus: float = 2.0,
+        names_pass: bool = True,
+        scorer: VectorScorer | None = None,
+    ) -> None:
         self.targets = list(targets)
+        # with a scorer, records tied on their name score are ordered by what the model says
+        # of their age, dates, place, sex and height, not by their place in the register
+        self.scorer = scorer
+        self._numeric = np.array([scorer.row(v) for v in self.targets], dtype=np.float64) if scorer is not None else None
         self.place_bonus = place_bonus
         self.names_pass = names_pass
         self.text_limit = text_limit
@@ -177,12 +190,20 @@ class BatchBlocker:
         return hit
 
     # -- one record's candidates -------------------------------------------------------
-    def _top(self, rows: np.ndarray, scores: np.ndarray, limit: int) -> np.ndarray:
-        """The ``limit`` best rows (ties broken by row order, as the engine breaks them by key)."""
+    def _top(self, rows: np.ndarray, scores: np.ndarray, limit: int, view: ChildView | None = None) -> np.ndarray:
+        """The ``limit`` best rows. Rows tied with the last one kept are ordered by what the
+        model says of their numbers (``VectorScorer.numeric_evidence``) when a scorer was
+        given, then by row order (as the engine breaks ties by key)."""
         if len(rows) <= limit:
             return rows
-        order = np.lexsort((rows, -scores))[:limit]
-        return rows[order]
+        if view is None or self.scorer is None or self._numeric is None:
+            return rows[np.lexsort((rows, -scores))[:limit]]
+        cut = np.partition(scores, len(scores) - limit)[len(scores) - limit]  # the limit-th best score
+        above = np.flatnonzero(scores > cut)
+        tied = np.flatnonzero(scores == cut)
+        evidence = self.scorer.numeric_evidence(view, self._numeric[rows[tied]])
+        chosen = tied[np.lexsort((rows[tied], -evidence))[: limit - len(above)]]
+        return rows[np.concatenate([above, chosen])]
 
     def _scores(self, plan) -> np.ndarray:  # type: ignore[no-untyped-def]
         scores = np.zeros(self.n, dtype=np.float32)
@@ -236,7 +257,7 @@ class BatchBlocker:
 
         def best(mask: np.ndarray, limit: int, ranking: np.ndarray = matched_scores) -> None:
             keep = np.flatnonzero(mask)
-            chosen.append(self._top(matched[keep], ranking[keep], limit))
+            chosen.append(self._top(matched[keep], ranking[keep], limit, view))
 
         if plan.groups:
             best(aged, self.text_limit)

@@ -25,6 +25,9 @@ ROWS = [
     ("name_phonetic", {"name": "Rahul Kumar"}, {"name": "KUMAR RAHUL"}, "full"),  # swapped order
     ("name_phonetic", {"name": "Rahul Kumar"}, {"name": "राहुल"}, "strong_one"),  # missing surname, other script
     ("name_phonetic", {"name": "Vikas Das"}, {"name": "Bikash"}, "loose"),
+    # one word agrees and the other is a sound-alike spelling: the whole name, not one word
+    ("name_phonetic", {"name": "Rakesh Singh"}, {"name": "Rakeshh Singh"}, "full"),
+    ("name_phonetic", {"name": "Kunal Singh"}, {"name": "Rakeshh Singh"}, "strong_one"),
     ("name_phonetic", {"name": "Mahatm Kaul"}, {"name": "Manatm"}, "fuzzy"),
     ("name_phonetic", {"name": "Ramesh"}, {"name": "Suresh"}, "else"),  # 3 edits apart: not a variant
     ("name_phonetic", {"name": "Ramesh"}, {"name": "Pooja"}, "else"),
@@ -101,3 +104,19 @@ def test_a_child_found_soon_after_the_report_outweighs_one_found_months_later() 
     weights = model.levels["found_after_missing_days"]
     assert weights["within_month"].weight > weights["within_3_months"].weight > weights["within_year"].weight + 1.0
     assert weights["within_year"].weight > weights["within_3y"].weight
+
+
+def test_a_full_name_with_a_sound_alike_word_outweighs_one_shared_word() -> None:
+    # Rakeshh Singh (found) against Rakesh Singh and Kunal Singh (reports): both share only the
+    # surname exactly; the first also shares the given name as a sound-alike spelling
+    from search_api.fusion.model import FusionModel
+
+    model = FusionModel.load()
+    found = ChildView.of(parse_record(found_child(name="Rakeshh Singh", father_name="")))
+
+    def weight(name: str) -> float:
+        pair = Pair(ChildView.of(parse_record(missing_report(name=name, father_name=""))), found)
+        observed = BY_NAME["name_phonetic"].compare(pair, lambda key: 0.05 if key.startswith("l:") else 0.02)
+        return model.weight(observed)
+
+    assert weight("Rakesh Singh") > weight("Kunal Singh") + 3
