@@ -32,17 +32,6 @@ from search_api.resources import open_resources
 PASSES = ("aged", "any_age", "own_names", "district", "state", "district_window")
 
 
-class TracingBlocker(BatchBlocker):
-    """Records every pass's (rows, ranking, limit) so a true row's fate can be told."""
-
-    trace: list | None = None
-
-    def _top(self, rows, scores, limit, view=None):  # type: ignore[no-untyped-def]
-        if self.trace is not None:
-            self.trace.append((rows, scores, limit))
-        return super()._top(rows, scores, limit, view)
-
-
 def _who(r) -> str:  # type: ignore[no-untyped-def]
     return f"{r.name!r} f={r.father_name!r} m={r.mother_name!r} age={r.age} {r.date} {r.place.district}"
 
@@ -83,7 +72,7 @@ def main() -> None:
         matcher = Matcher(res, model, check_current=False)
         matcher.preload("missing")
         views = [v for v in matcher._views.values() if v.kind == "missing"]
-        blocker = TracingBlocker(views, text_limit=matcher.text_limit, scorer=matcher.scorer)
+        blocker = BatchBlocker(views, text_limit=matcher.text_limit, scorer=matcher.scorer)
         row_of = {v.id: i for i, v in enumerate(blocker.targets)}
         found_ids = sorted(truth)
         if args.sample:

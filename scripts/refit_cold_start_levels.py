@@ -1,9 +1,6 @@
 """Re-count m and u of some features of the shipped cold-start model, keeping the rest.
 
-    PYTHONPATH=. python scripts/refit_cold_start_levels.py found_after_missing_days parents_phonetic \
-        [--namesakes distance_km languages_shared]
-
-(features after ``--namesakes`` get their u from pairs of different children sharing a name word)
+    PYTHONPATH=. python scripts/refit_cold_start_levels.py found_after_missing_days parents_phonetic
 
 Same register as ``trackchild model fit-generated`` (classic generator, seed 101, 8,000
 missing reports and 4,000 found children) and the same counting (``fusion.fit``); the face
@@ -36,11 +33,9 @@ def _shipped_with_new_levels() -> FusionModel:
     return FusionModel.from_json(data)
 
 
-def main(args: list[str]) -> None:
-    split = args.index("--namesakes") if "--namesakes" in args else len(args)
-    features, namesakes = args[:split], args[split + 1 :]
+def main(features: list[str]) -> None:
     known = {c.name for c in ALL_FEATURES}
-    if not (features or namesakes) or set(features + namesakes) - known:
+    if not features or set(features) - known:
         raise SystemExit(f"name features to refit among: {', '.join(sorted(known))}")
     model = _shipped_with_new_levels()
     dataset = RegisterGenerator(seed=101).dataset(8000, 4000)
@@ -49,9 +44,9 @@ def main(args: list[str]) -> None:
         with open_resources(settings) as res:
             res.ingestor().ingest_records(dataset.records())
             truth = [(t["missing"], t["found"]) for t in dataset.truth]
-            refitted = refit_levels(res, truth, model, features, among_namesakes=namesakes)
+            refitted = refit_levels(res, truth, model, features)
     refitted.save(DEFAULT_MODEL_PATH)
-    for name in features + namesakes:
+    for name in features:
         levels: dict[str, LevelParams] = refitted.levels[name]
         print(f"{name}: " + ", ".join(f"{lvl} m={p.m:.4f} u={p.u:.4f} {p.weight:+.2f}" for lvl, p in levels.items()))
 

@@ -79,6 +79,7 @@ class BatchBlocker:
         # of their age, dates, place, sex and height, not by their place in the register
         self.scorer = scorer
         self._numeric = np.array([scorer.row(v) for v in self.targets], dtype=np.float64) if scorer is not None else None
+        self.trace: list | None = None  # (rows, ranking, limit) of every pass, when a list (analysis)
         self.place_bonus = place_bonus
         self.names_pass = names_pass
         self.text_limit = text_limit
@@ -190,20 +191,35 @@ class BatchBlocker:
         return hit
 
     # -- one record's candidates -------------------------------------------------------
-    def _top(self, rows: np.ndarray, scores: np.ndarray, limit: int, view: ChildView | None = None) -> np.ndarray:
-        """The ``limit`` best rows. Rows tied with the last one kept are ordered by what the
-        model says of their numbers (``VectorScorer.numeric_evidence``) when a scorer was
-        given, then by row order (as the engine breaks ties by key)."""
-        if len(rows) <= limit:
-            return rows
-        if view is None or self.scorer is None or self._numeric is None:
-            return rows[np.lexsort((rows, -scores))[:limit]]
-        cut = np.partition(scores, len(scores) - limit)[len(scores) - limit]  # the limit-th best score
-        above = np.flatnonzero(scores > cut)
-        tied = np.flatnonzero(scores == cut)
-        evidence = self.scorer.numeric_evidence(view, self._numeric[rows[tied]])
-        chosen = tied[np.lexsort((rows[tied], -evidence))[: limit - len(above)]]
-        return rows[np.concatenate([above, chosen])]
+    def _cut(self, view: ChildView, matched: np.ndarray, passes: list[tuple[np.ndarray, np.ndarray, int]]) -> list[np.ndarray]:
+        """Each pass's ``limit`` best rows (``passes``: positions in ``matched``, ranking of
+        every matched row, limit). Rows tied with the last one a pass keeps are ordered by what
+        the model says of their age, dates, place, sex and height (one ``numeric_evidence``
+        call for the tied rows of every pass) where a scorer was given, then by row order (as
+        the engine breaks ties by key)."""
+        kept: list[np.ndarray] = []
+        tied_passes: list[tuple[np.ndarray, int]] = []
+        for keep, ranking, limit in passes:
+            scores = ranking[keep]
+            if self.trace is not None:
+                self.trace.append((matched[keep], scores, limit))
+            if len(keep) <= limit:
+                kept.append(matched[keep])
+            elif self.scorer is None or self._numeric is None:
+                kept.append(matched[keep[np.lexsort((keep, -scores))[:limit]]])
+            else:
+                cut = np.partition(scores, len(scores) - limit)[len(scores) - limit]  # the limit-th best score
+                above = keep[scores > cut]
+                kept.append(matched[above])
+                tied_passes.append((keep[scores == cut], limit - len(above)))
+        if tied_passes:
+            assert self.scorer is not None and self._numeric is not None
+            positions = np.unique(np.concatenate([tied for tied, _ in tied_passes]))
+            evidence = np.zeros(len(matched))
+            evidence[positions] = self.scorer.numeric_evidence(view, self._numeric[matched[positions]])
+            for tied, take in tied_passes:
+                kept.append(matched[tied[np.lexsort((tied, -evidence[tied]))[:take]]])
+        return kept
 
     def _scores(self, plan) -> np.ndarray:  # type: ignore[no-untyped-def]
         scores = np.zeros(self.n, dtype=np.float32)
@@ -253,11 +269,10 @@ class BatchBlocker:
             aged = sex_ok & (self.age_hi[matched] >= low) & (self.age_lo[matched] <= high)
         else:
             aged = sex_ok
-        chosen = []
+        passes: list[tuple[np.ndarray, np.ndarray, int]] = []
 
         def best(mask: np.ndarray, limit: int, ranking: np.ndarray = matched_scores) -> None:
-            keep = np.flatnonzero(mask)
-            chosen.append(self._top(matched[keep], ranking[keep], limit, view))
+            passes.append((np.flatnonzero(mask), ranking, limit))
 
         if plan.groups:
             best(aged, self.text_limit)
@@ -275,6 +290,7 @@ class BatchBlocker:
             best(aged & in_state, self.extra_limit)
         if weakly_named and day is not None and r.place.state and r.place.district:
             best(aged & in_district & in_window, self.extra_limit)
+        chosen = self._cut(view, matched, passes)
         if not chosen:
             return self._all[:0]
         return np.unique(np.concatenate(chosen))

@@ -26,7 +26,7 @@ from search_api.fusion.features import ALL_FEATURES
 from search_api.fusion.levels import Observed
 from search_api.fusion.model import FusionModel, LevelParams
 from search_api.fusion.service import Matcher
-from search_api.fusion.views import ChildView, Pair
+from search_api.fusion.views import Pair
 from search_api.resources import Resources
 
 SMOOTHING = 1.0
@@ -203,20 +203,12 @@ def fit_model(res: Resources, truth: Iterable[tuple[str, str]], *, photos_dir: P
     return model
 
 
-def refit_levels(
-    res: Resources, truth: Iterable[tuple[str, str]], model: FusionModel, features: Iterable[str], *, among_namesakes: Iterable[str] = ()
-) -> FusionModel:
+def refit_levels(res: Resources, truth: Iterable[tuple[str, str]], model: FusionModel, features: Iterable[str]) -> FusionModel:
     """``model`` with the m and u of the named features counted afresh, as ``fit_model``
     counts them (m over every true pair, u over random pairs, same floors); every other
     feature, the calibration and the threshold are kept. For a feature whose levels changed
-    when the rest of the model (face levels fitted on photo pairs) must stay as it is.
-
-    Features in ``among_namesakes`` have their u counted over random pairs of different
-    children who share a name word instead: names are regional, so among the namesakes that
-    ranking compares, living in the same district is far commoner than among random pairs,
-    and a random-pair u overstates what a shared district says about a shared name."""
-    wanted = set(features) | set(among_namesakes)
-    namesake_features = set(among_namesakes)
+    when the rest of the model (face levels fitted on photo pairs) must stay as it is."""
+    wanted = set(features)
     matcher = Matcher(res, _placeholder_model(), use_faces=False, check_current=False)
     matcher.preload("missing")
     matcher.preload("found")
@@ -240,36 +232,13 @@ def refit_levels(
         pair = Pair(m_view, f_view)
         for c in chosen:
             u_counts[c.name][c.compare(pair, matcher.frequency).level] += 1
-    namesake_counts = {c.name: Counter() for c in chosen if c.name in namesake_features}
-    if namesake_counts:
-        holders: dict[str, list[ChildView]] = {}
-        for view in missing_views:
-            for key in {t.strict for n in view.names for t in n.tokens if t.strict}:
-                holders.setdefault(key, []).append(view)
-        named = [v for v in found_views if any(n.tokens for n in v.names)]
-        drawn = 0
-        while drawn < RANDOM_PAIRS:
-            f_view = named[int(rng.integers(len(named)))]
-            tokens = [t.strict for n in f_view.names for t in n.tokens if t.strict in holders]
-            if not tokens:
-                continue
-            group = holders[tokens[int(rng.integers(len(tokens)))]]
-            m_view = group[int(rng.integers(len(group)))]
-            if (m_view.key, f_view.key) in true_pairs:
-                continue
-            drawn += 1
-            pair = Pair(m_view, f_view)
-            for name, counter in namesake_counts.items():
-                counter[next(c for c in chosen if c.name == name).compare(pair, matcher.frequency).level] += 1
     levels = dict(model.levels)
     for c in chosen:
         names = c.feature.level_names()
         m = _shares(m_counts[c.name], names, M_FLOOR)
-        u = _shares(namesake_counts.get(c.name, u_counts[c.name]), names, U_FLOOR)
+        u = _shares(u_counts[c.name], names, U_FLOOR)
         levels[c.name] = {lvl: LevelParams(1.0, 1.0) if lvl == "missing" else LevelParams(m[lvl], u[lvl]) for lvl in names}
-    fitted_on = {**model.fitted_on, "refitted_levels": sorted(wanted)}
-    if namesake_features:
-        fitted_on["u_among_namesakes"] = sorted(namesake_features)
+    fitted_on = {**model.fitted_on, "refitted_levels": sorted(wanted | set(model.fitted_on.get("refitted_levels", ())))}
     return FusionModel(
         prior=model.prior,
         levels=levels,
