@@ -27,6 +27,7 @@ import numpy as np
 
 from indexer import build_query_plan
 from search_api.fusion.candidates import AGE_WINDOW_OLDER, AGE_WINDOW_YOUNGER, text_query
+from search_api.fusion.vectorised import VectorScorer
 from search_api.fusion.views import ChildView
 
 # as tantivy's indexed age range of a record (``indexer.search.documents.estimated_age_range``)
@@ -64,8 +65,21 @@ class BatchBlocker:
     cap (the engine path's ``text_limit``), the extra passes keep a quarter of it (at least 10).
     """
 
-    def __init__(self, targets: Sequence[ChildView], *, text_limit: int = 200, place_bonus: float = 2.0, names_pass: bool = True) -> None:
+    def __init__(
+        self,
+        targets: Sequence[ChildView],
+        *,
+        text_limit: int = 200,
+        place_bonus: float = 2.0,
+        names_pass: bool = True,
+        scorer: VectorScorer | None = None,
+    ) -> None:
         self.targets = list(targets)
+        # with a scorer, records tied on their name score are ordered by what the model says
+        # of their age, dates, place, sex and height, not by their place in the register
+        self.scorer = scorer
+        self._numeric = np.array([scorer.row(v) for v in self.targets], dtype=np.float64) if scorer is not None else None
+        self.trace: list | None = None  # (rows, ranking, limit) of every pass, when a list (analysis)
         self.place_bonus = place_bonus
         self.names_pass = names_pass
         self.text_limit = text_limit
@@ -177,12 +191,35 @@ class BatchBlocker:
         return hit
 
     # -- one record's candidates -------------------------------------------------------
-    def _top(self, rows: np.ndarray, scores: np.ndarray, limit: int) -> np.ndarray:
-        """The ``limit`` best rows (ties broken by row order, as the engine breaks them by key)."""
-        if len(rows) <= limit:
-            return rows
-        order = np.lexsort((rows, -scores))[:limit]
-        return rows[order]
+    def _cut(self, view: ChildView, matched: np.ndarray, passes: list[tuple[np.ndarray, np.ndarray, int]]) -> list[np.ndarray]:
+        """Each pass's ``limit`` best rows (``passes``: positions in ``matched``, ranking of
+        every matched row, limit). Rows tied with the last one a pass keeps are ordered by what
+        the model says of their age, dates, place, sex and height (one ``numeric_evidence``
+        call for the tied rows of every pass) where a scorer was given, then by row order (as
+        the engine breaks ties by key)."""
+        kept: list[np.ndarray] = []
+        tied_passes: list[tuple[np.ndarray, int]] = []
+        for keep, ranking, limit in passes:
+            scores = ranking[keep]
+            if self.trace is not None:
+                self.trace.append((matched[keep], scores, limit))
+            if len(keep) <= limit:
+                kept.append(matched[keep])
+            elif self.scorer is None or self._numeric is None:
+                kept.append(matched[keep[np.lexsort((keep, -scores))[:limit]]])
+            else:
+                cut = np.partition(scores, len(scores) - limit)[len(scores) - limit]  # the limit-th best score
+                above = keep[scores > cut]
+                kept.append(matched[above])
+                tied_passes.append((keep[scores == cut], limit - len(above)))
+        if tied_passes:
+            assert self.scorer is not None and self._numeric is not None
+            positions = np.unique(np.concatenate([tied for tied, _ in tied_passes]))
+            evidence = np.zeros(len(matched))
+            evidence[positions] = self.scorer.numeric_evidence(view, self._numeric[matched[positions]])
+            for tied, take in tied_passes:
+                kept.append(matched[tied[np.lexsort((tied, -evidence[tied]))[:take]]])
+        return kept
 
     def _scores(self, plan) -> np.ndarray:  # type: ignore[no-untyped-def]
         scores = np.zeros(self.n, dtype=np.float32)
@@ -232,11 +269,10 @@ class BatchBlocker:
             aged = sex_ok & (self.age_hi[matched] >= low) & (self.age_lo[matched] <= high)
         else:
             aged = sex_ok
-        chosen = []
+        passes: list[tuple[np.ndarray, np.ndarray, int]] = []
 
         def best(mask: np.ndarray, limit: int, ranking: np.ndarray = matched_scores) -> None:
-            keep = np.flatnonzero(mask)
-            chosen.append(self._top(matched[keep], ranking[keep], limit))
+            passes.append((np.flatnonzero(mask), ranking, limit))
 
         if plan.groups:
             best(aged, self.text_limit)
@@ -254,6 +290,7 @@ class BatchBlocker:
             best(aged & in_state, self.extra_limit)
         if weakly_named and day is not None and r.place.state and r.place.district:
             best(aged & in_district & in_window, self.extra_limit)
+        chosen = self._cut(view, matched, passes)
         if not chosen:
             return self._all[:0]
         return np.unique(np.concatenate(chosen))

@@ -201,3 +201,51 @@ def fit_model(res: Resources, truth: Iterable[tuple[str, str]], *, photos_dir: P
         "face": face_note,
     }
     return model
+
+
+def refit_levels(res: Resources, truth: Iterable[tuple[str, str]], model: FusionModel, features: Iterable[str]) -> FusionModel:
+    """``model`` with the m and u of the named features counted afresh, as ``fit_model``
+    counts them (m over every true pair, u over random pairs, same floors); every other
+    feature, the calibration and the threshold are kept. For a feature whose levels changed
+    when the rest of the model (face levels fitted on photo pairs) must stay as it is."""
+    wanted = set(features)
+    matcher = Matcher(res, _placeholder_model(), use_faces=False, check_current=False)
+    matcher.preload("missing")
+    matcher.preload("found")
+    views = matcher._views
+    chosen = [c for c in ALL_FEATURES if c.name in wanted]
+    true_pairs = {(f"missing:{m}", f"found:{f}") for m, f in truth}
+    m_counts = {c.name: Counter() for c in chosen}
+    u_counts = {c.name: Counter() for c in chosen}
+    for missing_key, found_key in true_pairs:
+        pair = Pair(views[missing_key], views[found_key])
+        for c in chosen:
+            m_counts[c.name][c.compare(pair, matcher.frequency).level] += 1
+    missing_views = [v for v in views.values() if v.kind == "missing"]
+    found_views = [v for v in views.values() if v.kind == "found"]
+    rng = np.random.default_rng(0)
+    for _ in range(RANDOM_PAIRS):
+        m_view = missing_views[int(rng.integers(len(missing_views)))]
+        f_view = found_views[int(rng.integers(len(found_views)))]
+        if (m_view.key, f_view.key) in true_pairs:
+            continue
+        pair = Pair(m_view, f_view)
+        for c in chosen:
+            u_counts[c.name][c.compare(pair, matcher.frequency).level] += 1
+    levels = dict(model.levels)
+    for c in chosen:
+        names = c.feature.level_names()
+        m = _shares(m_counts[c.name], names, M_FLOOR)
+        u = _shares(u_counts[c.name], names, U_FLOOR)
+        levels[c.name] = {lvl: LevelParams(1.0, 1.0) if lvl == "missing" else LevelParams(m[lvl], u[lvl]) for lvl in names}
+    fitted_on = {**model.fitted_on, "refitted_levels": sorted(wanted | set(model.fitted_on.get("refitted_levels", ())))}
+    return FusionModel(
+        prior=model.prior,
+        levels=levels,
+        match_share=model.match_share,
+        calibration_a=model.calibration_a,
+        calibration_b=model.calibration_b,
+        review_threshold=model.review_threshold,
+        fitted_on=fitted_on,
+        term_frequencies=model.term_frequencies,
+    )

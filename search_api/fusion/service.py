@@ -102,14 +102,16 @@ class Matcher:
             self.prior = self.model.prior_for(count_records(session=session).missing)
         self._doc_count = max(1, self.res.text_index.count())
 
-    def _frequency(self, strict_key: str) -> float:
-        """Share of records whose names carry this phonetic key: how common the name is.
+    def _frequency(self, key: str) -> float:
+        """Share of records whose names carry this phonetic key (a strict key, or an indexed
+        key with its family: "l:…", "m:…"): how common the name is.
 
         The two records being compared are not counted, and small registers are smoothed
         towards a typical name's frequency, so a name is not "common" merely because the
         register is young.
         """
-        holders = max(0, self.res.text_index.document_frequency("name_keys", f"s:{strict_key}") - 2)
+        term = key if ":" in key else f"s:{key}"
+        holders = max(0, self.res.text_index.document_frequency("name_keys", term) - 2)
         return (holders + PSEUDO_RECORDS * TYPICAL_NAME_FREQUENCY) / (self._doc_count + PSEUDO_RECORDS)
 
     def _faces(self, record: MissingReport | FoundChild) -> tuple[FaceVector, ...]:
@@ -306,7 +308,7 @@ class Matcher:
         """The batch run's blocking over every record of ``kind`` (prepared here if not yet)."""
         if not any(v.kind == kind for v in self._views.values()):
             self.preload(kind)
-        return BatchBlocker([v for v in self._views.values() if v.kind == kind], text_limit=self.text_limit)
+        return BatchBlocker([v for v in self._views.values() if v.kind == kind], text_limit=self.text_limit, scorer=self.scorer)
 
     def content_hash(self, key: str) -> str | None:
         """The content hash a prepared record was built from (batch runs)."""

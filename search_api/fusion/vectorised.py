@@ -20,7 +20,7 @@ import numpy as np
 from search_api.fusion.features import ALL_FEATURES
 from search_api.fusion.features.attributes import GROWTH_CM_PER_YEAR
 from search_api.fusion.features.face import _feature as _face_feature
-from search_api.fusion.features.names import NameAgreement, _name_feature, _parents_feature, compare_names
+from search_api.fusion.features.names import NameAgreement, _name_feature, _parents_feature, compare_names, compare_parents
 from search_api.fusion.features.place import RAILWAY_HUBS, near_hub
 from search_api.fusion.model import MAX_ABS_WEIGHT, TF_FLOOR, FusionModel
 from search_api.fusion.views import ChildView, Pair
@@ -29,6 +29,9 @@ FEATURE_NAMES = tuple(c.name for c in ALL_FEATURES)
 _F = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _LEVELS = {c.name: {lvl: i for i, lvl in enumerate(c.feature.level_names())} for c in ALL_FEATURES}
 _NAN = float("nan")
+_NUMERIC = tuple(
+    _F[name] for name in ("sex_agreement", "age_gap_years", "found_after_missing_days", "distance_km", "height_gap_cm", "languages_shared")
+)
 
 # columns of a record's numeric row
 AGE, DATE, LAT, LON, HEIGHT, ESTIMATE, SEX, DISTRICT, DISTRICT_GIVEN, STATE, STATE_GIVEN, KNOWN, HUB_NEAR, HUB_NAMED, LANGS = range(15)
@@ -182,6 +185,20 @@ class VectorScorer:
         scores = np.where(capped, np.minimum(scores, model.review_threshold * 0.5), scores)
         return ScoredBatch(scores, total, levels)
 
+    def numeric_evidence(self, view: ChildView, rows: np.ndarray) -> np.ndarray:
+        """Summed weights (bits) of the numeric features (sex, age, dates, place, height,
+        languages) of ``view`` against candidates given as numeric rows (``row`` of each): what
+        the model will say of them besides names and descriptions, for blocking to rank by."""
+        n = len(rows)
+        me = np.array(self.row(view), dtype=np.float64)[None, :]
+        m, f = (me, rows) if view.kind == "missing" else (rows, me)
+        levels = np.zeros((n, len(FEATURE_NAMES)), dtype=np.int8)
+        self._numeric_levels(m, f, n, levels)
+        total = np.zeros(n)
+        for i in _NUMERIC:  # a language mask beyond 52 languages (level -1) counts as unknown here
+            total += self._weights[i][np.maximum(levels[:, i], 0)]
+        return total
+
     # -- numeric features, all candidates at once ---------------------------------
     def _numeric_levels(self, m: np.ndarray, f: np.ndarray, n: int, levels: np.ndarray) -> None:
         with np.errstate(invalid="ignore"):
@@ -212,7 +229,8 @@ class VectorScorer:
             # dates
             lv = _LEVELS["found_after_missing_days"]
             levels[:, _F["found_after_missing_days"]] = _select(
-                [(~both_dates, lv["missing"]), ((days >= 0) & (days <= 365), lv["within_year"]),
+                [(~both_dates, lv["missing"]), ((days >= 0) & (days <= 30), lv["within_month"]),
+                 ((days > 30) & (days <= 91), lv["within_3_months"]), ((days > 91) & (days <= 365), lv["within_year"]),
                  ((days > 365) & (days <= 3 * 365), lv["within_3y"]), (days > 3 * 365, lv["later"]),
                  ((days >= -60) & (days < 0), lv["shortly_before"])],
                 lv["else"], n,
@@ -260,6 +278,7 @@ class VectorScorer:
         overlap = _LEVELS["marks_overlap"]  # marks and clothing share their levels
         m_name, m_parent = self._m[fn], self._m[fp]
         sex_col = _F["sex_agreement"]
+        full = _LEVELS["name_phonetic"]["full"]
         sex_else = _LEVELS["sex_agreement"]["else"]
         # plain Python lists inside the loop (numpy item access costs more than the comparison)
         name_w, parent_w, marks_w, cloth_w = (self._weights[c].tolist() for c in (fn, fp, fm, fc))
@@ -271,13 +290,13 @@ class VectorScorer:
         per_pair_languages = np.flatnonzero(levels[:, fl] < 0).tolist()
         for i, other in enumerate(others):
             a, b = (view, other) if is_missing else (other, view)
-            for slot, left, right, w, m_ in ((0, a.names, b.names, name_w, name_m), (1, a.parents, b.parents, parent_w, parent_m)):
-                agreement = compare_names(left, right)
+            names, parents = compare_names(a.names, b.names), compare_parents(a, b)
+            for slot, agreement, w, m_ in ((0, names, name_w, name_m), (1, parents, parent_w, parent_m)):
                 level, tf = _name_level(agreement)
                 out_levels[slot][i] = level
                 if tf:
                     freq = 1.0
-                    for key in agreement.matched_keys:
+                    for key in agreement.matched_keys if level != full else agreement.keys_for("full"):
                         freq *= frequency(key)
                     out_weights[slot][i] = max(-MAX_ABS_WEIGHT, min(MAX_ABS_WEIGHT, math.log2(m_[level] / max(TF_FLOOR, freq))))
                 else:

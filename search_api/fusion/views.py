@@ -37,6 +37,7 @@ class ChildView:
     record: MissingReport | FoundChild
     names: tuple[NormalisedName, ...]
     parents: tuple[NormalisedName, ...]
+    parent_roles: frozenset[str]  # "father", "mother": whose names ``parents`` holds
     marks: frozenset[str]
     clothing: frozenset[str]
     languages: frozenset[str]
@@ -45,7 +46,8 @@ class ChildView:
     @classmethod
     def of(cls, record: MissingReport | FoundChild, faces: tuple[FaceVector, ...] = ()) -> ChildView:
         names = tuple(n for n in (normalise_name(x) for x in record.names()) if n.tokens)
-        parents = tuple(n for n in (normalise_name(record.father_name), normalise_name(record.mother_name)) if n.tokens)
+        named = {role: normalise_name(getattr(record, f"{role}_name")) for role in ("father", "mother")}
+        parents = tuple(n for n in named.values() if n.tokens)
         return cls(
             key=record.key,
             kind=record.kind,
@@ -53,6 +55,7 @@ class ChildView:
             record=record,
             names=names,
             parents=parents,
+            parent_roles=frozenset(role for role, n in named.items() if n.tokens),
             marks=description_words(record.marks),
             clothing=description_words(record.clothing),
             languages=frozenset(x.strip().lower() for x in record.languages if x.strip()),

@@ -64,7 +64,7 @@ LEVEL_ORDER: dict[str, tuple[tuple[str, ...], ...]] = {
     "parents_phonetic": (("full", "strong_one", "loose", "fuzzy", "else"),),
     "sex_agreement": (("agree", "else"),),
     "age_gap_years": (("consistent", "near", "off", "else"),),
-    "found_after_missing_days": (("within_year", "within_3y", "later"), ("shortly_before", "else")),
+    "found_after_missing_days": (("within_month", "within_3_months", "within_year", "within_3y", "later"), ("shortly_before", "else")),
     "distance_km": (("same_area", "nearby", "region", "else"), ("far_hub", "else")),
     "languages_shared": (("shared", "else"),),
     "marks_overlap": (("strong", "some", "else"),),

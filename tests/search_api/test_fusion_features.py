@@ -25,6 +25,9 @@ ROWS = [
     ("name_phonetic", {"name": "Rahul Kumar"}, {"name": "KUMAR RAHUL"}, "full"),  # swapped order
     ("name_phonetic", {"name": "Rahul Kumar"}, {"name": "राहुल"}, "strong_one"),  # missing surname, other script
     ("name_phonetic", {"name": "Vikas Das"}, {"name": "Bikash"}, "loose"),
+    # one word agrees and the other is a sound-alike spelling: the whole name, not one word
+    ("name_phonetic", {"name": "Rakesh Singh"}, {"name": "Rakeshh Singh"}, "full"),
+    ("name_phonetic", {"name": "Kunal Singh"}, {"name": "Rakeshh Singh"}, "strong_one"),
     ("name_phonetic", {"name": "Mahatm Kaul"}, {"name": "Manatm"}, "fuzzy"),
     ("name_phonetic", {"name": "Ramesh"}, {"name": "Suresh"}, "else"),  # 3 edits apart: not a variant
     ("name_phonetic", {"name": "Ramesh"}, {"name": "Pooja"}, "else"),
@@ -32,6 +35,10 @@ ROWS = [
     ("name_phonetic", {"name": "Rahul"}, {"name": ""}, "missing"),
     ("parents_phonetic", {"father_name": "Samarth Chad"}, {"father_name": "Samarth"}, "strong_one"),
     ("parents_phonetic", {"father_name": ""}, {"father_name": "Samarth"}, "missing"),
+    # only the father on one side, only the mother on the other: nobody disagreed
+    ("parents_phonetic", {"father_name": "Ramesh Yadav", "mother_name": ""}, {"father_name": "", "mother_name": "Sunita"}, "missing"),
+    ("parents_phonetic", {"father_name": "Ramesh Yadav", "mother_name": ""}, {"father_name": "Dinesh", "mother_name": "Sunita"}, "else"),
+    ("parents_phonetic", {"father_name": "", "mother_name": "Sunita Devi"}, {"father_name": "Sunita", "mother_name": ""}, "strong_one"),
     ("sex_agreement", {"sex": "M"}, {"sex": "M"}, "agree"),
     ("sex_agreement", {"sex": "M"}, {"sex": "F"}, "else"),
     ("sex_agreement", {"sex": "M"}, {"sex": ""}, "missing"),
@@ -40,7 +47,9 @@ ROWS = [
     ("age_gap_years", {"age": 9, "date": "2024-01-01"}, {"age": 14, "date": "2024-02-01"}, "off"),
     ("age_gap_years", {"age": 3, "date": "2024-01-01"}, {"age": 15, "date": "2024-02-01"}, "else"),
     ("age_gap_years", {"age": None}, {"age": 5}, "missing"),
-    ("found_after_missing_days", {"date": "2024-01-01"}, {"date": "2024-03-01"}, "within_year"),
+    ("found_after_missing_days", {"date": "2024-01-01"}, {"date": "2024-01-11"}, "within_month"),
+    ("found_after_missing_days", {"date": "2024-01-01"}, {"date": "2024-03-01"}, "within_3_months"),
+    ("found_after_missing_days", {"date": "2024-01-01"}, {"date": "2024-09-01"}, "within_year"),
     ("found_after_missing_days", {"date": "2024-01-10"}, {"date": "2024-01-01"}, "shortly_before"),  # soft, not a cut
     ("found_after_missing_days", {"date": "2024-06-01"}, {"date": "2023-01-01"}, "else"),
     ("found_after_missing_days", {"date": "2020-01-01"}, {"date": "2024-01-01"}, "later"),
@@ -85,3 +94,29 @@ def test_every_feature_documents_its_scale_and_labels_every_level() -> None:
         assert comparison.feature.scale
         assert all(level.label for level in comparison.feature.levels)
         assert comparison.feature.level_names()[0] == "missing" and comparison.feature.level_names()[-1] == "else"
+
+
+def test_a_child_found_soon_after_the_report_outweighs_one_found_months_later() -> None:
+    # most children are found within weeks: the date is evidence within the year too
+    from search_api.fusion.model import FusionModel
+
+    model = FusionModel.load()
+    weights = model.levels["found_after_missing_days"]
+    assert weights["within_month"].weight > weights["within_3_months"].weight > weights["within_year"].weight + 1.0
+    assert weights["within_year"].weight > weights["within_3y"].weight
+
+
+def test_a_full_name_with_a_sound_alike_word_outweighs_one_shared_word() -> None:
+    # Rakeshh Singh (found) against Rakesh Singh and Kunal Singh (reports): both share only the
+    # surname exactly; the first also shares the given name as a sound-alike spelling
+    from search_api.fusion.model import FusionModel
+
+    model = FusionModel.load()
+    found = ChildView.of(parse_record(found_child(name="Rakeshh Singh", father_name="")))
+
+    def weight(name: str) -> float:
+        pair = Pair(ChildView.of(parse_record(missing_report(name=name, father_name=""))), found)
+        observed = BY_NAME["name_phonetic"].compare(pair, lambda key: 0.05 if key.startswith("l:") else 0.02)
+        return model.weight(observed)
+
+    assert weight("Rakesh Singh") > weight("Kunal Singh") + 3

@@ -12,7 +12,11 @@ _feature: Feature[int | None] = Feature(
     "found date minus missing date, in days",
     (
         Level("missing", "a date is unknown", lambda d: d is None),
-        Level("within_year", "found within a year of going missing", lambda d: 0 <= d <= 365),  # type: ignore[operator]
+        # most children are found within weeks: a child found 10 days after the report is far
+        # likelier to be that report's child than one found 10 months after
+        Level("within_month", "found within a month of going missing", lambda d: 0 <= d <= 30),  # type: ignore[operator]
+        Level("within_3_months", "found 1–3 months after going missing", lambda d: 30 < d <= 91),  # type: ignore[operator]
+        Level("within_year", "found 3–12 months after going missing", lambda d: 91 < d <= 365),  # type: ignore[operator]
         Level("within_3y", "found 1–3 years after going missing", lambda d: 365 < d <= 3 * 365),  # type: ignore[operator]
         Level("later", "found over 3 years after going missing", lambda d: d > 3 * 365),  # type: ignore[operator]
         Level("shortly_before", "found shortly before the report (dates may be off)", lambda d: -60 <= d < 0),  # type: ignore[operator]

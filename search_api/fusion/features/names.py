@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from indexer import NameToken, NormalisedName, TokenMatch, match_token, normalise_name
 from search_api.fusion.levels import Comparison, Feature, Level, Observed, always
-from search_api.fusion.views import Pair
+from search_api.fusion.views import ChildView, Pair
 
-Frequency = Callable[[str], float]  # strict phonetic key → share of records holding it
+Frequency = Callable[[str], float]  # strict phonetic key (or "l:…"/"m:…" key) → share of records holding it
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,16 @@ class NameAgreement:
     loose: int = 0  # tokens agreeing on the loose key or metaphone
     fuzzy: int = 0
     shorter: int = 0  # tokens in the shorter name
-    matched_keys: tuple[str, ...] = ()
+    matched_keys: tuple[str, ...] = ()  # strict keys of the words agreeing exactly or phonetically
+    # index keys ("l:…", "m:…") shared by words agreeing only as sound-alike spellings
+    variant_keys: tuple[str, ...] = ()
     # (token, matched token, relation) per aligned token; ``detail`` words them (for explanations only)
     aligned: tuple[tuple[str, str, TokenMatch], ...] = ()
+
+    def keys_for(self, level: str) -> tuple[str, ...]:
+        """The keys whose frequencies the weight of ``level`` multiplies: a full name counts
+        the rarity of every word, sound-alike spellings by their shared key's frequency."""
+        return self.matched_keys + self.variant_keys if level == "full" else self.matched_keys
 
     @property
     def detail(self) -> str:
@@ -65,6 +72,7 @@ def _compare_two(a: NormalisedName, b: NormalisedName) -> tuple[tuple[int, int, 
     short, long_ = (b, a) if len(b.tokens) <= len(a.tokens) else (a, b)
     strong = loose = fuzzy = 0
     keys: list[str] = []
+    variants: list[str] = []
     parts: list[tuple[str, str, TokenMatch]] = []
     used: set[int] = set()
     for token in short.tokens:
@@ -84,10 +92,15 @@ def _compare_two(a: NormalisedName, b: NormalisedName) -> tuple[tuple[int, int, 
             keys.append(token.strict)
         elif relation >= TokenMatch.METAPHONE:
             loose += 1
+            if relation == TokenMatch.PHONETIC_LOOSE:
+                variants.append("l:" + token.loose)
+            else:
+                variants.append("m:" + min(set(token.metaphone) & set(other.metaphone)))
         else:
             fuzzy += 1
         parts.append((token.text, other.text, relation))
-    hit = ((strong, loose, fuzzy), NameAgreement(True, strong, loose, fuzzy, len(short.tokens), tuple(keys), tuple(parts)))
+    agreement = NameAgreement(True, strong, loose, fuzzy, len(short.tokens), tuple(keys), tuple(variants), tuple(parts))
+    hit = ((strong, loose, fuzzy), agreement)
     if len(_PAIR_CACHE) >= _PAIR_CACHE_MAX:
         _PAIR_CACHE.clear()
     _PAIR_CACHE[key] = hit
@@ -109,8 +122,21 @@ def compare_names(left: tuple[NormalisedName, ...], right: tuple[NormalisedName,
     return best
 
 
+def compare_parents(a: ChildView, b: ChildView) -> NameAgreement:
+    """The parents' names of two records. Any parent's name agreeing with any other is
+    evidence (registers mix up whose name goes where), but a disagreement counts only where
+    both records name the same parent: a report naming only the father and a found child
+    naming only the mother have not disagreed about anyone, they have nothing to compare."""
+    agreement = compare_names(a.parents, b.parents)
+    if agreement.has_data and not (agreement.strong or agreement.loose or agreement.fuzzy) and not a.parent_roles & b.parent_roles:
+        return _NO_DATA
+    return agreement
+
+
 def _full(a: NameAgreement) -> bool:
-    return a.strong >= 2 and a.strong + a.loose + a.fuzzy >= a.shorter
+    """Every word of the shorter name (two or more) has a partner, one at least exactly or
+    phonetically: Rakeshh Singh / Rakesh Singh is a full name, not one word (as Kunal Singh)."""
+    return a.shorter >= 2 and a.strong >= 1 and a.strong + a.loose + a.fuzzy >= a.shorter
 
 
 NAME_LEVELS: tuple[Level[NameAgreement], ...] = (
@@ -135,7 +161,7 @@ def _observe(feature: Feature[NameAgreement], agreement: NameAgreement, left: st
     freq = None
     if level.name in feature.tf_adjusted and agreement.matched_keys:
         freq = 1.0
-        for key in agreement.matched_keys:
+        for key in agreement.keys_for(level.name):
             freq *= frequency(key)
     return Observed(feature.name, level.name, level.label, left, right, agreement.detail, freq)
 
@@ -146,7 +172,7 @@ def _compare_names(pair: Pair, frequency: Frequency) -> Observed:
 
 
 def _compare_parents(pair: Pair, frequency: Frequency) -> Observed:
-    agreement = compare_names(pair.missing.parents, pair.found.parents)
+    agreement = compare_parents(pair.missing, pair.found)
     show = lambda r: " / ".join(x for x in (r.father_name, r.mother_name) if x)  # noqa: E731
     return _observe(_parents_feature, agreement, show(pair.missing.record), show(pair.found.record), frequency)
 
