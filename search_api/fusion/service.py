@@ -83,7 +83,8 @@ class Matcher:
         self.model = model or load_active(res.settings.data_dir)  # the data dir's active version, else the shipped one
         self.text_limit = text_limit
         self.face_limit = face_limit
-        self.face_index: FaceIndex | None = res.face_index if use_faces else None
+        self.use_faces = use_faces
+        self._pinned_faces: FaceIndex | None = res.face_index if use_faces else None
         self._cache = EmbeddingCache(res.settings.data_dir / "embeddings", res.face_index.model_id) if use_faces else None
         self._views: dict[str, ChildView] = {}
         self._view_hashes: dict[str, str] = {}  # content hash each cached view was built from
@@ -95,6 +96,17 @@ class Matcher:
         self.frequency = lru_cache(maxsize=200_000)(self._frequency)
         self.scorer = VectorScorer(self.model)
         self.last_compared = 0  # pairs the last ranking scored (batch figures)
+
+    @property
+    def face_index(self) -> FaceIndex | None:
+        """The face index to search: the store's current one for a serving matcher (another
+        worker may have added photos since this matcher was made), the one it started with for
+        a batch run over a store nobody else writes to."""
+        if not self.use_faces:
+            return None
+        if self.check_current:
+            self._pinned_faces = self.res.face_index  # reloaded by Resources when the manifest moved
+        return self._pinned_faces
 
     def refresh_register_size(self) -> None:
         """Re-read how many missing reports there are: the prior of a pair depends on it."""

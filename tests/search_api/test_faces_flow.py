@@ -120,3 +120,19 @@ def test_closed_records_leave_open_only_photo_search(settings: Settings, tmp_pat
     assert result.exit_code == 0 and "archived 1 records" in result.stdout and "1 face vectors left" in result.stdout, result.output
     gone = json.loads(runner.invoke(app, ["faces", "search", probe, "--kind", "missing", "--all", "--json"]).stdout)
     assert "missing:MP-OB" not in {h["key"] for h in gone}
+
+
+def test_a_serving_matcher_sees_faces_filed_by_another_process(settings: Settings, tmp_path: Path) -> None:
+    """A serve worker's matcher is made at start; photos filed later by another worker (here the
+    CLI, with resources of its own) must still be searched when it ranks a child."""
+    from indexer import get_record_or_raise
+    from search_api.fusion.service import Matcher
+
+    with open_resources(settings) as res:
+        matcher = Matcher(res)  # before any photo is filed
+        assert runner.invoke(app, ["ingest", str(_register(tmp_path))], catch_exceptions=False).exit_code == 0
+        with res.session_factory() as session:
+            found = get_record_or_raise(session=session, kind="found", record_id="FC-OB")
+        by_key = {c.key: c for c in matcher.rank(found.record, limit=10)}
+    # "Unknown boy" shares no name with "Barack": only the face brings the report in
+    assert "missing:MP-OB" in by_key and "face" in by_key["missing:MP-OB"].source
