@@ -360,6 +360,10 @@ def list_records(
     return [_to_stored(r) for r in rows]
 
 
+# records the text index does not hold yet, in the words of the partial index ix_child_records_unindexed
+PENDING = or_(ChildRecordRow.indexed_hash.is_(None), ChildRecordRow.indexed_hash != ChildRecordRow.content_hash)
+
+
 def iter_records(
     *, session: Session, batch_size: int = 2000, only_pending: bool = False, kind: RecordKind | None = None
 ) -> Iterator[StoredRecord]:
@@ -370,7 +374,7 @@ def iter_records(
         if kind:
             stmt = stmt.where(ChildRecordRow.kind == kind)
         if only_pending:
-            stmt = stmt.where(or_(ChildRecordRow.indexed_hash.is_(None), ChildRecordRow.indexed_hash != ChildRecordRow.content_hash))
+            stmt = stmt.where(PENDING)
         rows = list(session.scalars(stmt.order_by(ChildRecordRow.pk).limit(batch_size)))
         if not rows:
             return
