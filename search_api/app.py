@@ -23,6 +23,8 @@ from search_api.config import Settings
 from search_api.deps import matcher_of
 from search_api.directory.views import router as directory_router
 from search_api.fusion.model import load_active
+from search_api.gc_watch import install as install_gc_watch
+from search_api.gc_watch import uninstall as uninstall_gc_watch
 from search_api.maps.views import router as maps_router
 from search_api.monitoring.views import router as monitoring_router
 from search_api.notifications.flows import start_background_worker
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # sync routes and their answers' serialisation share this pool (see Settings.request_threads)
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         resources = open_resources(settings)  # refuses a schema older or newer than the code
+        gc_watch = install_gc_watch(settings.gc_pause_warn_ms)
         from search_api.records.flows import index_pending
 
         index_pending(resources)  # what a crash left between a store commit and its index update
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if worker is not None:
                     worker.stop()
             resources.close()
+            uninstall_gc_watch(gc_watch)
 
     # /docs is served from local files below: the stock page loads Swagger UI from a CDN
     app = FastAPI(title="TrackChild matching service", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)

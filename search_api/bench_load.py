@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -473,6 +474,7 @@ def run_load_bench(
     server_log = log_path.read_text(errors="replace")
     locked = server_log.count("database is locked")
     pool = server_log.count("QueuePool limit")
+    gc_pauses = [float(m) for m in re.findall(r"slow garbage collection: generation 2 took (\d+) ms", server_log)]
     done = sum(len(v) for v in result.latencies.values())
     errors = sum(result.errors.values())
     label = "PostgreSQL" if database_url else "SQLite"
@@ -517,6 +519,10 @@ def run_load_bench(
     yield (
         f"review: {pending_before - len(decidable)} pairs decided of {pending_before} pending in {DISTRICT}; "
         f'server log: "database is locked" {locked} times, pool exhausted {pool} times (log: {log_path})'
+    )
+    yield (
+        f"full garbage collections over 200 ms in the server log: {len(gc_pauses)}"
+        + (f", longest {max(gc_pauses):.0f} ms, {sum(gc_pauses) / 1000:.1f} s in all" if gc_pauses else "")
     )
     for sample in result.error_samples:
         yield f"  error: {sample}"

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     request_threads: int = Field(default=200, ge=8, le=2000)
     # serve --workers N: seconds a worker may take to answer the supervisor's ping before it is killed as hung
     worker_healthcheck_seconds: int = Field(default=60, ge=5, le=3600)
+    # a full garbage collection longer than this is logged (it stops every request of the worker)
+    gc_pause_warn_ms: int = Field(default=200, ge=0)
     # exact search up to here (single query: 3.3 ms at 20k, 33 ms at 200k), the inverted file beyond
     face_flat_max: int = Field(default=20_000, gt=0)
     # protection (issue 6)
