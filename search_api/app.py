@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # sync routes and their answers' serialisation share this pool (see Settings.request_threads)
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         resources = open_resources(settings)  # refuses a schema older or newer than the code
-        gc_watch = install_gc_watch(settings.gc_pause_warn_ms)
+        gc_watch = install_gc_watch(settings.gc_pause_warn_ms, freeze=settings.gc_freeze_after_slow)
         from search_api.records.flows import index_pending
 
         index_pending(resources)  # what a crash left between a store commit and its index update

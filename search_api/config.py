@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     worker_healthcheck_seconds: int = Field(default=60, ge=5, le=3600)
     # a full garbage collection longer than this is logged (it stops every request of the worker)
     gc_pause_warn_ms: int = Field(default=200, ge=0)
+    # after such a collection, freeze its survivors so that later ones skip them (search_api/gc_watch.py)
+    gc_freeze_after_slow: bool = True
     # exact search up to here (single query: 3.3 ms at 20k, 33 ms at 200k), the inverted file beyond
     face_flat_max: int = Field(default=20_000, gt=0)
     # protection (issue 6)
