@@ -129,6 +129,30 @@ def _review_threshold(model: FusionModel, scored: list[tuple[list[Observed], int
     return round(max(0.5, float(np.quantile(list(best.values()), 1 - FALSE_ALERT_TARGET))), 3)
 
 
+def _count_levels(matcher: Matcher, true_pairs: set[tuple[str, str]], features: list) -> tuple[dict[str, Counter], dict[str, Counter]]:
+    """Level counts of ``features``: over every true pair (for m) and over RANDOM_PAIRS random
+    missing/found pairs that are not true ones (for u), on the matcher's preloaded views."""
+    views = matcher._views
+    m_counts: dict[str, Counter] = {c.name: Counter() for c in features}
+    u_counts: dict[str, Counter] = {c.name: Counter() for c in features}
+
+    def count(into: dict[str, Counter], pair: Pair) -> None:
+        for c in features:
+            into[c.name][c.compare(pair, matcher.frequency).level] += 1
+
+    for missing_key, found_key in true_pairs:
+        count(m_counts, Pair(views[missing_key], views[found_key]))
+    missing_views = [v for v in views.values() if v.kind == "missing"]
+    found_views = [v for v in views.values() if v.kind == "found"]
+    rng = np.random.default_rng(0)
+    for _ in range(RANDOM_PAIRS):
+        m_view = missing_views[int(rng.integers(len(missing_views)))]
+        f_view = found_views[int(rng.integers(len(found_views)))]
+        if (m_view.key, f_view.key) not in true_pairs:
+            count(u_counts, Pair(m_view, f_view))
+    return m_counts, u_counts
+
+
 def fit_model(res: Resources, truth: Iterable[tuple[str, str]], *, photos_dir: Path | None = None, text_limit: int = 200) -> FusionModel:
     """Fit on the records in ``res`` (both registers) and (missing id, found id) true pairs."""
     matcher = Matcher(res, _placeholder_model(), text_limit=text_limit, use_faces=False, check_current=False)
@@ -136,21 +160,9 @@ def fit_model(res: Resources, truth: Iterable[tuple[str, str]], *, photos_dir: P
     matcher.preload("found")
     views = matcher._views
     true_pairs = {(f"missing:{m}", f"found:{f}") for m, f in truth}
-    m_counts = {c.name: Counter() for c in ALL_FEATURES}
-    u_counts = {c.name: Counter() for c in ALL_FEATURES}
-    for missing_key, found_key in true_pairs:
-        for o in _observe(matcher, Pair(views[missing_key], views[found_key])):
-            m_counts[o.feature][o.level] += 1
+    m_counts, u_counts = _count_levels(matcher, true_pairs, ALL_FEATURES)
     missing_views = [v for v in views.values() if v.kind == "missing"]
     found_views = [v for v in views.values() if v.kind == "found"]
-    rng = np.random.default_rng(0)
-    for _ in range(RANDOM_PAIRS):
-        m_view = missing_views[int(rng.integers(len(missing_views)))]
-        f_view = found_views[int(rng.integers(len(found_views)))]
-        if (m_view.key, f_view.key) in true_pairs:
-            continue
-        for o in _observe(matcher, Pair(m_view, f_view)):
-            u_counts[o.feature][o.level] += 1
     levels: dict[str, dict[str, LevelParams]] = {}
     for comparison in ALL_FEATURES:
         names = comparison.feature.level_names()
@@ -212,26 +224,9 @@ def refit_levels(res: Resources, truth: Iterable[tuple[str, str]], model: Fusion
     matcher = Matcher(res, _placeholder_model(), use_faces=False, check_current=False)
     matcher.preload("missing")
     matcher.preload("found")
-    views = matcher._views
     chosen = [c for c in ALL_FEATURES if c.name in wanted]
     true_pairs = {(f"missing:{m}", f"found:{f}") for m, f in truth}
-    m_counts = {c.name: Counter() for c in chosen}
-    u_counts = {c.name: Counter() for c in chosen}
-    for missing_key, found_key in true_pairs:
-        pair = Pair(views[missing_key], views[found_key])
-        for c in chosen:
-            m_counts[c.name][c.compare(pair, matcher.frequency).level] += 1
-    missing_views = [v for v in views.values() if v.kind == "missing"]
-    found_views = [v for v in views.values() if v.kind == "found"]
-    rng = np.random.default_rng(0)
-    for _ in range(RANDOM_PAIRS):
-        m_view = missing_views[int(rng.integers(len(missing_views)))]
-        f_view = found_views[int(rng.integers(len(found_views)))]
-        if (m_view.key, f_view.key) in true_pairs:
-            continue
-        pair = Pair(m_view, f_view)
-        for c in chosen:
-            u_counts[c.name][c.compare(pair, matcher.frequency).level] += 1
+    m_counts, u_counts = _count_levels(matcher, true_pairs, chosen)
     levels = dict(model.levels)
     for c in chosen:
         names = c.feature.level_names()
