@@ -55,12 +55,15 @@ def api_login(base: str, username: str, password: str = PASSWORD) -> dict[str, s
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-def browser_login(browser, base: str, username: str, password: str = PASSWORD, *, height: int = 900):  # type: ignore[no-untyped-def]
-    """A new browser context logged in through the login page (downloads allowed); (context, page)."""
+def browser_login(  # type: ignore[no-untyped-def]
+    browser, base: str, username: str, password: str = PASSWORD, *, height: int = 900, lang: str = "", timeout_ms: int = 60_000
+):
+    """A new browser context logged in through the login page (downloads allowed), in ``lang``
+    when given; (context, page)."""
     context = browser.new_context(viewport={"width": 1280, "height": height}, accept_downloads=True)
-    context.set_default_timeout(60_000)
+    context.set_default_timeout(timeout_ms)
     page = context.new_page()
-    page.goto(f"{base}/ui/login")
+    page.goto(f"{base}/ui/lang/{lang}?next=/ui/login" if lang else f"{base}/ui/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.factories import found_child, missing_report
-from tests.ui.conftest import add_cli_users, api_login, serving
+from tests.ui.conftest import add_cli_users, api_login, browser_login, serving
 
 pytestmark = pytest.mark.slow
 PASSWORD = "citizen-pass-2026"
@@ -52,15 +52,7 @@ def file_record(base: str, username: str, record: dict, photo: str | None = None
 
 
 def staff(browser, base: str, username: str, lang: str = "en"):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(90_000)
-    page = context.new_page()
-    page.goto(f"{base}/ui/lang/{lang}?next=/ui/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/ui/$"))
-    return context, page
+    return browser_login(browser, base, username, PASSWORD, lang=lang, timeout_ms=90_000)
 
 
 def citizen(browser, base: str, lang: str):  # type: ignore[no-untyped-def]
