@@ -190,7 +190,7 @@ def _match_changed(res, keys: list[str], progress: Progress) -> tuple[int, int]:
     from indexer import get_records_by_keys
     from search_api.db import create_service_schema
     from search_api.fusion.service import Matcher
-    from search_api.records.flows import flag_duplicates, match_and_queue
+    from search_api.records.flows import flag_duplicates, match_and_queue, rank_both
 
     keys = list(dict.fromkeys(keys))
     if not keys:
@@ -201,9 +201,13 @@ def _match_changed(res, keys: list[str], progress: Progress) -> tuple[int, int]:
     queued = flagged = 0
     for start in range(0, len(keys), 200):
         with res.session_factory() as session:
-            for stored in get_records_by_keys(session=session, keys=keys[start : start + 200]).values():
-                queued += match_and_queue(matcher=matcher, session=session, stored=stored)[1]
-                flagged += flag_duplicates(matcher=matcher, session=session, stored=stored)[1]
+            batch = list(get_records_by_keys(session=session, keys=keys[start : start + 200]).values())
+            # rank the whole batch first, then write it in one short transaction: a running server's
+            # writes (every request's audit entry) wait on the store's write lock, not on 200 rankings
+            ranked = [(stored, *rank_both(matcher=matcher, stored=stored)) for stored in batch]
+            for stored, candidates, lookalikes in ranked:
+                queued += match_and_queue(matcher=matcher, session=session, stored=stored, candidates=candidates)[1]
+                flagged += flag_duplicates(matcher=matcher, session=session, stored=stored, candidates=lookalikes)[1]
                 progress.advance(task)
             session.commit()
     return queued, flagged

@@ -173,8 +173,9 @@ def match_after_filing(
         matching_jobs.release(session=session, ticket=ticket)
         session.commit()
         return SavedRecord(stored, [], None, None, matching="queued", match_job=ticket.pk)
-    saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored))
-    _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    ranked, lookalikes = rank_both(matcher=matcher, stored=stored)  # before the first write
+    saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored, candidates=ranked))
+    _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored, candidates=lookalikes)
     return saved
 
 
@@ -291,13 +292,23 @@ def find_duplicates(*, matcher: Matcher, stored: StoredRecord, limit: int = 5) -
     return matcher.rank(stored.record, limit=limit, same_side=True)
 
 
-def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord) -> tuple[list[Candidate], int]:
+def rank_both(*, matcher: Matcher, stored: StoredRecord) -> tuple[list[Candidate], list[Candidate]]:
+    """A record's candidates in the other register and its possible duplicates in its own,
+    ranked before a transaction writes anything (see ``match_and_queue``)."""
+    return find_candidates(matcher=matcher, stored=stored), find_duplicates(matcher=matcher, stored=stored)
+
+
+def match_and_queue(
+    *, matcher: Matcher, session: Session, stored: StoredRecord, candidates: list[Candidate] | None = None
+) -> tuple[list[Candidate], int]:
     """Match a record against the other register now; pairs above the threshold are queued.
 
     A write: called on saving a record, by the matcher's batch jobs and by an explicit POST,
-    never by a page view or a GET (those call ``find_candidates``).
+    never by a page view or a GET (those call ``find_candidates``). ``candidates`` ranked
+    beforehand: rank before the first write of a transaction, never while it holds the store's
+    write lock (SQLite: one writer for every worker; a ranking takes 0.1–1 s).
     """
-    candidates = find_candidates(matcher=matcher, stored=stored)
+    candidates = find_candidates(matcher=matcher, stored=stored) if candidates is None else candidates
     strong = [c for c in candidates if c.score >= matcher.model.review_threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
     queued = 0
@@ -308,10 +319,13 @@ def match_and_queue(*, matcher: Matcher, session: Session, stored: StoredRecord)
     return candidates, queued
 
 
-def flag_duplicates(*, matcher: Matcher, session: Session, stored: StoredRecord, limit: int = 5) -> tuple[list[Candidate], int]:
+def flag_duplicates(
+    *, matcher: Matcher, session: Session, stored: StoredRecord, limit: int = 5, candidates: list[Candidate] | None = None
+) -> tuple[list[Candidate], int]:
     """Possible duplicates of a record in its own register; those above the register's
-    duplicate threshold are flagged for a person to decide (a write, like ``match_and_queue``)."""
-    candidates = find_duplicates(matcher=matcher, stored=stored, limit=limit)
+    duplicate threshold are flagged for a person to decide (a write, like ``match_and_queue``;
+    ``candidates`` ranked beforehand, as there)."""
+    candidates = find_duplicates(matcher=matcher, stored=stored, limit=limit) if candidates is None else candidates
     threshold = DUPLICATE_THRESHOLDS[stored.record.kind]
     strong = [c for c in candidates if c.score >= threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
@@ -448,8 +462,9 @@ def queue_matches(*, matcher: Matcher, session: Session, stored: StoredRecord, u
     authorize(user, "search")
     if not covers(user, stored.record):
         raise PermissionDenied(f"{stored.record.kind} record {stored.record.id} is not in your jurisdiction")
-    candidates, queued = match_and_queue(matcher=matcher, session=session, stored=stored)
-    _duplicates, flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)
+    ranked, lookalikes = rank_both(matcher=matcher, stored=stored)  # before the first write
+    candidates, queued = match_and_queue(matcher=matcher, session=session, stored=stored, candidates=ranked)
+    _duplicates, flagged = flag_duplicates(matcher=matcher, session=session, stored=stored, candidates=lookalikes)
     append(session=session, actor=Actor.of(user, source), action="match_queue", targets=[stored.key, *[c.key for c in candidates]],
            detail={"results": len(candidates), "queued": queued, "flagged": flagged})  # fmt: skip
     return {"candidates": len(candidates), "queued_for_review": queued, "duplicates_flagged": flagged}

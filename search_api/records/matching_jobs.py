@@ -172,7 +172,7 @@ def _claim(res: Resources, pk: int, worker: str, claim_timeout: dt.timedelta) ->
 def run_job(res: Resources, matcher: Matcher, pk: int, *, worker: str, report: JobsReport, claim_timeout: dt.timedelta) -> None:
     """Claim one job and match its record as it is in the store now; the pairs, the flags and the
     job's outcome commit together. An error is kept on the job (ids only) and retried later."""
-    from search_api.records.flows import flag_duplicates, match_and_queue
+    from search_api.records.flows import flag_duplicates, match_and_queue, rank_both
 
     claimed = _claim(res, pk, worker, claim_timeout)
     if claimed is None:
@@ -192,8 +192,11 @@ def run_job(res: Resources, matcher: Matcher, pk: int, *, worker: str, report: J
             stored = get_records_by_keys(session=session, keys=[record_key]).get(record_key)
             queued = flagged = 0
             if stored is not None:  # archived since: nothing to match
-                queued = match_and_queue(matcher=matcher, session=session, stored=stored)[1]
-                flagged = flag_duplicates(matcher=matcher, session=session, stored=stored)[1]
+                # both rankings first: the writes below then hold the store's write lock for
+                # milliseconds, not for a ranking (every worker's audit entry waits on that lock)
+                ranked, lookalikes = rank_both(matcher=matcher, stored=stored)
+                queued = match_and_queue(matcher=matcher, session=session, stored=stored, candidates=ranked)[1]
+                flagged = flag_duplicates(matcher=matcher, session=session, stored=stored, candidates=lookalikes)[1]
             counts = {"queued": func.coalesce(MatchJobRow.queued, 0) + queued, "flagged": func.coalesce(MatchJobRow.flagged, 0) + flagged}
             finished = session.execute(
                 update(MatchJobRow)

@@ -324,3 +324,36 @@ def test_candidates_count_the_register_again_only_when_it_changed(settings: Sett
             assert len(counted) == 1 and matcher_of(client.app).prior != prior  # type: ignore[arg-type]  # one more report: a new prior
         finally:
             event.remove(res.engine, "before_cursor_execute", note)
+
+
+def test_a_match_job_ranks_before_it_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fails on the old code: the job queued its pairs (a write) and then ranked duplicates with the
+    store's write lock held, so every worker's writes (an audit entry per request) waited a ranking."""
+    import sqlite3
+
+    from search_api.records import flows
+
+    settings = Settings(data_dir=tmp_path / "data")
+    locked_during_ranking: list[str] = []
+    real = flows.find_duplicates
+
+    def find_duplicates_and_probe(**kwargs):  # type: ignore[no-untyped-def]
+        found = real(**kwargs)
+        probe = sqlite3.connect(settings.data_dir / "trackchild.sqlite3", timeout=0)
+        try:
+            probe.execute("BEGIN IMMEDIATE")  # another worker's write: must not wait on the job
+            probe.rollback()
+        except sqlite3.OperationalError as exc:
+            locked_during_ranking.append(str(exc))
+        finally:
+            probe.close()
+        return found
+
+    monkeypatch.setattr(flows, "find_duplicates", find_duplicates_and_probe)
+    with _client(settings) as client:
+        res, admin = client.app.state.resources, _admin(client)  # type: ignore[attr-defined]
+        assert client.post("/records", json=REPORT, headers=admin).status_code == 201
+        assert client.post("/records", json=ARRIVAL, headers=admin).status_code == 201
+        assert run_match_jobs(res).done == 2
+        assert _count(res, ReviewPairRow) == 1  # the job did write: the pair is queued
+    assert locked_during_ranking == []
