@@ -207,7 +207,7 @@ def _match_changed(res, keys: list[str], progress: Progress) -> tuple[int, int]:
             ranked = [(stored, *rank_both(matcher=matcher, stored=stored)) for stored in batch]
             for stored, candidates, lookalikes in ranked:
                 queued += match_and_queue(matcher=matcher, session=session, stored=stored, candidates=candidates)[1]
-                flagged += flag_duplicates(matcher=matcher, session=session, stored=stored, candidates=lookalikes)[1]
+                flagged += flag_duplicates(session=session, stored=stored, candidates=lookalikes)[1]
                 progress.advance(task)
             session.commit()
     return queued, flagged

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import weakref
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -175,7 +174,7 @@ def match_after_filing(
         return SavedRecord(stored, [], None, None, matching="queued", match_job=ticket.pk)
     ranked, lookalikes = rank_both(matcher=matcher, stored=stored)  # before the first write
     saved = SavedRecord(stored, *match_and_queue(matcher=matcher, session=session, stored=stored, candidates=ranked))
-    _candidates, saved.duplicates_flagged = flag_duplicates(matcher=matcher, session=session, stored=stored, candidates=lookalikes)
+    _candidates, saved.duplicates_flagged = flag_duplicates(session=session, stored=stored, candidates=lookalikes)
     return saved
 
 
@@ -266,24 +265,9 @@ def list_entered_by(*, session: Session, username: str, limit: int = 20) -> list
     return [found[k] for k in keys if k in found]
 
 
-# the text index's document count each matcher last re-read the register size at
-_register_seen: weakref.WeakKeyDictionary[Matcher, int] = weakref.WeakKeyDictionary()
-
-
-def _refresh_register_size(matcher: Matcher) -> None:
-    """The prior of a pair depends on how many missing reports there are. Counting them scans
-    the store (40 ms of a 150 ms ranking at 20k per side on SQLite, and linear in the register),
-    so it is re-read only when the text index's document count, a cheap number, has moved: a
-    record was added or archived (a status change leaves both counts as they are)."""
-    documents = matcher.res.text_index.count()
-    if _register_seen.get(matcher) != documents:
-        matcher.refresh_register_size()
-        _register_seen[matcher] = documents
-
-
 def find_candidates(*, matcher: Matcher, stored: StoredRecord, limit: int = 10) -> list[Candidate]:
     """Candidates from the other register, computed only: nothing is queued (what a page view shows)."""
-    _refresh_register_size(matcher)
+    matcher.refresh_register_size()  # counts again only when the register changed
     return matcher.rank(stored.record, limit=limit, open_only=True)
 
 
@@ -299,16 +283,15 @@ def rank_both(*, matcher: Matcher, stored: StoredRecord) -> tuple[list[Candidate
 
 
 def match_and_queue(
-    *, matcher: Matcher, session: Session, stored: StoredRecord, candidates: list[Candidate] | None = None
+    *, matcher: Matcher, session: Session, stored: StoredRecord, candidates: list[Candidate]
 ) -> tuple[list[Candidate], int]:
-    """Match a record against the other register now; pairs above the threshold are queued.
+    """Queue a record's strong candidates (``rank_both``'s first list) for review.
 
     A write: called on saving a record, by the matcher's batch jobs and by an explicit POST,
-    never by a page view or a GET (those call ``find_candidates``). ``candidates`` ranked
-    beforehand: rank before the first write of a transaction, never while it holds the store's
-    write lock (SQLite: one writer for every worker; a ranking takes 0.1–1 s).
+    never by a page view or a GET (those call ``find_candidates``). The candidates are ranked
+    beforehand, before the transaction's first write, never while it holds the store's write
+    lock (SQLite: one writer for every worker; a ranking takes 0.1–1 s).
     """
-    candidates = find_candidates(matcher=matcher, stored=stored) if candidates is None else candidates
     strong = [c for c in candidates if c.score >= matcher.model.review_threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
     queued = 0
@@ -319,13 +302,10 @@ def match_and_queue(
     return candidates, queued
 
 
-def flag_duplicates(
-    *, matcher: Matcher, session: Session, stored: StoredRecord, limit: int = 5, candidates: list[Candidate] | None = None
-) -> tuple[list[Candidate], int]:
-    """Possible duplicates of a record in its own register; those above the register's
-    duplicate threshold are flagged for a person to decide (a write, like ``match_and_queue``;
-    ``candidates`` ranked beforehand, as there)."""
-    candidates = find_duplicates(matcher=matcher, stored=stored, limit=limit) if candidates is None else candidates
+def flag_duplicates(*, session: Session, stored: StoredRecord, candidates: list[Candidate]) -> tuple[list[Candidate], int]:
+    """Of a record's possible duplicates in its own register (``rank_both``'s second list), those
+    above the register's duplicate threshold are flagged for a person to decide (a write, like
+    ``match_and_queue``)."""
     threshold = DUPLICATE_THRESHOLDS[stored.record.kind]
     strong = [c for c in candidates if c.score >= threshold]
     others = get_records_by_keys(session=session, keys=[c.key for c in strong])
@@ -434,7 +414,7 @@ def send_for_review(
     other = get_records_by_keys(session=session, keys=[other_key]).get(other_key)
     if other is None or other.record.kind == stored.record.kind:
         raise review.PairNotFound(f"no {('found' if stored.record.kind == 'missing' else 'missing')} record {other_key!r}")
-    _refresh_register_size(matcher)
+    matcher.refresh_register_size()  # counts again only when the register changed
     proposed = {c.key: c for c in matcher.rank(stored.record, limit=PROPOSED_CANDIDATES, open_only=True)}
     candidate = proposed.get(other.key)
     reason = reason.strip()[:2000]
@@ -464,7 +444,7 @@ def queue_matches(*, matcher: Matcher, session: Session, stored: StoredRecord, u
         raise PermissionDenied(f"{stored.record.kind} record {stored.record.id} is not in your jurisdiction")
     ranked, lookalikes = rank_both(matcher=matcher, stored=stored)  # before the first write
     candidates, queued = match_and_queue(matcher=matcher, session=session, stored=stored, candidates=ranked)
-    _duplicates, flagged = flag_duplicates(matcher=matcher, session=session, stored=stored, candidates=lookalikes)
+    _duplicates, flagged = flag_duplicates(session=session, stored=stored, candidates=lookalikes)
     append(session=session, actor=Actor.of(user, source), action="match_queue", targets=[stored.key, *[c.key for c in candidates]],
            detail={"results": len(candidates), "queued": queued, "flagged": flagged})  # fmt: skip
     return {"candidates": len(candidates), "queued_for_review": queued, "duplicates_flagged": flagged}

@@ -196,7 +196,7 @@ def run_job(res: Resources, matcher: Matcher, pk: int, *, worker: str, report: J
                 # milliseconds, not for a ranking (every worker's audit entry waits on that lock)
                 ranked, lookalikes = rank_both(matcher=matcher, stored=stored)
                 queued = match_and_queue(matcher=matcher, session=session, stored=stored, candidates=ranked)[1]
-                flagged = flag_duplicates(matcher=matcher, session=session, stored=stored, candidates=lookalikes)[1]
+                flagged = flag_duplicates(session=session, stored=stored, candidates=lookalikes)[1]
             counts = {"queued": func.coalesce(MatchJobRow.queued, 0) + queued, "flagged": func.coalesce(MatchJobRow.flagged, 0) + flagged}
             finished = session.execute(
                 update(MatchJobRow)
