@@ -74,6 +74,8 @@ class LoadResult:
     errors: Counter = field(default_factory=Counter)
     error_samples: list[str] = field(default_factory=list)
     ok: Counter = field(default_factory=Counter)
+    # (wall-clock start, route, seconds, status) of each request: where in the run the slow ones fall
+    trace: list[tuple[float, str, float, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -309,14 +311,16 @@ async def _drive(
                 if route == "decision" and not decidable:
                     route = "queue"  # the district's queue is decided: the reviewer lists it again
                 method, path, kwargs = requests(route)
-                started = time.perf_counter()
+                started, wall = time.perf_counter(), time.time()
                 try:
                     answer = await client.request(method, path, **kwargs)
                     status = answer.status_code
                     text = answer.text[:200] if status >= 300 else ""
                 except httpx.HTTPError as exc:
                     status, text = 0, f"{type(exc).__name__}: {exc}"[:200]
-                result.latencies[route].append(time.perf_counter() - started)
+                took = time.perf_counter() - started
+                result.latencies[route].append(took)
+                result.trace.append((wall, route, took, status))
                 if 200 <= status < 300:
                     result.ok[route] += 1
                 else:
@@ -471,6 +475,10 @@ def run_load_bench(
             except subprocess.TimeoutExpired:
                 server.kill()
     written = audit_count() - before
+    trace_path = log_path.with_suffix(".requests.jsonl")
+    with trace_path.open("w") as trace:
+        for wall, route, took, status in result.trace:
+            trace.write(json.dumps({"at": round(wall, 4), "route": route, "ms": round(1000 * took, 1), "status": status}) + "\n")
     server_log = log_path.read_text(errors="replace")
     locked = server_log.count("database is locked")
     pool = server_log.count("QueuePool limit")
@@ -524,6 +532,7 @@ def run_load_bench(
         f"full garbage collections over 200 ms in the server log: {len(gc_pauses)}"
         + (f", longest {max(gc_pauses):.0f} ms, {sum(gc_pauses) / 1000:.1f} s in all" if gc_pauses else "")
     )
+    yield f"each request's start, route, latency and status: {trace_path} (server log: per-request time inside the app)"
     for sample in result.error_samples:
         yield f"  error: {sample}"
     if drop:

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     request_threads: int = Field(default=200, ge=8, le=2000)
     # serve --workers N: seconds a worker may take to answer the supervisor's ping before it is killed as hung
     worker_healthcheck_seconds: int = Field(default=60, ge=5, le=3600)
+    # serve: the level of our own log lines (INFO prints one access line per request: path, status, ms)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # a full garbage collection longer than this is logged (it stops every request of the worker)
     gc_pause_warn_ms: int = Field(default=200, ge=0)
     # after such a collection, freeze its survivors so that later ones skip them (search_api/gc_watch.py)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -31,6 +30,7 @@ def serve(
     from indexer import make_engine
     from search_api.config import Settings
     from search_api.db import SchemaMismatch, ensure_schema
+    from search_api.logs import serve_log_config
 
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -44,12 +44,13 @@ def serve(
     out.print(f"TrackChild on http://{host}:{port}/ui/  (API docs: http://{host}:{port}/docs)")
     # The pages sit above the API (ui imports search_api, never the reverse), so the
     # composed app is named here by its import path rather than imported.
-    # uvicorn's own access log prints query strings (a search for a child's name); ours prints paths only
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # uvicorn's own access log prints query strings (a search for a child's name); ours prints paths only.
+    # Its workers configure logging from this dict alone (search_api/logs.py).
     # uvicorn's supervisor kills a worker that does not answer its ping within 5 s as hung; under
     # load (ranking candidates holds the GIL) a busy worker was killed with its requests in flight
     # (bench load, 100k per side, two workers: 8 requests cut off). A hung worker is rare; a busy one is not.
     uvicorn.run(
         "ui:create_web_app", factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=True, access_log=False,
+        log_config=serve_log_config(settings.log_level),
         timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
     )  # fmt: skip
