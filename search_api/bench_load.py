@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -306,6 +307,12 @@ async def _drive(
         async def user(number: int) -> None:
             rng = random.Random(seed * 1000 + number)
             requests = _Requests(seeded, tokens, photos, decidable, rng)
+            if think > 0 and not firsts:
+                # people who read pages between clicks do not all click at the same instant: each
+                # user's first click comes after a think time too, so the run starts in its steady
+                # state. (Without it all users' first requests landed at once: a burst of 50 that
+                # took up to 1.2 s to answer and alone made the p95/p99 of a 60 s run at 5 s think.)
+                await asyncio.sleep(min(rng.expovariate(1 / think), duration))
             while time.perf_counter() < deadline or firsts:
                 route = firsts.pop() if firsts else rng.choices(routes, weights=weights)[0]
                 if route == "decision" and not decidable:
@@ -421,6 +428,11 @@ def run_load_bench(
     else:
         raise ValueError(f"store must be sqlite or postgres, not {store!r}")
     seeded = _prepare(n, work_dir, database_url, seed, fresh=fresh)
+    # The registers this process holds (millions of objects at 100,000 per side) are out of the
+    # collector's sight: a full collection of them stalled the load generator itself for
+    # hundreds of ms, and every request in flight then was timed as slow by the server's fault.
+    gc.collect()
+    gc.freeze()
     settings = seeded.settings
     from sqlalchemy import func, select
 
