@@ -4,7 +4,7 @@ its own (strong duplicates are flagged) soon after.
 
 The job is written in the filing's transaction (an outbox, ``MatchJobRow``), so no committed
 record is left unmatched by a crash. One worker per data dir runs the jobs (inside ``serve``,
-elected by a lock file like the notification worker, or ``trackchild match pending``); a job
+elected by a lock file like the notification worker, or ``trackchild match --pending``); a job
 is claimed by compare-and-swap, so two runners never match one filing twice at once, and a
 claim left by a dead worker is taken over after ``match_job_claim_timeout_seconds``.
 """
