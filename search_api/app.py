@@ -30,6 +30,7 @@ from search_api.monitoring.views import router as monitoring_router
 from search_api.notifications.flows import start_background_worker
 from search_api.notifications.views import router as notifications_router
 from search_api.records.matching_jobs import start_match_worker
+from search_api.records.views import admin_router as records_admin_router
 from search_api.records.views import router as records_router
 from search_api.resources import open_resources
 from search_api.restoration.views import router as restoration_router
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers += (citizen_public_router, citizen_router)  # the citizen corner (issue 16)
     routers += (monitoring_router,)  # monitoring for senior officers (issue 16, part 3)
     routers += (maps_router,)  # vulnerable-location maps (issue 16, part 2)
+    routers += (records_admin_router,)  # the match worker's jobs (issue 11)
     for router in routers:
         app.include_router(router)
 

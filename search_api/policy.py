@@ -76,6 +76,9 @@ POLICY: dict[str, frozenset[str]] = {
     "digest": frozenset({"state", "central", "admin"}),
     # vulnerable-location maps: aggregates only; exact inside the jurisdiction, small counts hidden outside (maps/service.py)
     "maps_read": frozenset({"police", "cci", "cwc", "jjb", "dcpu", "state", "central", "admin"}),
+    # the match worker's jobs across the country and their errors (code locations): whoever runs
+    # the service. Not monitoring's roles: their dashboards count one area's cases, this is no area's
+    "match_jobs": frozenset({"admin"}),
 }
 # how far a role's jurisdiction reaches
 SCOPE: dict[str, str] = {

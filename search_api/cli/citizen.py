@@ -75,7 +75,7 @@ def accept(report_pk: int, as_user: AsUser, unit_name: Annotated[str, typer.Opti
         session.commit()
         if done.matching == "queued":
             out.print(f"report {done.report.reference} → {done.stored.key}; matching queued (job {done.match_job}: "
-                      "'trackchild match pending --once' or a running server matches it)")  # fmt: skip
+                      "'trackchild match --pending --once' or a running server matches it)")  # fmt: skip
         else:
             out.print(f"report {done.report.reference} → {done.stored.key}; {len(done.candidates)} candidates, "
                       f"{done.queued} queued for review")  # fmt: skip

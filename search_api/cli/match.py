@@ -30,9 +30,7 @@ class Direction(StrEnum):
 
 @app.command()
 def match(
-    record_id: Annotated[
-        Optional[str], typer.Argument(help="One record's id (human-readable output), or 'pending': run the match jobs filings left")
-    ] = None,
+    record_id: Annotated[Optional[str], typer.Argument(help="One record's id (human-readable output)")] = None,
     all_records: Annotated[bool, typer.Option("--all", help="Every record of one side, as JSON lines")] = False,
     direction: Annotated[Direction, typer.Option()] = Direction.found_to_missing,
     top: Annotated[int, typer.Option(min=1, max=100)] = 10,
@@ -47,9 +45,10 @@ def match(
         Blocking,
         typer.Option(help="With --all: batch (the other register indexed once in memory) or index (the text engine, per record)"),
     ] = Blocking.batch,
-    once: Annotated[bool, typer.Option("--once", help="With 'pending': run the jobs due now, then stop (the default)")] = False,
+    pending: Annotated[bool, typer.Option("--pending", help="Run the match jobs that filings left, instead of matching")] = False,
+    once: Annotated[bool, typer.Option("--once", help="With --pending: run the jobs due now, then stop (the default)")] = False,
     loop: Annotated[
-        bool, typer.Option("--loop", help="With 'pending': keep running jobs as they come (as the data dir's one match worker)")
+        bool, typer.Option("--loop", help="With --pending: keep running jobs as they come (as the data dir's one match worker)")
     ] = False,
 ) -> None:
     """Ranked, explained candidates from the other register.
@@ -57,19 +56,22 @@ def match(
     With --all, one JSON line per record: each candidate's id, score, source and the level
     it reached on every feature (the full explanation only with --explain).
 
-    'trackchild match pending [--once|--loop]' runs the match jobs that filings left (a record
+    'trackchild match --pending [--once|--loop]' runs the match jobs that filings left (a record
     filed is matched by a job after the answer; 'serve' runs them too, in one process per data dir).
+    RECORD_ID is always a record's id, whatever it is called (a record may be called "pending").
     """
     from indexer import find_records_by_id
     from search_api.fusion.service import Matcher
 
-    if record_id == "pending" and not all_records:
+    if pending:
+        if record_id or all_records:
+            raise fail("--pending runs the match jobs: give it no RECORD_ID and no --all")
         if once and loop:
             raise fail("give --once or --loop, not both")
         _run_match_jobs(loop=loop)
         return
     if once or loop:
-        raise fail("--once and --loop go with 'trackchild match pending'")
+        raise fail("--once and --loop go with 'trackchild match --pending'")
     if bool(record_id) == all_records:
         raise fail("give either a RECORD_ID or --all")
     with open_resources(Settings()) as res:

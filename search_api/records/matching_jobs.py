@@ -4,7 +4,7 @@ its own (strong duplicates are flagged) soon after.
 
 The job is written in the filing's transaction (an outbox, ``MatchJobRow``), so no committed
 record is left unmatched by a crash. One worker per data dir runs the jobs (inside ``serve``,
-elected by a lock file like the notification worker, or ``trackchild match pending``); a job
+elected by a lock file like the notification worker, or ``trackchild match --pending``); a job
 is claimed by compare-and-swap, so two runners never match one filing twice at once, and a
 claim left by a dead worker is taken over after ``match_job_claim_timeout_seconds``.
 """
@@ -28,8 +28,10 @@ from indexer import get_records_by_keys
 from search_api.db import utcnow
 from search_api.fusion.service import Matcher
 from search_api.leadership import LeaderLoop, Leadership
+from search_api.policy import authorize, may
 from search_api.records.models import MatchJobRow
 from search_api.resources import Resources
+from search_api.users.models import UserRow
 
 log = logging.getLogger("trackchild.match_jobs")
 
@@ -286,6 +288,89 @@ def run_pending(
 
 def pending_count(*, session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(MatchJobRow).where(MatchJobRow.status == "pending")) or 0)
+
+
+# what a job is doing, as a page or an operator says it ("none": the record was never queued,
+# e.g. loaded by a bulk import, which matches as it loads)
+JOB_STATES = ("pending", "running", "done", "failed")
+FAILED_SHOWN = 20
+
+
+def _aware(at: dt.datetime | None) -> dt.datetime | None:
+    return at.replace(tzinfo=dt.UTC) if at is not None and at.tzinfo is None else at  # SQLite gives naive UTC back
+
+
+def _state(row: MatchJobRow, *, now: dt.datetime, claim_timeout: dt.timedelta) -> str:
+    """A pending job a live runner holds is running; a dead runner's stale claim waits like any other."""
+    if row.status != "pending":
+        return row.status
+    claimed_at = _aware(row.claimed_at)
+    return "running" if row.claimed_by and claimed_at is not None and claimed_at >= now - claim_timeout else "pending"
+
+
+@dataclass(frozen=True)
+class MatchStatus:
+    state: str  # one of JOB_STATES, or "none"
+    queued_at: dt.datetime | None
+    done_at: dt.datetime | None
+    attempts: int
+    last_error: str | None  # None unless the user may read the match worker's errors
+
+
+def match_status_for(*, session: Session, user: UserRow, record_key: str, claim_timeout: dt.timedelta,
+                     now: dt.datetime | None = None) -> MatchStatus:  # fmt: skip
+    """The state of the record's latest match job. The caller has checked that the user may
+    read the record (as for its candidates); the error (code, not data) is for operators only."""
+    row = latest_job_of(session=session, record_key=record_key)
+    if row is None:
+        return MatchStatus("none", None, None, 0, "" if may(user, "match_jobs") else None)
+    state = _state(row, now=now or utcnow(), claim_timeout=claim_timeout)
+    error = row.last_error or "" if may(user, "match_jobs") else None
+    return MatchStatus(state, _aware(row.queued_at), _aware(row.done_at), row.attempts, error)
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    record_key: str
+    last_error: str
+    attempts: int
+    done_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class JobsOverview:
+    counts: dict[str, int]  # by state, every state named
+    oldest_pending_seconds: float | None  # the oldest open job's age (pending or running), None if there is none
+    failed: list[FailedJob]  # the latest given up on, newest first
+
+
+def jobs_overview_for(*, session: Session, user: UserRow, claim_timeout: dt.timedelta, now: dt.datetime | None = None) -> JobsOverview:
+    """How the match worker keeps up: jobs by state, how long the oldest open one has waited,
+    and the latest failures (record keys and errors: ids and code, never a child's data)."""
+    authorize(user, "match_jobs")
+    now = now or utcnow()
+    counts = dict.fromkeys(JOB_STATES, 0)
+    for status, count in session.execute(select(MatchJobRow.status, func.count()).group_by(MatchJobRow.status)):
+        counts[status] = counts.get(status, 0) + int(count)
+    running = session.scalar(
+        select(func.count())
+        .select_from(MatchJobRow)
+        .where(MatchJobRow.status == "pending", MatchJobRow.claimed_by.is_not(None), MatchJobRow.claimed_at >= now - claim_timeout)
+    )
+    counts["running"] = int(running or 0)
+    counts["pending"] -= counts["running"]
+    oldest = _aware(session.scalar(select(func.min(MatchJobRow.queued_at)).where(MatchJobRow.status == "pending")))
+    failed = session.execute(
+        select(MatchJobRow.record_key, MatchJobRow.last_error, MatchJobRow.attempts, MatchJobRow.done_at)
+        .where(MatchJobRow.status == "failed")
+        .order_by(MatchJobRow.done_at.desc(), MatchJobRow.pk.desc())
+        .limit(FAILED_SHOWN)
+    )
+    return JobsOverview(
+        counts=counts,
+        oldest_pending_seconds=max(0.0, (now - oldest).total_seconds()) if oldest is not None else None,
+        failed=[FailedJob(key, error or "", attempts, _aware(done_at)) for key, error, attempts, done_at in failed],
+    )
 
 
 class MatchWorker(LeaderLoop):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -12,15 +13,17 @@ from pydantic import BaseModel, Field
 
 from search_api import interchange
 from search_api.audit.service import Actor
+from search_api.config import Settings
 from search_api.deps import CurrentUser, DbSession, MatcherDep, ResourcesDep, Source
 from search_api.faces.service import check_photo
 from search_api.policy import authorize
-from search_api.records import flows, service
+from search_api.records import flows, matching_jobs, service
 from search_api.records.retention import archive_closed_cases
 from search_api.review import flows as review_flows
 from search_api.review.schemas import ReviewPairListed
 
 router = APIRouter(prefix="/records", tags=["records"])
+admin_router = APIRouter(prefix="/admin", tags=["admin"])
 Kind = Literal["missing", "found"]
 Status = Literal["open", "traced", "closed", "in_care", "restored", "transferred"]
 
@@ -157,6 +160,55 @@ def candidates(
     stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)
     found = flows.find_candidates(matcher=matcher, stored=stored, limit=max(limit, 10))
     return service.show_candidates(session=session, user=user, stored=stored, candidates=found[:limit], source=source)
+
+
+def _claim_timeout(settings: Settings) -> dt.timedelta:
+    return dt.timedelta(seconds=settings.match_job_claim_timeout_seconds)
+
+
+class MatchStatusRead(BaseModel):
+    state: Literal["pending", "running", "done", "failed", "none"]
+    queued_at: dt.datetime | None
+    done_at: dt.datetime | None
+    attempts: int
+    last_error: str | None = Field(default=None, description="Admins only (absent otherwise): the exception's type and where")
+
+
+@router.get(
+    "/{kind}/{record_id}/match-status",
+    response_model=MatchStatusRead,
+    response_model_exclude_unset=True,
+    summary="The state of the record's match job (a filing answers before it runs): who may see its candidates may see this",
+)
+def match_status(kind: Kind, record_id: str, user: CurrentUser, session: DbSession, res: ResourcesDep) -> MatchStatusRead:
+    stored = service.get_stored_for(session=session, user=user, kind=kind, record_id=record_id)  # the candidates' rule
+    status_ = matching_jobs.match_status_for(session=session, user=user, record_key=stored.key, claim_timeout=_claim_timeout(res.settings))
+    shown = {"state": status_.state, "queued_at": status_.queued_at, "done_at": status_.done_at, "attempts": status_.attempts}
+    return MatchStatusRead(**shown, **({"last_error": status_.last_error} if status_.last_error is not None else {}))
+
+
+class FailedJobRead(BaseModel):
+    record_key: str
+    last_error: str
+    attempts: int
+    done_at: dt.datetime | None
+
+
+class MatchJobsRead(BaseModel):
+    counts: dict[str, int]
+    oldest_pending_seconds: float | None
+    failed: list[FailedJobRead]
+
+
+@admin_router.get(
+    "/match-jobs", response_model=MatchJobsRead, summary="The match worker: jobs by state, the oldest wait, the latest failures (admin)"
+)
+def match_jobs(user: CurrentUser, session: DbSession, res: ResourcesDep) -> MatchJobsRead:
+    overview = matching_jobs.jobs_overview_for(session=session, user=user, claim_timeout=_claim_timeout(res.settings))
+    failed = [
+        FailedJobRead(record_key=f.record_key, last_error=f.last_error, attempts=f.attempts, done_at=f.done_at) for f in overview.failed
+    ]
+    return MatchJobsRead(counts=overview.counts, oldest_pending_seconds=overview.oldest_pending_seconds, failed=failed)
 
 
 @router.post("/{kind}/{record_id}/match", summary="Match now and queue strong pairs and possible duplicates for review")

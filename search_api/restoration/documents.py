@@ -17,6 +17,8 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,6 +181,7 @@ class DocumentStore:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
+        self._written: list[Path] | None = None  # files written inside removed_unless_kept()
 
     def put(self, data: bytes, *, checked: CheckedDocument) -> StoredDocument:
         digest = hashlib.sha256(data).hexdigest()
@@ -190,7 +193,26 @@ class DocumentStore:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
+            if self._written is not None:
+                self._written.append(target)
         return StoredDocument(sha256=digest, relpath=relpath)
+
+    @contextmanager
+    def removed_unless_kept(self) -> Iterator[None]:
+        """Files this store writes inside the block are removed again when the block raises: a
+        step refused after its papers were checked (or a commit that fails) leaves no orphan file.
+        A file that was already there (the same paper on another step) is never touched."""
+        self._written = []
+        try:
+            yield
+        except BaseException:
+            for path in self._written:
+                path.unlink(missing_ok=True)
+                with suppress(OSError):
+                    path.parent.rmdir()  # only when it is empty
+            raise
+        finally:
+            self._written = None
 
     def path_of(self, relpath: str) -> Path:
         if not is_store_path(relpath):

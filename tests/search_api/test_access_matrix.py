@@ -134,6 +134,8 @@ COVERED = {
     ("GET", "/ui/account"), ("POST", "/ui/account/password"), ("POST", "/ui/account/logout-all"),
     ("POST", "/auth/logout"), ("POST", "/auth/logout-all"), ("POST", "/auth/password"),
     ("POST", "/users/{username}/deactivate"), ("POST", "/users/{username}/activate"), ("POST", "/users/{username}/logout-all"),
+    # the match jobs a filing leaves (issue 11): a record's job for whoever sees its candidates; the worker's for admins
+    ("GET", "/records/{kind}/{record_id}/match-status"), ("GET", "/admin/match-jobs"),
 }  # fmt: skip
 # a restoration case: the family in the own district (station BR-AUR-001), the child in a CCI of
 # another district (CCI/BR/18). README: both districts' DCPU and CWC, the reporting station and
@@ -221,6 +223,9 @@ MAP_DETAIL = {
     "central": set(PLACES), "admin": set(PLACES), "cci": set(), "legacy_dcpu": set(),
 }  # fmt: skip
 MAP_K = 3  # Settings.map_suppress_below's default
+# the match worker's jobs: a record's job state goes with its candidates (every role, everywhere); the
+# worker's overview and the jobs' errors (code locations, across the country) are for admins
+MATCH_JOBS = {"admin"}
 # a boy missing from a railway station in each place, with coordinates: what hotspots are made of (never a Sunita)
 GEO_BOYS = {"own": ("Zorawar", 15, 24.75, 84.37), "twin": ("Tenzing", 14, 19.93, 75.31), "other_district": ("Xavier", 13, 24.69, 84.94),
             "other_state": ("Quasim", 12, 22.58, 88.14)}  # fmt: skip
@@ -650,6 +655,7 @@ def test_access_matrix(world: dict) -> None:
         _citizen_cells(world, role, cells)
         _monitor_cells(world, role, cells)
         _maps_cells(world, role, cells)
+        _match_job_cells(world, role, cells)
         _account_cells(world, role, cells)  # last: it ends this role's sessions
     print(f"access matrix: {cells.count} cells checked, {len(cells.problems)} problems")
     Path("test-artifacts").mkdir(exist_ok=True)
@@ -1373,3 +1379,25 @@ def _maps_cells(world: dict, role: str, cells: Cells) -> None:
             AuditEntryRow.action.in_(("map_view", "map_export")), AuditEntryRow.username == f"u_{role}")) or 0  # fmt: skip
     expect(f"{role} map views and exports audited: {before} → {after}", after == before + 4 + 3 + 3)
     client.cookies.clear()
+
+
+def _match_job_cells(world: dict, role: str, cells: Cells) -> None:
+    """A record's match job: whoever sees its candidates (every role, every place); its error and the
+    worker's overview: admins. The world's server runs its match worker, so a job's state is whatever
+    it has reached; the police's own filing (in _api_cells, the first role's) has one."""
+    client, auth, expect = world["client"], world["tokens"][role], cells.expect
+    client.cookies.clear()
+    records = [(k, f"{k[0].upper()}-{p}") for k, p in itertools.product(("missing", "found"), PLACES)]
+    for kind, rid in [*records, ("missing", "M-own-new-police")]:
+        got = client.get(f"/records/{kind}/{rid}/match-status", headers=auth)
+        expect(f"{role} GET /records/{kind}/{rid}/match-status: {got.status_code}", got.status_code == 200)
+        body = got.json() if got.status_code == 200 else {}
+        states = ("pending", "running", "done") if rid.endswith("-new-police") else ("none", "pending", "running", "done")
+        expect(f"{role} match-status {rid}: {body.get('state')}", body.get("state") in states)
+        expect(f"{role} match-status {rid} shows the error: {'last_error' in body}", ("last_error" in body) == (role in MATCH_JOBS))
+        expect(f"{role} match-status {rid} names a child", not _hidden_surnames(role, got.text) and "Sunita" not in got.text)
+    jobs = client.get("/admin/match-jobs", headers=auth)
+    expect(f"{role} GET /admin/match-jobs: {jobs.status_code}", jobs.status_code == (200 if role in MATCH_JOBS else 403))
+    if jobs.status_code == 200:
+        expect(f"{role} /admin/match-jobs counts the filings' jobs", sum(jobs.json()["counts"].values()) >= 1)
+        expect(f"{role} /admin/match-jobs names a child", "Sunita" not in jobs.text)

@@ -401,7 +401,7 @@ def test_cli_moderation_and_notices(settings: Settings) -> None:
     accepted = runner.invoke(cli_app, ["citizen", "accept", "1", "--as", "dcpu_patna"])
     assert accepted.exit_code == 0, accepted.output
     assert f"missing:CIT-{refs[0]}" in accepted.output and "matching queued" in accepted.output and "cleared" in accepted.output
-    matched = runner.invoke(cli_app, ["match", "pending", "--once"])
+    matched = runner.invoke(cli_app, ["match", "--pending", "--once"])
     assert matched.exit_code == 0 and "match jobs: 1 done" in matched.output and "0 still pending" in matched.output, matched.output
     assert runner.invoke(cli_app, ["citizen", "reject", "2", "--as", "dcpu_patna", "--reason", "duplicate of report 1"]).exit_code == 0
     published = runner.invoke(cli_app, ["citizen", "publish", f"CIT-{refs[0]}", "--as", "dcpu_patna", "--guardian-name", "Suresh Kumar",

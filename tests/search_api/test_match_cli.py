@@ -79,3 +79,30 @@ def test_ingest_matches_new_records_and_queues_strong_pairs(settings: Settings, 
     with open_resources(settings) as res, res.session_factory() as session:
         queue = list_queue(session=session)
     assert [(p.missing_key, p.found_key) for p in queue] == [("missing:MP-Q1", "found:FC-Q1")]
+
+
+def test_a_record_called_pending_is_matched_and_the_jobs_run_with_a_flag(settings: Settings, tmp_path: Path) -> None:
+    """Issue 11: "pending" is a record id like any other; the match jobs run with --pending."""
+    from search_api.records import matching_jobs
+    from search_api.resources import open_resources
+    from tests.factories import found_child, missing_report
+
+    rows = [
+        missing_report(id="MP-P1", name="Yadavi Rathore", sex="F", age=8, date="2025-05-01", marks="scar on chin"),
+        found_child(id="pending", name="yadavi rathore", sex="F", age=8, date="2025-05-20", marks="scar on chin"),
+    ]
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert runner.invoke(app, ["ingest", str(path)], catch_exceptions=False).exit_code == 0
+    one = runner.invoke(app, ["match", "pending"], catch_exceptions=False)
+    assert one.exit_code == 0, one.output
+    assert one.output.splitlines()[0] == "found pending: 1 candidates" and "MP-P1" in one.output
+    with open_resources(settings) as res, res.session_factory() as session:
+        ticket = matching_jobs.enqueue(session=session, record_key="found:pending")
+        matching_jobs.release(session=session, ticket=ticket)
+        session.commit()
+    jobs = runner.invoke(app, ["match", "--pending", "--once"], catch_exceptions=False)
+    assert jobs.exit_code == 0 and "match jobs: 1 done" in jobs.output and "0 still pending" in jobs.output, jobs.output
+    for wrong in (["match", "pending", "--pending"], ["match", "--all", "--pending"], ["match", "--pending", "--once", "--loop"],
+                  ["match", "pending", "--once"]):  # fmt: skip
+        assert runner.invoke(app, wrong).exit_code == 2, wrong

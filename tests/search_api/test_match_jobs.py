@@ -357,3 +357,76 @@ def test_a_match_job_ranks_before_it_writes(tmp_path: Path, monkeypatch: pytest.
         assert run_match_jobs(res).done == 2
         assert _count(res, ReviewPairRow) == 1  # the job did write: the pair is queued
     assert locked_during_ranking == []
+
+
+def test_a_match_job_state_is_seen_over_the_api(store_url: str, tmp_path: Path) -> None:
+    """Issue 11: a filing answers before its match job runs; GET .../match-status says where the
+    job is (pending → running → done), to whoever sees the record's candidates, and /admin/match-jobs
+    says how the worker keeps up. The job's error (code, not data) is for admins only."""
+    settings = Settings(data_dir=tmp_path / "data", database_url=store_url)
+    with _client(settings) as client:
+        res, admin = client.app.state.resources, _admin(client)  # type: ignore[attr-defined]
+        add_users(res, password=PASSWORD, people=[("dcpu_gaya", "dcpu", "Bihar", "Gaya", "")])
+        token = client.post("/auth/token", data={"username": "dcpu_gaya", "password": PASSWORD}).json()["access_token"]
+        officer = {"Authorization": f"Bearer {token}"}  # another district: limited records, candidates all the same
+        assert res.ingestor().ingest_records([missing_report(id="MP-J-OLD", name="Kiran Paswan", sex="M", age=11, place=PATNA)]).ok
+        poison = missing_report(id="MP-J-BAD", name="Secret Name", sex="M", age=5, place=PATNA)
+        for record in (REPORT, ARRIVAL, poison):
+            assert client.post("/records", json=record, headers=admin).json()["matching"] == "queued"
+        url = "/records/found/FC-J-1/match-status"
+        got = client.get(url, headers=admin)
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert (body["state"], body["done_at"], body["attempts"], body["last_error"]) == ("pending", None, 0, "")
+        assert dt.datetime.fromisoformat(body["queued_at"]) <= utcnow()
+        seen = client.get(url, headers=officer).json()
+        assert seen["state"] == "pending" and "last_error" not in seen
+        # the candidates' rule, not a copy of it: the same answers for the same users
+        for who in (admin, officer, {}):
+            for path in ("/records/found/FC-J-1", "/records/found/NOPE"):
+                assert (
+                    client.get(f"{path}/match-status", headers=who).status_code == client.get(f"{path}/candidates", headers=who).status_code
+                )
+        assert client.get("/records/missing/MP-J-OLD/match-status", headers=admin).json()["state"] == "none"  # a bulk import's
+        overview = client.get("/admin/match-jobs", headers=admin)
+        assert overview.status_code == 200, overview.text
+        assert overview.json()["counts"] == {"pending": 3, "running": 0, "done": 0, "failed": 0}
+        assert overview.json()["oldest_pending_seconds"] >= 0 and overview.json()["failed"] == []
+        assert client.get("/admin/match-jobs", headers=officer).status_code == 403
+        assert client.get("/admin/match-jobs").status_code == 401
+        # a runner holds the arrival's job: running
+        arrival_job = {j.record_key: j for j in _jobs(res)}["found:FC-J-1"].pk
+        with res.session_factory() as session:
+            session.execute(update(MatchJobRow).where(MatchJobRow.pk == arrival_job).values(claimed_by="w:1:x", claimed_at=utcnow()))
+            session.commit()
+        assert client.get(url, headers=officer).json()["state"] == "running"
+        assert client.get("/admin/match-jobs", headers=admin).json()["counts"] == {"pending": 2, "running": 1, "done": 0, "failed": 0}
+        with res.session_factory() as session:  # a claim older than the timeout is a dead runner's: it waits again
+            stale = utcnow() - dt.timedelta(seconds=settings.match_job_claim_timeout_seconds + 1)
+            session.execute(update(MatchJobRow).where(MatchJobRow.pk == arrival_job).values(claimed_at=stale))
+            session.commit()
+        assert client.get(url, headers=officer).json()["state"] == "pending"
+
+        class Broken(Matcher):
+            def rank(self, record, **kwargs):  # type: ignore[no-untyped-def]
+                if record.id == "MP-J-BAD":
+                    raise RuntimeError(f"cannot rank {record.name}")
+                return super().rank(record, **kwargs)
+
+        later = utcnow() + dt.timedelta(seconds=settings.match_job_claim_timeout_seconds + 1)  # the stale claim is taken over
+        for _ in range(matching_jobs.MAX_ATTEMPTS):
+            matching_jobs.run_pending(res, Broken(res), now=later)
+            later += dt.timedelta(hours=1)
+        body = client.get(url, headers=admin).json()
+        assert body["state"] == "done" and body["attempts"] == 1 and body["done_at"] and body["last_error"] == ""
+        bad = client.get("/records/missing/MP-J-BAD/match-status", headers=admin).json()
+        assert (
+            bad["state"] == "failed" and bad["attempts"] == matching_jobs.MAX_ATTEMPTS and bad["last_error"].startswith("RuntimeError at ")
+        )
+        assert "last_error" not in client.get("/records/missing/MP-J-BAD/match-status", headers=officer).json()
+        jobs = client.get("/admin/match-jobs", headers=admin).json()
+        assert jobs["counts"] == {"pending": 0, "running": 0, "done": 2, "failed": 1} and jobs["oldest_pending_seconds"] is None
+        [failed] = jobs["failed"]
+        assert (
+            failed["record_key"] == "missing:MP-J-BAD" and failed["last_error"].startswith("RuntimeError at ") and "Secret" not in str(jobs)
+        )

@@ -156,3 +156,62 @@ def test_the_cli_attaches_a_document_to_a_step(client: TestClient, tmp_path: Pat
     steps = client.get(f"/restoration/cases/{case}", headers=login(client, "cwc_howrah")).json()["steps"]
     order = next(s for s in steps if s["step"] == "cwc_order")
     assert order["done_at"] and [d["pages"] for d in order["documents"]] == [1]
+
+
+def test_a_refused_cli_step_keeps_no_document_file_and_writes_nothing(client: TestClient, tmp_path: Path) -> None:  # noqa: F811
+    """Issue 11: a step refused after its papers were checked (a missing field, the wrong order, a
+    second paper refused, the wrong district) leaves no file in the document store and no row."""
+    res = client.app.state.resources  # type: ignore[attr-defined]
+    confirmed_pair(client)
+    case = client.get("/restoration/cases", headers=login(client, "cwc_howrah")).json()[0]["pk"]
+    scan, receipt, bad = tmp_path / "order.pdf", tmp_path / "receipt.png", tmp_path / "order-js.pdf"
+    scan.write_bytes(pdf(1))
+    receipt.write_bytes(image("PNG"))
+    bad.write_bytes(pdf(js=True))
+    env = {"TRACKCHILD_DATA_DIR": str(res.settings.data_dir), "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin"}
+    documents = Path(res.settings.data_dir) / "documents"
+    registrar = login(client, "registrar")
+    order = ["--field", "order_type=restoration", "--field", "order_no=CWC/1", "--field", "order_date=2025-06-02"]
+    handover = ["--field", "date=2025-06-10", "--field", "escorting_unit=DCPU Howrah", "--field", "receiving_person=mother",
+                "--field", "relation=mother", "--field", "id_document=Aadhaar"]  # fmt: skip
+
+    def step(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "search_api.cli", "case", "step", str(case), *args], env=env, capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+
+    def kept() -> dict[str, int]:
+        files = sorted(p for p in documents.rglob("*") if p.is_file()) if documents.exists() else []
+        audit = client.get("/audit", params={"action": "step_document"}, headers=registrar).json()
+        steps = client.get(f"/restoration/cases/{case}", headers=registrar).json()["steps"]
+        return {"files": len(files), "audited": len(audit), "documents": sum(len(s["documents"]) for s in steps),
+                "done": sum(1 for s in steps if s["done_at"])}  # fmt: skip
+
+    refusals = [
+        (["cwc_order", "--field", "order_type=restoration", "--document", str(scan), "--as", "cwc_howrah"], "give order_no"),
+        (["cwc_order", *order, "--document", str(scan), "--document", str(bad), "--as", "cwc_howrah"], "JavaScript"),
+        (["cwc_order", *order, "--document", str(scan), "--as", "dcpu_gaya"], "not one of your units"),
+        (["cwc_order", *order, "--document", str(scan), "--as", "dcpu_patna"], "added by cwc"),
+    ]
+    before = kept()
+    assert before == {"files": 0, "audited": 0, "documents": 0, "done": 0}
+    for args, why in refusals:
+        refused = step(*args)
+        assert refused.returncode != 0 and why in refused.stdout + refused.stderr, refused.stdout + refused.stderr
+        assert kept() == before, args
+    # the order is recorded without papers; the hand-over comes before a home verification: refused, nothing kept
+    assert step("cwc_order", *order, "--as", "cwc_howrah").returncode == 0
+    before = kept()
+    refused = step("handover", *handover, "--document", str(receipt), "--as", "caseworker")
+    assert refused.returncode != 0 and "favourable home verification" in refused.stdout + refused.stderr
+    assert kept() == before
+    # the same order already recorded: refused, its papers are not kept either
+    assert step("cwc_order", *order, "--document", str(scan), "--as", "cwc_howrah").returncode != 0
+    assert kept() == before
+    # a file another step keeps is not taken away when a later step with the same paper is refused
+    attached = subprocess.run([sys.executable, "-m", "search_api.cli", "case", "attach", str(case), "cwc_order", str(scan), "--as",
+                               "cwc_howrah"], env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert attached.returncode == 0, attached.stdout + attached.stderr
+    before = kept()
+    assert before["files"] == 1
+    assert step("cwc_order", *order, "--document", str(scan), "--as", "cwc_howrah").returncode != 0
+    assert kept() == before and next(documents.rglob("*.pdf")).read_bytes() == scan.read_bytes()

@@ -114,11 +114,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, server_log: Path) -> I
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """``trackchild serve`` on a free port with this environment, until the block ends; yields its base URL."""
+def serving(env: dict[str, str], log_path: Path, *, match_interval: float = 0.3) -> Iterator[str]:
+    """``trackchild serve`` on a free port with this environment, until the block ends; yields its base URL.
+    Its match worker runs as in production (often, here); ``match_interval=0`` turns it off."""
     port = free_port()
     log = log_path.open("w")
-    env = {**env, "TRACKCHILD_MATCH_JOB_INTERVAL_SECONDS": "0.3"}  # its match worker runs as in production (often, here)
+    env = {**env, "TRACKCHILD_MATCH_JOB_INTERVAL_SECONDS": f"{match_interval:g}"}
     server = subprocess.Popen(
         [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )
