@@ -139,6 +139,8 @@ def bulk_seed(res: Resources, records: list[dict], *, chunk: int = 5000) -> int:
         res.text_index.upsert([build_document(record) for record in parsed])
         written += len(parsed)
     res.text_index.commit()
+    with res.engine.begin() as conn:  # planner statistics now, not from an autovacuum pass in the middle of the load
+        conn.exec_driver_sql("ANALYZE")
     return written
 
 
