@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from search_api import errors
+from search_api.admission import Admission
 from search_api.audit.views import router as audit_router
 from search_api.body_limit import BodyLimit
 from search_api.care.views import router as care_router
@@ -130,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
 
+    # innermost: a request queues for a place only once its body is in (read within BodyLimit's bound)
+    app.add_middleware(Admission, limit=settings.requests_at_work)
     # inside the headers middleware below (added later = outside), so its 413 gets the headers too
     app.add_middleware(BodyLimit, max_bytes=settings.max_photo_bytes * MAX_PHOTOS_PER_REQUEST + FORM_OVERHEAD)
 

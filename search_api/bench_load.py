@@ -413,12 +413,13 @@ def _match_job_lag(settings: Settings, since: dt.datetime) -> tuple[list[float],
 def run_load_bench(
     *, n: int, users: int, duration: float, workers: int, work_dir: Path, store: str = "sqlite", database_url: str | None = None,
     seed: int = 31, fresh: bool = False, drop: bool = False, warmup: float = 5.0, think: float = 0.0,
-    match_on_filing: str = "background",
+    match_on_filing: str = "background", server_settings: dict[str, str] | None = None,
 ) -> Iterator[str]:  # fmt: skip
     """Seed (or reuse) ``n`` records per side, serve them with ``workers`` processes and play ``users`` users for ``duration`` s.
 
     ``think``: each user's mean pause between requests (exponential; 0 sends the next at once).
     ``match_on_filing``: the server's setting ("background": filings answer before their match job runs).
+    ``server_settings``: more of the server's environment (``TRACKCHILD_…`` names), reported with the figures.
 
     Yields the report's lines. Never reads ``TRACKCHILD_DATABASE_URL``: PostgreSQL is named by
     ``database_url`` (a schema ``bench_load_n<N>`` of its own is made there; ``drop`` removes it after).
@@ -450,6 +451,7 @@ def run_load_bench(
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKCHILD_")}  # isolated from the production settings
     env |= {"TRACKCHILD_DATA_DIR": str(settings.data_dir), "TRACKCHILD_PHOTO_SEARCHES_PER_MINUTE": "100000",
             "TRACKCHILD_MATCH_ON_FILING": match_on_filing}  # fmt: skip
+    env |= server_settings or {}
     if settings.database_url:
         env["TRACKCHILD_DATABASE_URL"] = settings.database_url
     command = [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port), "--workers", str(workers)]
@@ -506,7 +508,8 @@ def run_load_bench(
         f"load: {n:,} records per side on {label} ({seeded_note}), {workers} worker(s), {users} concurrent users, "
         f"{done} requests in {elapsed:.1f}s = {done / elapsed:.1f} req/s; errors {errors}; warm-up errors {sum(warm.errors.values())}"
     )
-    yield f"users: {pacing}; matching on filing: {match_on_filing}"
+    chosen = ", ".join(f"{k}={v}" for k, v in sorted((server_settings or {}).items())) or "defaults"
+    yield f"users: {pacing}; matching on filing: {match_on_filing}; server settings: {chosen}"
     yield f"load average (1/5/15 min): {load_before} at the start, {load_after} at the end; {os.cpu_count()} CPUs"
     yield f"  {'route':<12} {'n':>5} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}"
     every = [v for values in result.latencies.values() for v in values]

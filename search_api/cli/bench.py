@@ -255,6 +255,10 @@ def bench_load(
     match_on_filing: Annotated[
         MatchOnFiling, typer.Option(help="The server's setting: background (a match job after the answer) or inline")
     ] = MatchOnFiling.background,
+    server_setting: Annotated[
+        Optional[list[str]],
+        typer.Option("--server-setting", help="NAME=VALUE of a server setting (TRACKCHILD_NAME), repeated; e.g. REQUESTS_AT_WORK=4"),
+    ] = None,
 ) -> None:
     """A real server (serve --workers N) under concurrent users from this process, a mix by role
     (searches, record opens, new records, candidates, the review queue, pairs, decisions, photo
@@ -267,9 +271,16 @@ def bench_load(
         database_url = database_url or DEFAULT_PG
     elif database_url:
         raise fail("--database-url goes with --store postgres")
+    extra: dict[str, str] = {}
+    for item in server_setting or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise fail(f"--server-setting {item!r}: expected NAME=VALUE")
+        extra["TRACKCHILD_" + name.strip().upper().removeprefix("TRACKCHILD_")] = value
     lines = run_load_bench(
         n=per_side, users=users, duration=duration, workers=workers, work_dir=work_dir, store=store.value,
         database_url=database_url, fresh=fresh, drop=drop, think=think, match_on_filing=match_on_filing.value,
+        server_settings=extra,
     )  # fmt: skip
     for line in lines:
         out.print(line)
