@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     requests_at_work: int = Field(default=8, ge=0, le=2000)
     # serve --workers N: seconds a worker may take to answer the supervisor's ping before it is killed as hung
     worker_healthcheck_seconds: int = Field(default=60, ge=5, le=3600)
+    # serve: how long an idle connection is kept open for the client's next request. uvicorn's 5 s
+    # raced clients that pause about that long (a person reading a page; a proxy's pool): the
+    # server closed the connection just as the client sent on it, and the request failed with no
+    # answer (bench load at 5 s think time: a decision's ReadError). Longer than a proxy's 60 s.
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     # serve: the level of our own log lines (INFO prints one access line per request: path, status, ms)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # a full garbage collection longer than this is logged (it stops every request of the worker)

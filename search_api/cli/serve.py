@@ -52,5 +52,5 @@ def serve(
     uvicorn.run(
         "ui:create_web_app", factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=True, access_log=False,
         log_config=serve_log_config(settings.log_level),
-        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds, timeout_keep_alive=settings.keep_alive_seconds,
     )  # fmt: skip

@@ -1,15 +1,19 @@
-"""``serve --workers 2`` logs one access line per request from each worker (path, status, ms,
-the worker's pid), and never a query string. Before search_api/logs.py the workers printed
-warnings only: the access lines went nowhere."""
+"""``serve`` as people use it: every worker logs its requests (path, status, ms, pid; never a
+query string: before search_api/logs.py the workers printed warnings only), and a connection
+idle for longer than uvicorn's 5 s keep-alive still carries the next request."""
 
 from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +28,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_worker_logs_its_requests_without_query_strings(settings: Settings, tmp_path: Path) -> None:
+    log_path = tmp_path / "serve.log"
+    with _serving(settings, log_path, "--workers", "2") as (base, _):
+        for _ in range(20):
+            urllib.request.urlopen(f"{base}/health", timeout=10).close()
+        with pytest.raises(urllib.error.HTTPError):  # not logged in: 401, but the line is written
+            urllib.request.urlopen(f"{base}/search?q=Sunita+Kumari", timeout=10)
+        supervisor = int(re.findall(r"Started parent process \[(\d+)\]", log_path.read_text())[0])
+    text = log_path.read_text()
+    lines = re.findall(r"^\S+ \S+ (\d+) trackchild\.access INFO GET (\S+) (\d+) \d+ms$", text, flags=re.M)
+    assert ("/health", "200") in {(path, status) for _, path, status in lines}, text[-2000:]
+    assert ("/search", "401") in {(path, status) for _, path, status in lines}, text[-2000:]
+    assert str(supervisor) not in {pid for pid, _, _ in lines}  # written by the workers, not the supervisor
+    assert "Sunita" not in text  # a child's name in a query string never reaches the log
+
+
+@contextmanager
+def _serving(settings: Settings, log_path: Path, *extra: str) -> Iterator[tuple[str, int]]:
     with open_resources(settings) as res:
         create_service_schema(res.engine)
     port = free_port()
@@ -31,22 +52,31 @@ def test_every_worker_logs_its_requests_without_query_strings(settings: Settings
     env |= {"TRACKCHILD_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT)}
     if settings.database_url:
         env["TRACKCHILD_DATABASE_URL"] = settings.database_url
-    log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
-        command = [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port), "--workers", "2"]
+        command = [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port), *extra]
         server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
         try:
-            wait_until_healthy(base, server, timeout_s=120, why_not=log_path.read_text)
-            for _ in range(20):
-                urllib.request.urlopen(f"{base}/health", timeout=10).close()
-            with pytest.raises(urllib.error.HTTPError):  # not logged in: 401, but the line is written
-                urllib.request.urlopen(f"{base}/search?q=Sunita+Kumari", timeout=10)
+            wait_until_healthy(f"http://127.0.0.1:{port}", server, timeout_s=120, why_not=log_path.read_text)
+            yield f"http://127.0.0.1:{port}", port
         finally:
             stop([server])
-    text = log_path.read_text()
-    lines = re.findall(r"^\S+ \S+ (\d+) trackchild\.access INFO GET (\S+) (\d+) \d+ms$", text, flags=re.M)
-    assert ("/health", "200") in {(path, status) for _, path, status in lines}, text[-2000:]
-    assert ("/search", "401") in {(path, status) for _, path, status in lines}, text[-2000:]
-    assert str(server.pid) not in {pid for pid, _, _ in lines}  # written by the workers, not the supervisor
-    assert "Sunita" not in text  # a child's name in a query string never reaches the log
+
+
+def _ask_health(conn: socket.socket) -> bytes:
+    conn.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n")
+    answer = b""
+    while b'"ok"}' not in answer:
+        chunk = conn.recv(65536)
+        if not chunk:  # the server closed the connection
+            break
+        answer += chunk
+    return answer
+
+
+def test_an_idle_connection_outlives_a_reading_pause(settings: Settings, tmp_path: Path) -> None:
+    """A person reads a page for a few seconds and clicks again on the same connection: before
+    ``keep_alive_seconds`` the server had closed it after 5 s and the click got no answer."""
+    with _serving(settings, tmp_path / "serve.log") as (_, port), socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        assert _ask_health(conn).startswith(b"HTTP/1.1 200")
+        time.sleep(6.5)
+        assert _ask_health(conn).startswith(b"HTTP/1.1 200")
