@@ -428,13 +428,15 @@ def _drain_match_jobs(settings: Settings) -> int:
 def run_load_bench(
     *, n: int, users: int, duration: float, workers: int, work_dir: Path, store: str = "sqlite", database_url: str | None = None,
     seed: int = 31, fresh: bool = False, drop: bool = False, warmup: float = 5.0, think: float = 0.0,
-    match_on_filing: str = "background", server_settings: dict[str, str] | None = None,
+    match_on_filing: str = "background", server_settings: dict[str, str] | None = None, match_worker: str = "serve",
 ) -> Iterator[str]:  # fmt: skip
     """Seed (or reuse) ``n`` records per side, serve them with ``workers`` processes and play ``users`` users for ``duration`` s.
 
     ``think``: each user's mean pause between requests (exponential; 0 sends the next at once).
     ``match_on_filing``: the server's setting ("background": filings answer before their match job runs).
     ``server_settings``: more of the server's environment (``TRACKCHILD_…`` names), reported with the figures.
+    ``match_worker``: "serve" (the match jobs run in a serving worker) or "process" (the workers' match
+    worker off, ``trackchild match --pending --loop`` beside them, as the README suggests for heavy loads).
 
     Yields the report's lines. Never reads ``TRACKCHILD_DATABASE_URL``: PostgreSQL is named by
     ``database_url`` (a schema ``bench_load_n<N>`` of its own is made there; ``drop`` removes it after).
@@ -470,11 +472,17 @@ def run_load_bench(
     env |= server_settings or {}
     if settings.database_url:
         env["TRACKCHILD_DATABASE_URL"] = settings.database_url
+    if match_worker not in ("serve", "process"):
+        raise ValueError(f"match_worker must be serve or process, not {match_worker!r}")
+    beside = [sys.executable, "-m", "search_api.cli", "match", "--pending", "--loop"] if match_worker == "process" else None
+    if beside:
+        env["TRACKCHILD_MATCH_JOB_INTERVAL_SECONDS"] = "0"  # the workers leave the jobs to the process beside them
     command = [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port), "--workers", str(workers)]
     decidable = list(seeded.pairs)
     random.Random(seed).shuffle(decidable)
     with log_path.open("w") as log:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        jobs = subprocess.Popen(beside, env=env, stdout=log, stderr=subprocess.STDOUT) if beside else None
         try:
             import httpx
 
@@ -499,13 +507,18 @@ def run_load_bench(
             result, elapsed = asyncio.run(_drive(base, seeded, users=users, duration=duration, seed=seed, decidable=decidable, think=think))
             load_after = _loadavg()
             rss = _peak_rss(server.pid, workers)
+            if jobs is not None:
+                rss.append((jobs.pid, "match worker (own process)", _status_kb(jobs.pid, "VmHWM")))
             lags, jobs_pending, jobs_failed = _match_job_lag(settings, load_started)  # at the end of the load, the server still up
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for process in (server, jobs):
+                if process is None:
+                    continue
+                process.terminate()
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
     written = audit_count() - before
     trace_path = log_path.with_suffix(".requests.jsonl")
     with trace_path.open("w") as trace:
@@ -525,7 +538,8 @@ def run_load_bench(
         f"{done} requests in {elapsed:.1f}s = {done / elapsed:.1f} req/s; errors {errors}; warm-up errors {sum(warm.errors.values())}"
     )
     chosen = ", ".join(f"{k}={v}" for k, v in sorted((server_settings or {}).items())) or "defaults"
-    yield f"users: {pacing}; matching on filing: {match_on_filing}; server settings: {chosen}"
+    where = "its own process (match --pending --loop)" if beside else "a serving worker"
+    yield f"users: {pacing}; matching on filing: {match_on_filing}, match jobs run in {where}; server settings: {chosen}"
     yield f"load average (1/5/15 min): {load_before} at the start, {load_after} at the end; {os.cpu_count()} CPUs"
     yield f"  {'route':<12} {'n':>5} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}"
     every = [v for values in result.latencies.values() for v in values]

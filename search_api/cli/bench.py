@@ -236,6 +236,11 @@ class MatchOnFiling(StrEnum):
     inline = "inline"
 
 
+class MatchWorker(StrEnum):
+    serve = "serve"
+    process = "process"
+
+
 @app.command("load")
 def bench_load(
     per_side: Annotated[int, typer.Option("--per-side", "--n", help="Records per side (missing reports and found children)")] = 10_000,
@@ -255,6 +260,9 @@ def bench_load(
     match_on_filing: Annotated[
         MatchOnFiling, typer.Option(help="The server's setting: background (a match job after the answer) or inline")
     ] = MatchOnFiling.background,
+    match_worker: Annotated[
+        MatchWorker, typer.Option(help="Where the match jobs run: serve (a serving worker) or process (match --pending --loop beside it)")
+    ] = MatchWorker.serve,
     server_setting: Annotated[
         Optional[list[str]],
         typer.Option("--server-setting", help="NAME=VALUE of a server setting (TRACKCHILD_NAME), repeated; e.g. REQUESTS_AT_WORK=4"),
@@ -280,7 +288,7 @@ def bench_load(
     lines = run_load_bench(
         n=per_side, users=users, duration=duration, workers=workers, work_dir=work_dir, store=store.value,
         database_url=database_url, fresh=fresh, drop=drop, think=think, match_on_filing=match_on_filing.value,
-        server_settings=extra,
+        server_settings=extra, match_worker=match_worker.value,
     )  # fmt: skip
     for line in lines:
         out.print(line)

@@ -56,3 +56,17 @@ def test_bench_load_prints_its_figures_and_never_touches_the_configured_store(tm
     assert not (tmp_path / "bench" / "load-sqlite-n150" / "data").exists()  # --drop (the server log stays)
     with open_resources(prod) as res, res.session_factory() as session:
         assert count_records(session=session).total == 2  # no synthetic child in the configured store
+
+
+def test_bench_load_can_run_the_match_jobs_in_a_process_of_their_own(tmp_path: Path) -> None:
+    """--match-worker process: the workers' match worker is off and ``match --pending --loop`` runs
+    the jobs beside them; its peak RSS is reported with the server's and its jobs are counted."""
+    args = ["bench", "load", "--per-side", "150", "--store", "sqlite", "--workers", "1", "--duration", "4", "--users", "6"]
+    result = runner.invoke(app, [*args, "--match-worker", "process", "--work-dir", str(tmp_path / "bench"), "--drop"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "match jobs run in its own process (match --pending --loop)" in out, out
+    assert re.search(r"match worker \(own process\) \d+ \d+ MB", out), out
+    assert re.search(r"match jobs \(queued → done\): \d+ done", out), out
+    log = next((tmp_path / "bench" / "load-sqlite-n150").glob("server-w1-*.log")).read_text()
+    assert "match worker " in log and "holds" in log  # the process beside the server started and looked for the lead
