@@ -15,6 +15,10 @@ import anyio
 
 from search_api.body_limit import ASGIApp, Message, Receive, Scope, Send
 
+# a liveness probe answers at once, whatever the queue: a probe that timed out behind slow
+# requests would have a busy worker restarted, its requests lost
+UNQUEUED = frozenset({"/health"})
+
 
 class Admission:
     """ASGI middleware: at most ``limit`` requests at work in this process (0: no limit)."""
@@ -25,7 +29,7 @@ class Admission:
         self._places: anyio.Semaphore | None = None  # made in the worker's event loop, on first use
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.limit <= 0:
+        if scope["type"] != "http" or self.limit <= 0 or scope.get("path") in UNQUEUED:
             await self.app(scope, receive, send)
             return
         if self._places is None:

@@ -42,7 +42,11 @@ def _app(meter: Meter, limit: int) -> Admission:
     async def echo(request: Request) -> JSONResponse:
         return JSONResponse({"bytes": len(await request.body())})
 
-    return Admission(Starlette(routes=[Route("/work", work), Route("/echo", echo, methods=["POST"])]), limit=limit)
+    def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    routes = [Route("/work", work), Route("/echo", echo, methods=["POST"]), Route("/health", health)]
+    return Admission(Starlette(routes=routes), limit=limit)
 
 
 @pytest.mark.parametrize(("limit", "most"), [(1, 1), (3, 3), (0, 12)])
@@ -89,3 +93,21 @@ def test_the_service_admits_by_its_setting(tmp_path: Path) -> None:
     app = create_app(Settings.isolated(data_dir=tmp_path, requests_at_work=4))
     limits = [m.kwargs["limit"] for m in app.user_middleware if m.cls is Admission]
     assert limits == [4]
+
+
+def test_the_liveness_probe_never_queues() -> None:
+    """With the one place taken by slow work, /health still answers at once."""
+    meter = Meter()
+    app = _app(meter, 1)
+
+    async def run() -> float:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            busy = [asyncio.create_task(client.get("/work")) for _ in range(6)]  # 6 × 50 ms, one at a time
+            await asyncio.sleep(0.02)
+            started = time.perf_counter()
+            assert (await client.get("/health")).status_code == 200
+            waited = time.perf_counter() - started
+            await asyncio.gather(*busy)
+        return waited
+
+    assert asyncio.run(run()) < 0.1  # not behind the ~0.3 s of queued work
