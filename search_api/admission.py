@@ -11,6 +11,9 @@ place is given up when its answer starts: a client slow to send or to read holds
 
 from __future__ import annotations
 
+import tempfile
+from typing import IO
+
 import anyio
 
 from search_api.body_limit import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +21,8 @@ from search_api.body_limit import ASGIApp, Message, Receive, Scope, Send
 # a liveness probe answers at once, whatever the queue: a probe that timed out behind slow
 # requests would have a busy worker restarted, its requests lost
 UNQUEUED = frozenset({"/health"})
+SPOOL_IN_MEMORY = 1024 * 1024
+REPLAY_PIECE = 1024 * 1024
 
 
 class Admission:
@@ -34,23 +39,40 @@ class Admission:
             return
         if self._places is None:
             self._places = anyio.Semaphore(self.limit, fast_acquire=True)
-        chunks: list[bytes] = []
-        while True:  # the whole body first, so that a slow upload waits outside
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away before it finished
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        replayed = False
+        # the whole body first, so that a slow upload waits outside; past 1 MB it goes to a
+        # temporary file (uploads of five photos reach 76 MB: not held in memory, many at once)
+        body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (closed in finally)
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":  # the client went away before it finished
+                    return
+                body.write(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+            size = body.tell()
+            body.seek(0)
+            await self._admitted(scope, self._replay(body, size, receive), send)
+        finally:
+            body.close()
+
+    @staticmethod
+    def _replay(body: IO[bytes], size: int, receive: Receive) -> Receive:
+        """The body again, in pieces, then whatever the client sends next (a disconnect)."""
+        sent = 0
 
         async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
+            nonlocal sent
+            if sent >= size and sent > 0:
+                return await receive()
+            piece = body.read(REPLAY_PIECE)
+            sent += len(piece) or 1  # an empty body is one empty message
+            return {"type": "http.request", "body": piece, "more_body": sent < size}
 
+        return replay
+
+    async def _admitted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self._places is not None
         places = self._places
         held = False
 
@@ -64,7 +86,7 @@ class Admission:
         await places.acquire()
         held = True
         try:
-            await self.app(scope, replay, release_on_answer)
+            await self.app(scope, receive, release_on_answer)
         finally:
             if held:
                 places.release()
