@@ -135,7 +135,7 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
         try:
             if len(data) > res.settings.max_photo_bytes:
                 raise ValueError(f"{upload.filename}: larger than {res.settings.max_photo_bytes // 1_000_000} MB")
-            photos.append(store_photo(res=res, data=data))
+            photos.append(store_photo(res=res, session=session, data=data))
             datas.append(data)
         except (ValueError, ImageRejected, PhotoRejected) as exc:
             errors["photos"] = f"{upload.filename}: {exc}" if upload.filename not in str(exc) else str(exc)
