@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from indexer.errors import PhotoRejected
-from indexer.store.written import remove_unless_committed, touch_existing
+from indexer.store.written import remove_if_written, remove_unless_committed, touch_existing
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 # the only form a stored photo's path takes: no "..", no other folder, no other name
@@ -56,6 +56,12 @@ class PhotoStore:
     def has(self, relpath: str) -> bool:
         """A store path whose file is in the store."""
         return is_store_path(relpath) and (self.data_dir / relpath).is_file()
+
+    def discard(self, relpath: str, *, session: Session) -> None:
+        """A photo ``put_bytes`` stored for ``session`` that its transaction will not name after
+        all (the form was refused): removed now if that transaction wrote it, else left alone."""
+        if is_store_path(relpath):
+            remove_if_written(session, self.data_dir / relpath)
 
     def put_file(self, source: Path, *, session: Session | None = None) -> StoredPhoto:
         """Copy a photo file into the store (idempotent); see ``put_bytes`` for ``session``."""

@@ -51,6 +51,14 @@ def remove_unless_committed(session: Session, path: Path) -> None:
     session.info.setdefault(_WRITTEN, []).append(WrittenFile(path, _mtime_ns(path), tuple(enclosing)))
 
 
+def remove_if_written(session: Session, path: Path) -> None:
+    """``session``'s transaction will not name ``path`` after all (its form was refused): remove
+    it now if this transaction wrote it. A file that was there before stays."""
+    written = session.info.get(_WRITTEN, [])
+    session.info[_WRITTEN] = [w for w in written if w.path != path]
+    _remove([w for w in written if w.path == path])
+
+
 def touch_existing(session: Session | None, path: Path) -> None:
     """The store found ``path`` already there and ``session`` now names it: touching it tells
     another transaction that wrote it, should that one fail, that the file is not only its own."""
