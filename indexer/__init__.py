@@ -55,9 +55,11 @@ from indexer.store import (
     photo_paths,
     prepare_write,
     record_dates,
+    remove_unless_committed,
     sqlite_url,
     store_metadata,
     stored_states,
+    touch_existing,
 )
 
 __all__ = [
@@ -126,6 +128,7 @@ __all__ = [
     "prepare_write",
     "record_dates",
     "record_key",
+    "remove_unless_committed",
     "render_in_script",
     "resolve_district",
     "resolve_state",
@@ -133,4 +136,5 @@ __all__ = [
     "sqlite_url",
     "store_metadata",
     "stored_states",
+    "touch_existing",
 ]

@@ -39,6 +39,7 @@ from indexer.store.service import (
     upsert_records,
     upsert_writes,
 )
+from indexer.store.written import remove_unless_committed, touch_existing
 
 
 def store_metadata() -> MetaData:
@@ -86,9 +87,11 @@ __all__ = [
     "photo_paths",
     "prepare_write",
     "record_dates",
+    "remove_unless_committed",
     "sqlite_url",
     "store_metadata",
     "stored_states",
+    "touch_existing",
     "upsert_records",
     "upsert_writes",
 ]

@@ -13,7 +13,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from indexer.errors import PhotoRejected
+from indexer.store.written import remove_if_written, remove_unless_committed, touch_existing
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 # the only form a stored photo's path takes: no "..", no other folder, no other name
@@ -54,16 +57,24 @@ class PhotoStore:
         """A store path whose file is in the store."""
         return is_store_path(relpath) and (self.data_dir / relpath).is_file()
 
-    def put_file(self, source: Path) -> StoredPhoto:
-        """Copy a photo file into the store (idempotent)."""
+    def discard(self, relpath: str, *, session: Session) -> None:
+        """A photo ``put_bytes`` stored for ``session`` that its transaction will not name after
+        all (the form was refused): removed now if that transaction wrote it, else left alone."""
+        if is_store_path(relpath):
+            remove_if_written(session, self.data_dir / relpath)
+
+    def put_file(self, source: Path, *, session: Session | None = None) -> StoredPhoto:
+        """Copy a photo file into the store (idempotent); see ``put_bytes`` for ``session``."""
         if not source.is_file():
             raise PhotoRejected(f"photo file not found: {source}")
         size = source.stat().st_size
         if size > self.max_bytes:
             raise PhotoRejected(f"photo {source.name} is {size} bytes; the limit is {self.max_bytes}")
-        return self.put_bytes(source.read_bytes(), suffix=source.suffix)
+        return self.put_bytes(source.read_bytes(), suffix=source.suffix, session=session)
 
-    def put_bytes(self, data: bytes, *, suffix: str) -> StoredPhoto:
+    def put_bytes(self, data: bytes, *, suffix: str, session: Session | None = None) -> StoredPhoto:
+        """Keep a photo, named by its sha256. With ``session``, a file this call writes is removed
+        again unless that session's transaction (the rows naming the photo) commits."""
         suffix = suffix.lower()
         if suffix not in PHOTO_SUFFIXES:
             raise PhotoRejected(f"unsupported photo type {suffix or '(none)'}; use one of {sorted(PHOTO_SUFFIXES)}")
@@ -83,4 +94,8 @@ class PhotoStore:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
+            if session is not None:
+                remove_unless_committed(session, target)
+        else:
+            touch_existing(session, target)
         return StoredPhoto(sha256=digest, relpath=relpath)

@@ -83,7 +83,7 @@ def submit_report(
     district_window.hit(f"{draft.state}|{draft.district}".lower())
     relpath, problems = "", []
     if photo:
-        relpath = store_photo(res=res, data=photo)  # bounds and decoding, as for a record's photo
+        relpath = store_photo(res=res, session=session, data=photo)  # bounds and decoding, as for a record's photo
         problems = [p.code for p in check_photo(res=res, data=photo).problems]
     row = service.create_report(session=session, draft=draft, photo=relpath, photo_problems=problems, proof=kind,
                                 visible_after=visible_after)  # fmt: skip

@@ -82,7 +82,7 @@ def case_step(
     """Record a step of a case (audited; the case's parties are told when its status moves)."""
     from search_api.policy import PermissionDenied
     from search_api.restoration import flows
-    from search_api.restoration.documents import DocumentRejected, DocumentStore
+    from search_api.restoration.documents import DocumentRejected
     from search_api.restoration.service import CaseNotFound, StepRefused
 
     fields = {}
@@ -93,22 +93,20 @@ def case_step(
         fields[name.strip()] = value.strip()
     with open_resources(Settings()) as res, res.session_factory() as session:
         user = _user(session, as_user)
-        store = DocumentStore(res.settings.data_dir)
         # the papers first (a closing step would leave no open file to attach to); when the step
-        # is then refused, or the commit fails, the files written for it are removed again
-        with store.removed_unless_kept():
-            try:
-                for path in document or []:
-                    _attach(session, res.settings, case_pk, step, path, user, store=store)
-                row = flows.record_case_step(session=session, settings=res.settings, case_pk=case_pk, step=step, fields=fields,
-                                             notes=note, user=user, source="cli")  # fmt: skip
-            except (PermissionDenied, CaseNotFound, StepRefused, DocumentRejected) as exc:
-                raise fail(str(exc)) from exc
-            session.commit()
+        # is then refused, or the commit fails, the files written for it go with the transaction
+        try:
+            for path in document or []:
+                _attach(session, res.settings, case_pk, step, path, user)
+            row = flows.record_case_step(session=session, settings=res.settings, case_pk=case_pk, step=step, fields=fields,
+                                         notes=note, user=user, source="cli")  # fmt: skip
+        except (PermissionDenied, CaseNotFound, StepRefused, DocumentRejected) as exc:
+            raise fail(str(exc)) from exc
+        session.commit()
         out.print(f"case {case_pk}: {row.step} recorded" + (f" with {len(document)} document(s)" if document else ""))
 
 
-def _attach(session, settings: Settings, case_pk: int, step: str, path: Path, user, store=None):  # type: ignore[no-untyped-def]
+def _attach(session, settings: Settings, case_pk: int, step: str, path: Path, user):  # type: ignore[no-untyped-def]
     from search_api.restoration import flows
     from search_api.restoration.documents import DocumentRejected
 
@@ -118,7 +116,7 @@ def _attach(session, settings: Settings, case_pk: int, step: str, path: Path, us
         raise DocumentRejected(f"{path.name}: {path.stat().st_size:,} bytes; the limit is {settings.max_document_bytes:,}")
     try:
         return flows.attach_document(session=session, settings=settings, case_pk=case_pk, step=step, data=path.read_bytes(), user=user,
-                                     filename=path.name, label=path.stem[:120], source="cli", store=store)  # fmt: skip
+                                     filename=path.name, label=path.stem[:120], source="cli")  # fmt: skip
     except DocumentRejected as exc:
         raise DocumentRejected(f"{path.name}: {exc}") from exc
 
@@ -132,17 +130,15 @@ def case_attach(
 ) -> None:
     """Attach a document to a step, recorded or not (checked: size, pages, pixels, no scripts)."""
     from search_api.policy import PermissionDenied
-    from search_api.restoration.documents import DocumentRejected, DocumentStore
+    from search_api.restoration.documents import DocumentRejected
     from search_api.restoration.service import CaseNotFound, StepRefused
 
     with open_resources(Settings()) as res, res.session_factory() as session:
-        store = DocumentStore(res.settings.data_dir)
-        with store.removed_unless_kept():  # a failed commit keeps no file either
-            try:
-                doc = _attach(session, res.settings, case_pk, step, path, _user(session, as_user), store=store)
-            except (PermissionDenied, CaseNotFound, StepRefused, DocumentRejected) as exc:
-                raise fail(str(exc)) from exc
-            session.commit()
+        try:  # a refused or uncommitted attachment keeps no file (it goes with the transaction)
+            doc = _attach(session, res.settings, case_pk, step, path, _user(session, as_user))
+        except (PermissionDenied, CaseNotFound, StepRefused, DocumentRejected) as exc:
+            raise fail(str(exc)) from exc
+        session.commit()
         out.print(f"case {case_pk}: {step}: document {doc.pk} ({doc.media_type}, {doc.pages} page(s), sha256 {doc.sha256[:12]}…)")
 
 

@@ -218,13 +218,14 @@ def _with_own_unit(data: dict, user: UserRow, existing: StoredRecord | None) -> 
     return {k: v for k, v in data.items() if not (k == code_field and not v)}
 
 
-def store_photo(*, res: Resources, data: bytes) -> str:
+def store_photo(*, res: Resources, session: Session, data: bytes) -> str:
     """Check an uploaded photo is a real, bounded image and keep it; returns its store path.
 
-    The type comes from the decoded bytes, never from the uploader's file name.
+    The type comes from the decoded bytes, never from the uploader's file name. A new file goes
+    again when ``session``'s transaction does not commit (no orphan photo in the store).
     """
     decode_image(data, max_bytes=res.settings.max_photo_bytes, max_pixels=res.settings.face_config().max_pixels)
-    return res.photo_store.put_bytes(data, suffix=_suffix_of(data)).relpath
+    return res.photo_store.put_bytes(data, suffix=_suffix_of(data), session=session).relpath
 
 
 def add_photo(
@@ -232,7 +233,7 @@ def add_photo(
 ) -> SavedRecord:
     """Attach a photo to a record and re-match it (a new photo is new evidence)."""
     authorize_edit(user, stored.record, previous_status=stored.record.status)
-    relpath = store_photo(res=res, data=data)
+    relpath = store_photo(res=res, session=session, data=data)
     body = stored.record.model_dump(mode="json")
     if relpath not in body["photos"]:
         body["photos"].append(relpath)

@@ -17,12 +17,13 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from embeddings import ImageRejected, decode_image
+from indexer import remove_unless_committed, touch_existing
 
 log = logging.getLogger("trackchild.documents")
 
@@ -181,9 +182,10 @@ class DocumentStore:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
-        self._written: list[Path] | None = None  # files written inside removed_unless_kept()
 
-    def put(self, data: bytes, *, checked: CheckedDocument) -> StoredDocument:
+    def put(self, data: bytes, *, checked: CheckedDocument, session: Session | None = None) -> StoredDocument:
+        """Keep a checked document, named by its sha256. With ``session``, a file this call writes
+        is removed again unless that session's transaction (the rows naming it) commits."""
         digest = hashlib.sha256(data).hexdigest()
         relpath = f"documents/{digest[:2]}/{digest}.{checked.kind}"
         target = self.data_dir / relpath
@@ -193,26 +195,11 @@ class DocumentStore:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
-            if self._written is not None:
-                self._written.append(target)
+            if session is not None:
+                remove_unless_committed(session, target)
+        else:
+            touch_existing(session, target)
         return StoredDocument(sha256=digest, relpath=relpath)
-
-    @contextmanager
-    def removed_unless_kept(self) -> Iterator[None]:
-        """Files this store writes inside the block are removed again when the block raises: a
-        step refused after its papers were checked (or a commit that fails) leaves no orphan file.
-        A file that was already there (the same paper on another step) is never touched."""
-        self._written = []
-        try:
-            yield
-        except BaseException:
-            for path in self._written:
-                path.unlink(missing_ok=True)
-                with suppress(OSError):
-                    path.parent.rmdir()  # only when it is empty
-            raise
-        finally:
-            self._written = None
 
     def path_of(self, relpath: str) -> Path:
         if not is_store_path(relpath):

@@ -92,14 +92,13 @@ def attach_document(
     content_type: str = "",
     label: str = "",
     source: str = "",
-    store: DocumentStore | None = None,
 ) -> StepDocumentRow:
     """Check a PDF or image and attach it to a step of the case (audited).
 
     The units that record a step attach its papers, before or after the step is recorded;
     a closed case's file is final. Raises ``DocumentRejected`` (what is wrong with the file),
-    ``PermissionDenied`` or ``StepRefused``. A caller that may still refuse after this passes
-    its ``store`` and wraps its work in ``store.removed_unless_kept()``.
+    ``PermissionDenied`` or ``StepRefused``. The file goes again unless ``session``'s transaction
+    commits: a step refused after its papers, or a failed commit, leaves no orphan file.
     """
     case = service.get_or_raise(session=session, case_pk=case_pk)
     if not service.sees_case(user, case):
@@ -125,7 +124,7 @@ def attach_document(
         max_pages=settings.max_document_pages,
         max_pixels=settings.max_document_pixels,
     )
-    stored = (store or DocumentStore(settings.data_dir)).put(data, checked=checked)
+    stored = DocumentStore(settings.data_dir).put(data, checked=checked, session=session)
     doc = StepDocumentRow(case_pk=case.pk, step_pk=row.pk, relpath=stored.relpath, sha256=stored.sha256, media_type=checked.media_type,
                           size_bytes=checked.size_bytes, pages=checked.pages, label=label.strip()[:120], uploaded_by=user.username,
                           role=user.role)  # fmt: skip

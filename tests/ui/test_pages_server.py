@@ -79,6 +79,35 @@ def test_a_bad_photo_is_named_next_to_the_field_and_no_record_is_made(client: Te
     assert client.get("/ui/records/missing/FIR-Y").status_code == 404
 
 
+def test_a_refused_form_keeps_none_of_its_photos(client: TestClient, settings: Settings) -> None:
+    """Issue 11: the photos of a form refused (a bad field, another station's number) leave no
+    file in the store; one another record already holds stays."""
+    faces = Path(__file__).resolve().parents[1] / "fixtures" / "faces"
+    with open_resources(settings) as res:
+        add_users(res, password=PASSWORD, people=[("police2", "police", "Bihar", "Patna", "PS Kotwali")])
+    _login(client, "police2")
+    photo, other = (faces / "obama_4.jpg").read_bytes(), (faces / "obama_5.jpg").read_bytes()
+    token = _csrf(client.get("/ui/records/new/missing").text)
+    kept = client.post(
+        "/ui/records/new/missing",
+        data={"csrf": token, "id": "FIR-KEPT", "name": "Asha", "sex": "F", "age": "7"},
+        files={"photos": ("a.jpg", photo, "image/jpeg")},
+        follow_redirects=False,
+    )
+    assert kept.status_code == 303, kept.text
+    held = sorted((settings.data_dir / "photos").rglob("*.jpg"))
+    another_station = {"age": "7", "police_station": "Another Station", "police_station_code": "PS-ELSEWHERE"}
+    for fields, status in (({"age": "seven"}, 422), (another_station, 403)):
+        refused = client.post(
+            "/ui/records/new/missing",
+            data={"csrf": token, "id": "FIR-REFUSED", "name": "Asha", "sex": "F", **fields},
+            files=[("photos", ("b.jpg", other, "image/jpeg")), ("photos", ("c.jpg", photo, "image/jpeg"))],
+        )
+        assert refused.status_code == status, refused.text
+        assert sorted((settings.data_dir / "photos").rglob("*.jpg")) == held, fields
+    assert client.get("/ui/records/missing/FIR-REFUSED").status_code == 404
+
+
 def test_roles_see_only_their_forms(client: TestClient) -> None:
     _login(client, "cci1")
     assert client.get("/ui/records/new/missing").status_code == 403

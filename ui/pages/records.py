@@ -135,21 +135,25 @@ async def file_record(kind: Kind, request: Request, page: Page, session: DbSessi
         try:
             if len(data) > res.settings.max_photo_bytes:
                 raise ValueError(f"{upload.filename}: larger than {res.settings.max_photo_bytes // 1_000_000} MB")
-            photos.append(store_photo(res=res, data=data))
+            photos.append(store_photo(res=res, session=session, data=data))
             datas.append(data)
         except (ValueError, ImageRejected, PhotoRejected) as exc:
             errors["photos"] = f"{upload.filename}: {exc}" if upload.filename not in str(exc) else str(exc)
+
+    def refused(problems: dict[str, str], status_code: int) -> Response:
+        for relpath in photos:  # no record is made: the photos stored for it are not kept either
+            res.photo_store.discard(relpath, session=session)
+        return _form_page(page, kind, values, problems, status_code=status_code)
+
     if errors:
-        return _form_page(page, kind, values, errors, status_code=422)
+        return refused(errors, 422)
     record["photos"] = photos
     try:
         save_record(res=res, matcher=matcher, session=session, data=record, user=page.user, source=page.source, uploaded=photos)
     except RecordInvalid as exc:
-        problems = {_problem_field(p["field"]): p["message"] for p in exc.problems}
-        return _form_page(page, kind, values, problems, status_code=422)
+        return refused({_problem_field(p["field"]): p["message"] for p in exc.problems}, 422)
     except PermissionDenied as exc:  # e.g. another station's number: say so next to the unit field
-        unit_field = "police_station" if kind == "missing" else "cci_name"
-        return _form_page(page, kind, values, {unit_field: str(exc)}, status_code=403)
+        return refused({"police_station" if kind == "missing" else "cci_name": str(exc)}, 403)
     # said at once on the record page: a face too small, blurred, turned away or among several
     codes = sorted({p.code for advice in check_photos(res=res, datas=datas) for p in advice.problems})
     return redirect(f"/ui/records/{kind}/{record['id']}?saved=1" + (f"&photo={','.join(codes)}" if codes else ""))
