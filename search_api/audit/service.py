@@ -47,6 +47,17 @@ def entry_digest(*, seq: int, at: dt.datetime, username: str, role: str, actor_s
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _start_chain(session: Session) -> None:
+    """The chain's head at its genesis, unless another transaction made it meanwhile: two first
+    appends on a new store both found no head, and the second one's plain insert failed (a 500)."""
+    match session.get_bind().dialect.name:
+        case "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        case _:
+            from sqlalchemy.dialects.postgresql import insert
+    session.execute(insert(AuditHeadRow).values(pk=HEAD_PK, seq=0, entry_hash=GENESIS).on_conflict_do_nothing(index_elements=["pk"]))
+
+
 def append(
     *, session: Session, actor: Actor, action: str, targets: list[str] | None = None, detail: dict | None = None, outcome: str = "ok"
 ) -> AuditEntryRow:
@@ -56,8 +67,7 @@ def append(
     for _attempt in range(20):
         head = session.get(AuditHeadRow, HEAD_PK, populate_existing=True)
         if head is None:
-            session.add(AuditHeadRow(pk=HEAD_PK, seq=0, entry_hash=GENESIS))
-            session.flush()
+            _start_chain(session)
             continue
         seq, prev = head.seq + 1, head.entry_hash
         fields = dict(username=actor.username, role=actor.role, actor_state=actor.state, action=action, outcome=outcome,
