@@ -49,17 +49,16 @@ from indexer.store import (
     iter_photos,
     iter_record_places,
     iter_records,
+    keep_content,
     list_records,
     make_engine,
     make_session_factory,
     photo_paths,
     prepare_write,
     record_dates,
-    remove_unless_committed,
     sqlite_url,
     store_metadata,
     stored_states,
-    touch_existing,
 )
 
 __all__ = [
@@ -116,6 +115,7 @@ __all__ = [
     "iter_photos",
     "iter_record_places",
     "iter_records",
+    "keep_content",
     "list_records",
     "locate_place",
     "make_engine",
@@ -128,7 +128,6 @@ __all__ = [
     "prepare_write",
     "record_dates",
     "record_key",
-    "remove_unless_committed",
     "render_in_script",
     "resolve_district",
     "resolve_state",
@@ -136,5 +135,4 @@ __all__ = [
     "sqlite_url",
     "store_metadata",
     "stored_states",
-    "touch_existing",
 ]

@@ -39,7 +39,7 @@ from indexer.store.service import (
     upsert_records,
     upsert_writes,
 )
-from indexer.store.written import remove_unless_committed, touch_existing
+from indexer.store.written import keep_content
 
 
 def store_metadata() -> MetaData:
@@ -77,6 +77,7 @@ __all__ = [
     "iter_photos",
     "iter_record_places",
     "iter_records",
+    "keep_content",
     "list_records",
     "make_engine",
     "make_session_factory",
@@ -87,11 +88,9 @@ __all__ = [
     "photo_paths",
     "prepare_write",
     "record_dates",
-    "remove_unless_committed",
     "sqlite_url",
     "store_metadata",
     "stored_states",
-    "touch_existing",
     "upsert_records",
     "upsert_writes",
 ]

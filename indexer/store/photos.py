@@ -7,16 +7,14 @@ and we must be able to show exactly the photo a reviewer saw.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from indexer.errors import PhotoRejected
-from indexer.store.written import remove_if_written, remove_unless_committed, touch_existing
+from indexer.store.written import keep_content, remove_if_written
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 # the only form a stored photo's path takes: no "..", no other folder, no other name
@@ -86,16 +84,5 @@ class PhotoStore:
             raise PhotoRejected("the file is not a JPEG, PNG, WEBP, GIF, BMP or TIFF image")
         digest = hashlib.sha256(data).hexdigest()
         relpath = f"photos/{digest[:2]}/{digest}{'.jpg' if suffix == '.jpeg' else suffix}"
-        target = self.data_dir / relpath
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # write then rename, so a crash never leaves a half photo under its final name
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-            if session is not None:
-                remove_unless_committed(session, target)
-        else:
-            touch_existing(session, target)
+        keep_content(self.data_dir / relpath, data, session=session)
         return StoredPhoto(sha256=digest, relpath=relpath)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,22 @@ def remove_unless_committed(session: Session, path: Path) -> None:
         enclosing.append(transaction)
         transaction = transaction.parent
     session.info.setdefault(_WRITTEN, []).append(WrittenFile(path, _mtime_ns(path), tuple(enclosing)))
+
+
+def keep_content(target: Path, data: bytes, *, session: Session | None = None) -> None:
+    """Keep ``data`` at its content-addressed ``target`` (a photo or a paper named by its sha256):
+    written then renamed, so a crash never leaves half a file under that name, and tied to
+    ``session``'s transaction when given; a file already there is only touched for ``session``."""
+    if target.exists():
+        touch_existing(session, target)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, target)
+    if session is not None:
+        remove_unless_committed(session, target)
 
 
 def remove_if_written(session: Session, path: Path) -> None:

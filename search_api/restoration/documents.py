@@ -14,16 +14,14 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from embeddings import ImageRejected, decode_image
-from indexer import remove_unless_committed, touch_existing
+from indexer import keep_content
 
 log = logging.getLogger("trackchild.documents")
 
@@ -188,17 +186,7 @@ class DocumentStore:
         is removed again unless that session's transaction (the rows naming it) commits."""
         digest = hashlib.sha256(data).hexdigest()
         relpath = f"documents/{digest[:2]}/{digest}.{checked.kind}"
-        target = self.data_dir / relpath
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")  # write then rename: never half a file
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-            if session is not None:
-                remove_unless_committed(session, target)
-        else:
-            touch_existing(session, target)
+        keep_content(self.data_dir / relpath, data, session=session)
         return StoredDocument(sha256=digest, relpath=relpath)
 
     def path_of(self, relpath: str) -> Path:
