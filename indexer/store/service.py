@@ -110,17 +110,23 @@ def prepare_write(record: ChildRecord, photo_hashes: list[str] | None = None) ->
     return RecordWrite(record.kind, record.id, values, digest, photos)
 
 
-def _upsert_statement(session: Session):  # type: ignore[no-untyped-def]
-    """INSERT … ON CONFLICT (kind, source_id) DO UPDATE, in the session's dialect."""
+def insert_for(session: Session):  # type: ignore[no-untyped-def]
+    """The session's dialect's ``insert`` (the one with ``on_conflict_do_…``, which SQLite and
+    PostgreSQL spell alike)."""
     dialect = session.get_bind().dialect.name
     match dialect:
         case "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            from sqlalchemy.dialects.sqlite import insert
         case "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            from sqlalchemy.dialects.postgresql import insert
         case _:
             raise NotImplementedError(f"the store supports sqlite and postgresql, not {dialect}")
-    stmt = dialect_insert(ChildRecordRow.__table__)  # Core: no ORM bookkeeping per row
+    return insert
+
+
+def _upsert_statement(session: Session):  # type: ignore[no-untyped-def]
+    """INSERT … ON CONFLICT (kind, source_id) DO UPDATE, in the session's dialect."""
+    stmt = insert_for(session)(ChildRecordRow.__table__)  # Core: no ORM bookkeeping per row
     updatable = ["name", "sex", "age", "date", "state", "district", "status", "payload", "content_hash", "indexed_hash", "updated_at"]
     return stmt.on_conflict_do_update(
         index_elements=["kind", "source_id"],

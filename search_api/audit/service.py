@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from indexer import insert_for
 from search_api.audit.models import AuditEntryRow, AuditHeadRow
 from search_api.db import utcnow
 
@@ -50,12 +51,9 @@ def entry_digest(*, seq: int, at: dt.datetime, username: str, role: str, actor_s
 def _start_chain(session: Session) -> None:
     """The chain's head at its genesis, unless another transaction made it meanwhile: two first
     appends on a new store both found no head, and the second one's plain insert failed (a 500)."""
-    match session.get_bind().dialect.name:
-        case "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        case _:
-            from sqlalchemy.dialects.postgresql import insert
-    session.execute(insert(AuditHeadRow).values(pk=HEAD_PK, seq=0, entry_hash=GENESIS).on_conflict_do_nothing(index_elements=["pk"]))
+    session.execute(
+        insert_for(session)(AuditHeadRow).values(pk=HEAD_PK, seq=0, entry_hash=GENESIS).on_conflict_do_nothing(index_elements=["pk"])
+    )
 
 
 def append(

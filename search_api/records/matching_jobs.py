@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from indexer import get_records_by_keys
+from indexer import get_records_by_keys, insert_for
 from search_api.db import utcnow
 from search_api.fusion.service import Matcher
 from search_api.leadership import LeaderLoop, Leadership
@@ -50,20 +50,12 @@ class Ticket:
     filings: int
 
 
-def _insert_for(session: Session):  # type: ignore[no-untyped-def]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 def enqueue(*, session: Session, record_key: str, now: dt.datetime | None = None) -> Ticket:
     """Ask for a record to be matched, in the caller's transaction. A record with an open job
     joins it (one upsert on the unique ``open_key``, safe against a concurrent filing): the job
     reads the record as it is when it runs, and one that is running already runs once more."""
     now = now or utcnow()
-    insert = _insert_for(session)
+    insert = insert_for(session)
     table = MatchJobRow.__table__
     statement = (
         insert(table)
