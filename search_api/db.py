@@ -15,6 +15,7 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 from sqlalchemy.orm import DeclarativeBase
@@ -28,6 +29,15 @@ UPGRADE_COMMAND = "trackchild db upgrade"
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@overload
+def as_utc(at: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(at: None) -> None: ...
+def as_utc(at: dt.datetime | None) -> dt.datetime | None:
+    """A stored time as an aware UTC time (SQLite gives naive UTC back; PostgreSQL aware)."""
+    return at.replace(tzinfo=dt.UTC) if at is not None and at.tzinfo is None else at
 
 
 class ServiceBase(DeclarativeBase):

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from indexer import resolve_district, resolve_state
 from search_api.citizen.models import CitizenReportRow, PublicNoticeRow
-from search_api.db import utcnow
+from search_api.db import as_utc, utcnow
 from search_api.policy import PermissionDenied, authorize, covers, first_name, in_district
 from search_api.users.models import UserRow
 
@@ -125,13 +125,9 @@ def create_report(*, session: Session, draft: ReportDraft, photo: str, photo_pro
     return row
 
 
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)  # SQLite returns naive UTC
-
-
 def is_held(row: CitizenReportRow, now: dt.datetime | None = None) -> bool:
     """Sent without the proof of work and still within its moderation delay."""
-    return _aware(row.visible_after) > (now or utcnow())
+    return as_utc(row.visible_after) > (now or utcnow())
 
 
 def sees_report(user: UserRow, row: CitizenReportRow) -> bool:

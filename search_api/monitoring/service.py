@@ -28,7 +28,7 @@ from sqlalchemy import Table, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from indexer import resolve_district, resolve_state, store_metadata
-from search_api.db import utcnow
+from search_api.db import as_utc, utcnow
 from search_api.monitoring.models import PoliceActionRow
 from search_api.policy import SCOPE, normal
 from search_api.restoration.models import RestorationCaseRow, RestorationStepRow
@@ -183,11 +183,7 @@ class Report:
 
 
 def _as_date(value: dt.datetime) -> dt.date:
-    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).date()
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite returns naive UTC
+    return as_utc(value).astimezone(dt.UTC).date()
 
 
 def list_reports(*, session: Session, area: Area, status: str | None = None) -> list[Report]:
@@ -209,7 +205,7 @@ def list_reports(*, session: Session, area: Area, status: str | None = None) -> 
             r.district or "",
             r.status,
             r.date or _as_date(r.created_at),
-            _aware(r.updated_at),
+            as_utc(r.updated_at),
         )
         for r in session.execute(stmt.order_by(table.c.pk))
     ]
@@ -221,7 +217,7 @@ def last_actions(*, session: Session, keys: Iterable[str] | None = None, before:
     if before is not None:
         stmt = stmt.where(PoliceActionRow.created_at < before)
     wanted = set(keys) if keys is not None else None
-    return {key: _aware(at) for key, at in session.execute(stmt) if wanted is None or key in wanted}
+    return {key: as_utc(at) for key, at in session.execute(stmt) if wanted is None or key in wanted}
 
 
 def idle_days(report: Report, last_action: dt.datetime | None, today: dt.date) -> int:
@@ -425,7 +421,7 @@ def match_times(*, session: Session, area: Area) -> list[MatchTimes]:
     if not cases:
         return []
     handovers = {
-        case_pk: _aware(done)
+        case_pk: as_utc(done)
         for case_pk, done in session.execute(
             select(RestorationStepRow.case_pk, func.min(RestorationStepRow.done_at))
             .where(RestorationStepRow.step == "handover", RestorationStepRow.done_at.is_not(None))
@@ -445,7 +441,7 @@ def match_times(*, session: Session, area: Area) -> list[MatchTimes]:
         reported = dates.get(case.missing_key)
         if reported is None:  # the report was archived or removed: no date to count from
             continue
-        matched = _aware(case.created_at)
+        matched = as_utc(case.created_at)
         start = dt.datetime.combine(reported, dt.time(0), tzinfo=dt.UTC)
         to_match = max(0.0, (matched - start).total_seconds() / 86400)
         handed = handovers.get(case.pk)
@@ -645,13 +641,13 @@ def build_digest(*, session: Session, state: str, week: str, no_action_days: int
     cases = [c for c in session.scalars(select(RestorationCaseRow).where(RestorationCaseRow.missing_key.in_(keys)))] if keys else []
     closed_at: dict[str, dt.datetime] = {}
     for case in cases:
-        at = _aware(case.created_at)
+        at = as_utc(case.created_at)
         closed_at[case.missing_key] = min(at, closed_at.get(case.missing_key, at))
     for r in reports:  # closed without a match (set by an import or an admin): the last change is the best time known
         if r.status != "open" and r.key not in closed_at:
             closed_at[r.key] = r.updated_at
     actions = [
-        (k, _aware(at))
+        (k, as_utc(at))
         for k, at in session.execute(
             select(PoliceActionRow.record_key, PoliceActionRow.created_at).where(PoliceActionRow.created_at < end_at)
         )
@@ -664,7 +660,7 @@ def build_digest(*, session: Session, state: str, week: str, no_action_days: int
         acted[key] += at >= begin_at
     times = {t.missing_key: t for t in match_times(session=session, area=area)}
     handovers = {
-        case_pk: _aware(done)
+        case_pk: as_utc(done)
         for case_pk, done in session.execute(
             select(RestorationStepRow.case_pk, RestorationStepRow.done_at).where(
                 RestorationStepRow.step == "handover", RestorationStepRow.done_at.is_not(None)
@@ -683,7 +679,7 @@ def build_digest(*, session: Session, state: str, week: str, no_action_days: int
     for district in sorted(set(by_district) | set(backlog) | set(dups)):
         mine = by_district.get(district, [])
         open_end = [r for r in mine if r.reported_on <= end and not (r.key in closed_at and closed_at[r.key] < end_at)]
-        matched_in_week = [c for r in mine for c in case_by_key[r.key] if begin_at <= _aware(c.created_at) < end_at]
+        matched_in_week = [c for r in mine for c in case_by_key[r.key] if begin_at <= as_utc(c.created_at) < end_at]
         restored = [c for r in mine for c in case_by_key[r.key] if c.pk in handovers and begin_at <= handovers[c.pk] < end_at]
         days = [times[c.missing_key].days_to_match for c in matched_in_week if c.missing_key in times]
         rows.append(
@@ -701,7 +697,7 @@ def build_digest(*, session: Session, state: str, week: str, no_action_days: int
                 median_days_to_match=round(statistics.median(days), 1) if days else None,
             )
         )
-    all_days = [times[c.missing_key].days_to_match for c in cases if c.missing_key in times and begin_at <= _aware(c.created_at) < end_at]
+    all_days = [times[c.missing_key].days_to_match for c in cases if c.missing_key in times and begin_at <= as_utc(c.created_at) < end_at]
     total = DigestRow(
         district="",
         **{name: sum(getattr(r, name) for r in rows) for name in DIGEST_COLUMNS[1:-3]},

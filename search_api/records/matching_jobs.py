@@ -25,7 +25,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from indexer import get_records_by_keys, insert_for
-from search_api.db import utcnow
+from search_api.db import as_utc, utcnow
 from search_api.fusion.service import Matcher
 from search_api.leadership import LeaderLoop, Leadership
 from search_api.policy import authorize, may
@@ -288,15 +288,11 @@ JOB_STATES = ("pending", "running", "done", "failed")
 FAILED_SHOWN = 20
 
 
-def _aware(at: dt.datetime | None) -> dt.datetime | None:
-    return at.replace(tzinfo=dt.UTC) if at is not None and at.tzinfo is None else at  # SQLite gives naive UTC back
-
-
 def _state(row: MatchJobRow, *, now: dt.datetime, claim_timeout: dt.timedelta) -> str:
     """A pending job a live runner holds is running; a dead runner's stale claim waits like any other."""
     if row.status != "pending":
         return row.status
-    claimed_at = _aware(row.claimed_at)
+    claimed_at = as_utc(row.claimed_at)
     return "running" if row.claimed_by and claimed_at is not None and claimed_at >= now - claim_timeout else "pending"
 
 
@@ -318,7 +314,7 @@ def match_status_for(*, session: Session, user: UserRow, record_key: str, claim_
         return MatchStatus("none", None, None, 0, "" if may(user, "match_jobs") else None)
     state = _state(row, now=now or utcnow(), claim_timeout=claim_timeout)
     error = row.last_error or "" if may(user, "match_jobs") else None
-    return MatchStatus(state, _aware(row.queued_at), _aware(row.done_at), row.attempts, error)
+    return MatchStatus(state, as_utc(row.queued_at), as_utc(row.done_at), row.attempts, error)
 
 
 @dataclass(frozen=True)
@@ -351,7 +347,7 @@ def jobs_overview_for(*, session: Session, user: UserRow, claim_timeout: dt.time
     )
     counts["running"] = int(running or 0)
     counts["pending"] -= counts["running"]
-    oldest = _aware(session.scalar(select(func.min(MatchJobRow.queued_at)).where(MatchJobRow.status == "pending")))
+    oldest = as_utc(session.scalar(select(func.min(MatchJobRow.queued_at)).where(MatchJobRow.status == "pending")))
     failed = session.execute(
         select(MatchJobRow.record_key, MatchJobRow.last_error, MatchJobRow.attempts, MatchJobRow.done_at)
         .where(MatchJobRow.status == "failed")
@@ -361,7 +357,7 @@ def jobs_overview_for(*, session: Session, user: UserRow, claim_timeout: dt.time
     return JobsOverview(
         counts=counts,
         oldest_pending_seconds=max(0.0, (now - oldest).total_seconds()) if oldest is not None else None,
-        failed=[FailedJob(key, error or "", attempts, _aware(done_at)) for key, error, attempts, done_at in failed],
+        failed=[FailedJob(key, error or "", attempts, as_utc(done_at)) for key, error, attempts, done_at in failed],
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from search_api.db import utcnow
+from search_api.db import as_utc, utcnow
 from search_api.policy import unit_code_of
 from search_api.restoration.models import RestorationCaseRow, RestorationStepRow
 from search_api.review.models import ReviewPairRow
@@ -278,10 +278,6 @@ class OverdueItem:
     days_overdue: int
 
 
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-
-
 def overdue(*, session: Session, now: dt.datetime | None = None, overrides=None) -> list[OverdueItem]:  # type: ignore[no-untyped-def]
     """Every open step past its due date and every pending review pair older than its state's
     review allowance, oldest first. Carries ids and places only."""
@@ -293,13 +289,13 @@ def overdue(*, session: Session, now: dt.datetime | None = None, overrides=None)
         .where(RestorationStepRow.done_at.is_(None), RestorationCaseRow.status.notin_(("suspended", "closed")))
     )
     for step, case in session.execute(stmt):
-        due_at = _aware(step.due_at)
+        due_at = as_utc(step.due_at)
         if due_at < now:
             state, district = _sides(case, STEPS[step.step].side)[0]
             items.append(OverdueItem(f"step:{step.pk}", case.pk, case.pair_pk, step.step, state, district, due_at, (now - due_at).days))
     pairs = session.scalars(select(ReviewPairRow).where(ReviewPairRow.status.in_(("pending", "need_info"))))
     for pair in pairs:
-        due_at = _aware(pair.created_at) + dt.timedelta(days=due_days("review", state=pair.found_state, overrides=overrides))
+        due_at = as_utc(pair.created_at) + dt.timedelta(days=due_days("review", state=pair.found_state, overrides=overrides))
         if due_at < now:
             items.append(
                 OverdueItem(f"pair:{pair.pk}", None, pair.pk, "review", pair.found_state, pair.found_district, due_at, (now - due_at).days)

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from search_api.db import utcnow
+from search_api.db import as_utc, utcnow
 from search_api.users.models import TokenRow, UserRow
 from search_api.users.schemas import UserCreate
 
@@ -55,10 +55,6 @@ class LoginFailed(Exception):
         super().__init__("too many failed logins: the account is locked for a while" if locked else "wrong username or password")
 
 
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-
-
 def authenticate(*, session: Session, username: str, password: str, max_failures: int = 5, lock_minutes: int = 15) -> UserRow:
     """The user if the password is right; raises ``LoginFailed``.
 
@@ -66,7 +62,7 @@ def authenticate(*, session: Session, username: str, password: str, max_failures
     even against the right password. The caller must commit even on failure (the count).
     """
     user = session.scalar(select(UserRow).where(UserRow.username == username, UserRow.active.is_(True)))
-    if user is not None and user.locked_until is not None and _aware(user.locked_until) > utcnow():
+    if user is not None and user.locked_until is not None and as_utc(user.locked_until) > utcnow():
         raise LoginFailed(locked=True)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -110,15 +106,15 @@ def get_by_token(*, session: Session, token: str) -> UserRow | None:
     if row is None:
         return None
     now = utcnow()
-    expires = _aware(row.expires_at)
-    if expires < now or (row.idle_until is not None and _aware(row.idle_until) < now):
+    expires = as_utc(row.expires_at)
+    if expires < now or (row.idle_until is not None and as_utc(row.idle_until) < now):
         return None
     user = session.get(UserRow, row.user_pk)
     if user is None or not user.active:
         return None
     if row.idle_seconds and row.idle_until is not None:
         window = dt.timedelta(seconds=row.idle_seconds)
-        if _aware(row.idle_until) - now < window / 2:
+        if as_utc(row.idle_until) - now < window / 2:
             # in a short transaction of its own, like a rate-limit hit: left pending in the
             # request's session it would hold SQLite's one write lock for the whole request
             with session.get_bind().connect() as conn:

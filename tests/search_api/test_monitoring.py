@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from indexer import get_records_by_keys
 from search_api.config import Settings
+from search_api.db import as_utc
 from search_api.monitoring import digest as digest_render
 from search_api.monitoring import flows, service
 from search_api.policy import PermissionDenied
@@ -305,7 +306,7 @@ def test_police_action_log_rules(world: Resources) -> None:
             values={"action": "fir_registered", "fir_number": "PAT/123/2026", "fir_date": "2026-11-30"},
         )
         assert (row.username, row.unit_code, row.fir_date) == ("pol_patna", "BR-PAT-001", dt.date(2026, 11, 30))
-        assert abs((service._aware(row.created_at) - dt.datetime.now(UTC)).total_seconds()) < 60  # the server's time
+        assert abs((as_utc(row.created_at) - dt.datetime.now(UTC)).total_seconds()) < 60  # the server's time
         with pytest.raises(PermissionDenied, match="reporting station"):  # another station, same state
             flows.add_police_action(session=session, user=other, record_id="M1", values={"action": "cctns_checked"})
         for username in ("dcpu_patna", "state_br", "central"):  # they read it; only the station writes
