@@ -52,7 +52,7 @@ class Admission:
                     break
             size = body.tell()
             body.seek(0)
-            await self._admitted(scope, self._replay(body, size, receive), send)
+            await self._admitted(self._places, scope, self._replay(body, size, receive), send)
         finally:
             body.close()
 
@@ -71,9 +71,7 @@ class Admission:
 
         return replay
 
-    async def _admitted(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self._places is not None
-        places = self._places
+    async def _admitted(self, places: anyio.Semaphore, scope: Scope, receive: Receive, send: Send) -> None:
         held = False
 
         async def release_on_answer(message: Message) -> None:
