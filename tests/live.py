@@ -71,3 +71,26 @@ def _stderr_if_dead(worker: subprocess.Popen) -> str:
     if worker.poll() is None or worker.stderr is None:
         return "(still running)"
     return worker.stderr.read().decode(errors="replace")
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], log_path: Path, *options: str, match_interval: float = 0.3) -> Iterator[str]:
+    """``trackchild serve [options]`` on a free port with this environment, until the block ends; yields
+    its base URL. Its match worker runs as in production (often, here); ``match_interval=0`` turns it off."""
+    port = free_port()
+    log = log_path.open("w")
+    env = {**env, "TRACKCHILD_MATCH_JOB_INTERVAL_SECONDS": f"{match_interval:g}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port), *options], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, server, timeout_s=90, why_not=log_path.read_text)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()

@@ -7,21 +7,18 @@ from __future__ import annotations
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from search_api.config import Settings
 from search_api.db import create_service_schema
 from search_api.resources import open_resources
-from tests.live import free_port, stop, wait_until_healthy
+from tests.live import serving
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_worker_logs_its_requests_without_query_strings(settings: Settings, tmp_path: Path) -> None:
     log_path = tmp_path / "serve.log"
-    with _serving(settings, log_path, "--workers", "2") as (base, _):
+    with serving(_env(settings), log_path, "--workers", "2") as base:
         for _ in range(20):
             urllib.request.urlopen(f"{base}/health", timeout=10).close()
         with pytest.raises(urllib.error.HTTPError):  # not logged in: 401, but the line is written
@@ -43,23 +40,15 @@ def test_every_worker_logs_its_requests_without_query_strings(settings: Settings
     assert "Sunita" not in text  # a child's name in a query string never reaches the log
 
 
-@contextmanager
-def _serving(settings: Settings, log_path: Path, *extra: str) -> Iterator[tuple[str, int]]:
+def _env(settings: Settings) -> dict[str, str]:
+    """The environment of a server on ``settings``' store (its schema made), nothing else of ours."""
     with open_resources(settings) as res:
         create_service_schema(res.engine)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKCHILD_")}
     env |= {"TRACKCHILD_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT)}
     if settings.database_url:
         env["TRACKCHILD_DATABASE_URL"] = settings.database_url
-    with log_path.open("w") as log:
-        command = [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port), *extra]
-        server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until_healthy(f"http://127.0.0.1:{port}", server, timeout_s=120, why_not=log_path.read_text)
-            yield f"http://127.0.0.1:{port}", port
-        finally:
-            stop([server])
+    return env
 
 
 def _ask_health(conn: socket.socket) -> bytes:
@@ -76,7 +65,9 @@ def _ask_health(conn: socket.socket) -> bytes:
 def test_an_idle_connection_outlives_a_reading_pause(settings: Settings, tmp_path: Path) -> None:
     """A person reads a page for a few seconds and clicks again on the same connection: before
     ``keep_alive_seconds`` the server had closed it after 5 s and the click got no answer."""
-    with _serving(settings, tmp_path / "serve.log") as (_, port), socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
-        assert _ask_health(conn).startswith(b"HTTP/1.1 200")
-        time.sleep(6.5)
-        assert _ask_health(conn).startswith(b"HTTP/1.1 200")
+    with serving(_env(settings), tmp_path / "serve.log") as base:
+        port = urlsplit(base).port or 80
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+            assert _ask_health(conn).startswith(b"HTTP/1.1 200")
+            time.sleep(6.5)
+            assert _ask_health(conn).startswith(b"HTTP/1.1 200")

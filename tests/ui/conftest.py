@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import free_port, wait_until_healthy
+from tests.live import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("TRACKCHILD_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -111,29 +110,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, server_log: Path) -> I
         _cli(env, "user", "add", username, "--role", role, "--state", state, "--district", district, "--unit", unit, "--unit-code", code)
     with serving(env, server_log) as base:
         yield base
-
-
-@contextlib.contextmanager
-def serving(env: dict[str, str], log_path: Path, *, match_interval: float = 0.3) -> Iterator[str]:
-    """``trackchild serve`` on a free port with this environment, until the block ends; yields its base URL.
-    Its match worker runs as in production (often, here); ``match_interval=0`` turns it off."""
-    port = free_port()
-    log = log_path.open("w")
-    env = {**env, "TRACKCHILD_MATCH_JOB_INTERVAL_SECONDS": f"{match_interval:g}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, server, timeout_s=90, why_not=log_path.read_text)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
